@@ -1,0 +1,3 @@
+"""ncrepro: reproduce the figures of neural-collapse papers."""
+
+__version__ = "0.1.0"

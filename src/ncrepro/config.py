@@ -1,0 +1,293 @@
+"""Configuration: the workflow config, paper settings, scale layers and the figure registry.
+
+Layers, merged in this order (dicts merge key by key, lists and scalars replace):
+
+1. ``config/papers/<paper>.yaml``: ``defaults`` then ``settings.<name>`` -- the paper's exact recipe
+   (scale ``paper``);
+2. ``config/scales/<scale>.yaml`` ``settings.<name>`` (scales ``quick`` and ``smoke`` only);
+3. ``overrides.settings.<name>`` of the workflow config (a user's one-off changes).
+
+Every layer is validated against ``workflow/schemas/*.schema.yaml`` before merging, so a bad key is
+reported with the file and key path it came from, in one line (:class:`ConfigError`).
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+PAPERS = ("pfc", "perturb", "ulpm", "dufm", "review")
+SCALES = ("paper", "quick", "smoke")
+SETTING_FORMAT_VERSION = 1
+
+
+class ConfigError(ValueError):
+    """A configuration problem, described in one line that names the offending key path."""
+
+
+def repo_root() -> Path:
+    """The repository root (holds ``config/`` and ``workflow/``)."""
+    return Path(__file__).resolve().parents[2]
+
+
+def _load_yaml(path: Path) -> Any:
+    try:
+        with open(path) as fh:
+            return yaml.safe_load(fh)
+    except FileNotFoundError as exc:
+        raise ConfigError(f"{path}: file not found") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from exc
+
+
+def _schema(name: str, root: Path) -> dict:
+    return _load_yaml(root / "workflow" / "schemas" / f"{name}.schema.yaml")
+
+
+def _drop_required(schema: Any) -> Any:
+    """The same schema with every ``required`` list removed (for partial override layers)."""
+    if isinstance(schema, dict):
+        return {k: _drop_required(v) for k, v in schema.items() if k != "required"}
+    if isinstance(schema, list):
+        return [_drop_required(v) for v in schema]
+    return schema
+
+
+def _key_path(prefix: str, path) -> str:
+    parts = [prefix] if prefix else []
+    parts += [str(p) for p in path]
+    return ".".join(parts) or "<top level>"
+
+
+def _validate(instance: Any, schema: dict, where: str, prefix: str, root: Path) -> None:
+    registry = _registry(root)
+    validator = jsonschema.Draft202012Validator(schema, registry=registry)
+    errors = list(validator.iter_errors(instance))
+    if not errors:
+        return
+    err = jsonschema.exceptions.best_match(errors)
+    # Descend into oneOf/anyOf to the most specific message.
+    while err.context:
+        err = jsonschema.exceptions.best_match(err.context)
+    message = err.message
+    if err.validator == "additionalProperties":
+        message = message.replace("Additional properties are not allowed", "unknown key")
+    raise ConfigError(f"{where}: {_key_path(prefix, err.absolute_path)}: {message}")
+
+
+_REGISTRIES: dict[Path, Any] = {}
+
+
+def _registry(root: Path):
+    """A referencing registry so that ``$ref: scale.schema.yaml`` resolves between schema files."""
+    if root not in _REGISTRIES:
+        from referencing import Registry, Resource
+
+        resources = []
+        for path in sorted((root / "workflow" / "schemas").glob("*.schema.yaml")):
+            resources.append((path.name, Resource.from_contents(_load_yaml(path))))
+        _REGISTRIES[root] = Registry().with_resources(resources)
+    return _REGISTRIES[root]
+
+
+def deep_merge(base: dict, update: dict) -> dict:
+    """Merge ``update`` into a copy of ``base``: dicts recursively, everything else replaced."""
+    out = copy.deepcopy(base)
+    for key, value in update.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def checkpoint_epochs(spec: list[int] | dict, epochs: int) -> list[int]:
+    """Resolve a checkpoint spec to a sorted list of epochs in ``[0, epochs]``.
+
+    A list is taken as given. A dict ``{log: n, every: m}`` gives epoch 0, ``n`` log-spaced epochs
+    in ``[1, epochs]`` (rounded, deduplicated), every ``m``-th epoch, and always the last epoch.
+    """
+    if isinstance(spec, list):
+        return sorted(set(spec))
+    import numpy as np
+
+    chosen = {0, epochs}
+    n_log = spec.get("log", 0)
+    if n_log:
+        chosen.update(int(round(e)) for e in np.geomspace(1, epochs, n_log))
+    every = spec.get("every")
+    if every:
+        chosen.update(range(every, epochs + 1, every))
+    return sorted(chosen)
+
+
+def setting_digest(setting: dict) -> str:
+    """A short stable hash of a resolved setting (what a checkpoint was made with)."""
+    blob = json.dumps(setting, sort_keys=True, separators=(",", ":")).encode()
+    return hashlib.sha256(blob).hexdigest()[:16]
+
+
+@dataclass
+class Figure:
+    """One figure or table of a paper, as declared in its paper file."""
+
+    id: str
+    paper: str
+    number: str
+    caption: str
+    rule: str | None = None
+    settings: list[str] = field(default_factory=list)
+
+    @property
+    def implemented(self) -> bool:
+        return self.rule is not None
+
+
+@dataclass
+class Resolved:
+    """The validated, merged configuration of one workflow invocation."""
+
+    scale: str
+    data: dict
+    device: str
+    threads: int
+    targets: list[str]
+    papers: dict[str, dict]
+    settings: dict[str, dict]
+    figures: dict[str, Figure]
+
+    def setting(self, name: str) -> dict:
+        try:
+            return self.settings[name]
+        except KeyError:
+            raise ConfigError(f"unknown setting {name!r}; known: {', '.join(sorted(self.settings))}") from None
+
+    def figure(self, fig_id: str) -> Figure:
+        try:
+            return self.figures[fig_id]
+        except KeyError:
+            raise ConfigError(f"unknown figure id {fig_id!r}; run `ncrepro list-figures`") from None
+
+    def implemented_figures(self) -> list[str]:
+        return [f for f, fig in self.figures.items() if fig.implemented]
+
+
+def load(config: dict | None = None, root: Path | None = None) -> Resolved:
+    """Validate ``config`` (the workflow config dict; default ``config/config.yaml``) and resolve
+    every paper setting at the configured scale.
+
+    Raises :class:`ConfigError` (one line, names the key path) on any problem.
+    """
+    root = root or repo_root()
+    if config is None:
+        config = _load_yaml(root / "config" / "config.yaml")
+    if not isinstance(config, dict):
+        raise ConfigError("config: <top level>: must be a mapping")
+    config = copy.deepcopy(config)
+    config.setdefault("targets", [])
+    config.setdefault("overrides", {})
+    _validate(config, _schema("config", root), "config", "", root)
+
+    paper_schema = _schema("paper", root)
+    setting_schema = _schema("setting", root)
+    partial_schema = _drop_required(setting_schema)
+    scale_schema = _schema("scale", root)
+
+    papers: dict[str, dict] = {}
+    layers: dict[str, list[tuple[str, str, dict]]] = {}
+    figures: dict[str, Figure] = {}
+    for paper in PAPERS:
+        path = root / "config" / "papers" / f"{paper}.yaml"
+        where = f"config/papers/{paper}.yaml"
+        doc = _load_yaml(path)
+        _validate(doc, paper_schema, where, "", root)
+        if doc["paper"] != paper:
+            raise ConfigError(f"{where}: paper: must be {paper!r}, got {doc['paper']!r}")
+        papers[paper] = doc
+        defaults = doc.get("defaults", {})
+        _validate(defaults, partial_schema, where, "defaults", root)
+        for name, partial in doc["settings"].items():
+            if name in layers:
+                raise ConfigError(f"{where}: settings.{name}: setting defined twice")
+            _validate(partial, partial_schema, where, f"settings.{name}", root)
+            layers[name] = [(where, "defaults", defaults), (where, f"settings.{name}", partial)]
+        for fig_id, fig in doc["figures"].items():
+            if not fig_id.startswith(paper + "_"):
+                raise ConfigError(f"{where}: figures.{fig_id}: figure ids of {paper} start with '{paper}_'")
+            figures[fig_id] = Figure(id=fig_id, paper=paper, **fig)
+
+    scale = config["scale"]
+    override_layers = []
+    if scale != "paper":
+        where = f"config/scales/{scale}.yaml"
+        doc = _load_yaml(root / "config" / "scales" / f"{scale}.yaml") or {}
+        _validate(doc, scale_schema, where, "", root)
+        override_layers.append((where, doc))
+    override_layers.append(("config", config["overrides"]))
+    for where, doc in override_layers:
+        prefix = "overrides.settings" if where == "config" else "settings"
+        for name, partial in doc.get("settings", {}).items():
+            if name not in layers:
+                raise ConfigError(f"{where}: {prefix}.{name}: unknown setting")
+            _validate(partial, partial_schema, where, f"{prefix}.{name}", root)
+            layers[name].append((where, f"{prefix}.{name}", partial))
+
+    settings: dict[str, dict] = {}
+    for name, stack in layers.items():
+        merged: dict = {}
+        for _, _, partial in stack:
+            merged = deep_merge(merged, partial)
+        where = " + ".join(sorted({w for w, _, _ in stack}))
+        _validate(merged, setting_schema, where, f"settings.{name}", root)
+        settings[name] = _finalise(name, merged, scale, where)
+
+    for fig in figures.values():
+        for name in fig.settings:
+            if name not in settings:
+                raise ConfigError(f"config/papers/{fig.paper}.yaml: figures.{fig.id}.settings: unknown setting {name!r}")
+        if fig.rule and not fig.settings:
+            raise ConfigError(f"config/papers/{fig.paper}.yaml: figures.{fig.id}.settings: required with a rule")
+    for i, target in enumerate(config["targets"]):
+        if target not in figures:
+            raise ConfigError(f"config: targets.{i}: unknown figure id {target!r}")
+        if not figures[target].implemented:
+            raise ConfigError(f"config: targets.{i}: figure {target!r} is pending (no rule builds it yet)")
+    return Resolved(
+        scale=scale,
+        data=config["data"],
+        device=config["device"],
+        threads=config["threads"],
+        targets=list(config["targets"]),
+        papers=papers,
+        settings=settings,
+        figures=figures,
+    )
+
+
+def _finalise(name: str, setting: dict, scale: str, where: str) -> dict:
+    """Semantic checks the schema cannot express, and derived fields."""
+    train = setting["train"]
+    epochs = train["epochs"]
+    for i, m in enumerate(train.get("milestones", [])):
+        if m > epochs:
+            raise ConfigError(f"{where}: settings.{name}.train.milestones.{i}: {m} is after the last epoch {epochs}")
+    setting["checkpoints"] = checkpoint_epochs(setting["checkpoints"], epochs)
+    for i, e in enumerate(setting["checkpoints"]):
+        if e > epochs:
+            raise ConfigError(f"{where}: settings.{name}.checkpoints.{i}: epoch {e} is after the last epoch {epochs}")
+    model = setting["model"]
+    if model["arch"] == "pfc_conv_resnet" and "stages" not in model:
+        raise ConfigError(f"{where}: settings.{name}.model.stages: required for pfc_conv_resnet")
+    if model["arch"] == "pfc_fc_resnet" and not {"width", "blocks"} <= model.keys():
+        raise ConfigError(f"{where}: settings.{name}.model: width and blocks are required for pfc_fc_resnet")
+    setting["name"] = name
+    setting["scale"] = scale
+    setting["format_version"] = SETTING_FORMAT_VERSION
+    return setting

@@ -1,0 +1,512 @@
+"""Datasets: staging (download or pre-staged copy, checksum-verified), native-format readers, a
+cached tensor file per split, and the in-memory tensors a training setting asks for.
+
+Registry: ``mnist``, ``fashionmnist``, ``kmnist`` (IDX), ``cifar10``, ``cifar100`` (python pickles),
+``stl10`` (binary), ``svhn`` (.mat) -- the torchvision datasets, read from their native files by our
+own readers -- plus ``digits`` (scikit-learn's bundled 8x8 handwritten digits, real data, offline; the
+smoke-scale stand-in) and ``synthetic`` (a deterministic generator for unit tests).
+
+Pre-staged copies are verified before use: a file passes when its MD5 equals torchvision's published
+checksum of that file, or when the MD5 of its decompressed content equals the known checksum of the
+real data (Debian's ``dataset-fashion-mnist`` recompresses the ``.gz`` files, so only the latter holds
+there). A corrupt or truncated file is an error that names the file; nothing is written.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import pickle
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .io import atomic_torch_save, load_torch
+
+CACHE_FORMAT_VERSION = 1
+SPLITS = ("train", "test")
+
+
+class DataError(RuntimeError):
+    """A dataset cannot be staged or read; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class RawFile:
+    """One native file of a dataset: its name, torchvision's MD5 of the file as downloaded, and
+    (where known) the MD5 of its decompressed content."""
+
+    name: str
+    md5: str
+    content_md5: str | None = None
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    name: str
+    family: str  # idx | cifar | stl10 | svhn | digits | synthetic
+    num_classes: int
+    shape: tuple[int, int, int]
+    files: dict[str, tuple[RawFile, ...]] = field(default_factory=dict)  # split -> files
+    torchvision_class: str | None = None
+    raw_subdir: str = ""  # where torchvision's download leaves the native files, under the raw root
+
+
+def _idx_files(md5s: dict[str, str], content: dict[str, str] | None = None) -> dict[str, tuple[RawFile, ...]]:
+    content = content or {}
+
+    def f(stem: str) -> RawFile:
+        return RawFile(f"{stem}.gz", md5s[stem], content.get(stem))
+
+    return {
+        "train": (f("train-images-idx3-ubyte"), f("train-labels-idx1-ubyte")),
+        "test": (f("t10k-images-idx3-ubyte"), f("t10k-labels-idx1-ubyte")),
+    }
+
+
+DATASETS: dict[str, DatasetSpec] = {
+    "mnist": DatasetSpec(
+        "mnist", "idx", 10, (1, 28, 28),
+        _idx_files({
+            "train-images-idx3-ubyte": "f68b3c2dcbeaaa9fbdd348bbdeb94873",
+            "train-labels-idx1-ubyte": "d53e105ee54ea40749a09fcbcd1e9432",
+            "t10k-images-idx3-ubyte": "9fb629c4189551a2d022fa330f9573f3",
+            "t10k-labels-idx1-ubyte": "ec29112dd5afa0611ce80d1b7f02629c",
+        }),
+        "MNIST", "MNIST/raw",
+    ),
+    "fashionmnist": DatasetSpec(
+        "fashionmnist", "idx", 10, (1, 28, 28),
+        _idx_files(
+            {
+                "train-images-idx3-ubyte": "8d4fb7e6c68d591d4c3dfef9ec88bf0d",
+                "train-labels-idx1-ubyte": "25c81989df183df01b3e8a0aad5dffbe",
+                "t10k-images-idx3-ubyte": "bef4ecab320f06d8554ea6380940ec79",
+                "t10k-labels-idx1-ubyte": "bb300cfdad3c16e7a12a480ee83cd310",
+            },
+            {  # decompressed content (DESIGN.md): Debian's copy is recompressed
+                "train-images-idx3-ubyte": "f4a8712d7a061bf5bd6d2ca38dc4d50a",
+                "train-labels-idx1-ubyte": "9018921c3c673c538a1fc5bad174d6f9",
+                "t10k-images-idx3-ubyte": "8181f5470baa50b63fa0f6fddb340f0a",
+                "t10k-labels-idx1-ubyte": "15d484375f8d13e6eb1aabb0c3f46965",
+            },
+        ),
+        "FashionMNIST", "FashionMNIST/raw",
+    ),
+    "kmnist": DatasetSpec(
+        "kmnist", "idx", 10, (1, 28, 28),
+        _idx_files({
+            "train-images-idx3-ubyte": "bdb82020997e1d708af4cf47b453dcf7",
+            "train-labels-idx1-ubyte": "e144d726b3acfaa3e44228e80efcd344",
+            "t10k-images-idx3-ubyte": "5c965bf0a639b31b8f53240b1b52f4d7",
+            "t10k-labels-idx1-ubyte": "7320c461ea6c1c855c0b718fb2a4b134",
+        }),
+        "KMNIST", "KMNIST/raw",
+    ),
+    "cifar10": DatasetSpec(
+        "cifar10", "cifar", 10, (3, 32, 32),
+        {
+            "train": (
+                RawFile("data_batch_1", "c99cafc152244af753f735de768cd75f"),
+                RawFile("data_batch_2", "d4bba439e000b95fd0a9bffe97cbabec"),
+                RawFile("data_batch_3", "54ebc095f3ab1f0389bbae665268c751"),
+                RawFile("data_batch_4", "634d18415352ddfa80567beed471001a"),
+                RawFile("data_batch_5", "482c414d41f54cd18b22e5b47cb7c3cb"),
+            ),
+            "test": (RawFile("test_batch", "40351d587109b95175f43aff81a1287e"),),
+        },
+        "CIFAR10", "cifar-10-batches-py",
+    ),
+    "cifar100": DatasetSpec(
+        "cifar100", "cifar", 100, (3, 32, 32),
+        {
+            "train": (RawFile("train", "16019d7e3df5f24257cddd939b257f8d"),),
+            "test": (RawFile("test", "f0ef6b0ae62326f3e7ffdfab6717acfc"),),
+        },
+        "CIFAR100", "cifar-100-python",
+    ),
+    "stl10": DatasetSpec(
+        "stl10", "stl10", 10, (3, 96, 96),
+        {
+            "train": (
+                RawFile("train_X.bin", "918c2871b30a85fa023e0c44e0bee87f"),
+                RawFile("train_y.bin", "5a34089d4802c674881badbb80307741"),
+            ),
+            "test": (
+                RawFile("test_X.bin", "7f263ba9f9e0b06b93213547f721ac82"),
+                RawFile("test_y.bin", "36f9794fa4beb8a2c72628de14fa638e"),
+            ),
+        },
+        "STL10", "stl10_binary",
+    ),
+    "svhn": DatasetSpec(
+        "svhn", "svhn", 10, (3, 32, 32),
+        {
+            "train": (RawFile("train_32x32.mat", "e26dedcc434d2e4c54c9b2d4a06d8373"),),
+            "test": (RawFile("test_32x32.mat", "eb5a983be6a315427106f1b164d9cef3"),),
+        },
+        "SVHN", "",
+    ),
+    "digits": DatasetSpec("digits", "digits", 10, (1, 8, 8)),
+    "synthetic": DatasetSpec("synthetic", "synthetic", 10, (1, 8, 8)),
+}
+
+DIGITS_TEST_PER_CLASS = 30
+SYNTHETIC_PER_CLASS = {"train": 60, "test": 20}
+
+
+# --------------------------------------------------------------------------------------------
+# Native-format readers
+# --------------------------------------------------------------------------------------------
+
+def _open_maybe_gz(path: Path):
+    with open(path, "rb") as fh:
+        magic = fh.read(2)
+    return gzip.open(path, "rb") if magic == b"\x1f\x8b" else open(path, "rb")
+
+
+def read_idx(path: Path) -> np.ndarray:
+    """Read an IDX file (optionally gzip-compressed) into a uint8 array of its stated shape."""
+    with _open_maybe_gz(path) as fh:
+        data = fh.read()
+    if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] != 0x08:
+        raise DataError(f"{path}: not an unsigned-byte IDX file")
+    ndim = data[3]
+    dims = tuple(int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+    offset = 4 + 4 * ndim
+    expected = int(np.prod(dims))
+    if len(data) - offset != expected:
+        raise DataError(f"{path}: truncated IDX file ({len(data) - offset} of {expected} bytes)")
+    return np.frombuffer(data, dtype=np.uint8, offset=offset).reshape(dims)
+
+
+def read_cifar(paths: list[Path], label_key: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """Read CIFAR python pickles: images (N, 3, 32, 32) uint8 and labels (N,)."""
+    xs, ys = [], []
+    for path in paths:
+        with open(path, "rb") as fh:
+            entry = pickle.load(fh, encoding="bytes")
+        xs.append(np.asarray(entry[b"data"], dtype=np.uint8).reshape(-1, 3, 32, 32))
+        ys.append(np.asarray(entry[label_key], dtype=np.int64))
+    return np.concatenate(xs), np.concatenate(ys)
+
+
+def read_stl10(x_path: Path, y_path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """Read STL10 binaries: images stored column-major (N, 3, 96, 96), labels 1..10 -> 0..9."""
+    x = np.fromfile(x_path, dtype=np.uint8)
+    if x.size % (3 * 96 * 96):
+        raise DataError(f"{x_path}: truncated STL10 image file")
+    x = x.reshape(-1, 3, 96, 96).transpose(0, 1, 3, 2)
+    y = np.fromfile(y_path, dtype=np.uint8).astype(np.int64) - 1
+    return np.ascontiguousarray(x), y
+
+
+def read_svhn(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """Read an SVHN ``*_32x32.mat``: X (32, 32, 3, N) -> (N, 3, 32, 32); label 10 means digit 0."""
+    import scipy.io
+
+    mat = scipy.io.loadmat(path)
+    x = np.ascontiguousarray(mat["X"].transpose(3, 2, 0, 1))
+    y = mat["y"].astype(np.int64).reshape(-1) % 10
+    return x, y
+
+
+def read_native(spec: DatasetSpec, split: str, paths: list[Path]) -> tuple[np.ndarray, np.ndarray]:
+    """Images (N, C, H, W) uint8 and labels (N,) int64 from a split's verified native files."""
+    if spec.family == "idx":
+        x, y = read_idx(paths[0]), read_idx(paths[1])
+        x = x[:, None]
+    elif spec.family == "cifar":
+        x, y = read_cifar(paths, b"labels" if spec.name == "cifar10" else b"fine_labels")
+    elif spec.family == "stl10":
+        x, y = read_stl10(paths[0], paths[1])
+    elif spec.family == "svhn":
+        x, y = read_svhn(paths[0])
+    else:
+        raise DataError(f"{spec.name}: no native files")
+    y = np.asarray(y, dtype=np.int64)
+    if len(x) != len(y):
+        raise DataError(f"{spec.name}/{split}: {len(x)} images but {len(y)} labels")
+    if tuple(x.shape[1:]) != spec.shape:
+        raise DataError(f"{spec.name}/{split}: images of shape {x.shape[1:]}, expected {spec.shape}")
+    if len(y) and (y.min() < 0 or y.max() >= spec.num_classes):
+        raise DataError(f"{spec.name}/{split}: labels outside [0, {spec.num_classes})")
+    return x, y
+
+
+def digits_split(split: str) -> tuple[np.ndarray, np.ndarray]:
+    """scikit-learn's bundled digits (1797 real 8x8 images, values 0..16) as uint8 0..255.
+
+    A fixed stratified split: the last ``DIGITS_TEST_PER_CLASS`` images of each class (in file order)
+    are the test split, the rest the training split.
+    """
+    from sklearn.datasets import load_digits
+
+    bunch = load_digits()
+    x = np.rint(bunch.images * (255.0 / 16.0)).astype(np.uint8)[:, None]
+    y = bunch.target.astype(np.int64)
+    test = np.zeros(len(y), dtype=bool)
+    for k in range(10):
+        test[np.flatnonzero(y == k)[-DIGITS_TEST_PER_CLASS:]] = True
+    keep = test if split == "test" else ~test
+    return x[keep], y[keep]
+
+
+def synthetic_split(split: str, num_classes: int = 10, shape=(1, 8, 8)) -> tuple[np.ndarray, np.ndarray]:
+    """A deterministic class-structured image set for unit tests: class prototypes plus noise."""
+    rng = np.random.default_rng(1234)
+    protos = rng.uniform(40, 215, size=(num_classes, *shape))
+    n = SYNTHETIC_PER_CLASS[split]
+    rng = np.random.default_rng(0 if split == "train" else 1)
+    x = protos[:, None] + rng.normal(0, 30, size=(num_classes, n, *shape))
+    x = np.clip(np.rint(x), 0, 255).astype(np.uint8).reshape(-1, *shape)
+    y = np.repeat(np.arange(num_classes), n)
+    return x, y
+
+
+# --------------------------------------------------------------------------------------------
+# Staging: find, verify, download
+# --------------------------------------------------------------------------------------------
+
+def md5_file(path: Path) -> str:
+    h = hashlib.md5()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def md5_content(path: Path) -> str:
+    """MD5 of a file's decompressed content (the file itself if not gzip)."""
+    h = hashlib.md5()
+    try:
+        with _open_maybe_gz(path) as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                h.update(chunk)
+    except (OSError, EOFError) as exc:
+        raise DataError(f"checksum error: {path} is corrupt or truncated ({exc})") from exc
+    return h.hexdigest()
+
+
+def find_raw_file(directory: Path, raw: RawFile) -> Path | None:
+    """The file for ``raw`` in ``directory``: its name, or for ``.gz`` names also the decompressed one."""
+    candidates = [raw.name]
+    if raw.name.endswith(".gz"):
+        candidates.append(raw.name[:-3])
+    for name in candidates:
+        if (directory / name).is_file():
+            return directory / name
+    return None
+
+
+def verify_raw_file(path: Path, raw: RawFile) -> None:
+    """Raise :class:`DataError` unless ``path`` holds the real content of ``raw``."""
+    if path.name == raw.name and md5_file(path) == raw.md5:
+        return
+    if raw.content_md5 is not None and md5_content(path) == raw.content_md5:
+        return
+    if raw.content_md5 is None and path.name != raw.name:
+        raise DataError(
+            f"checksum error: {path} cannot be verified (only the checksum of {raw.name} is known); "
+            f"pre-stage the original {raw.name}"
+        )
+    raise DataError(f"checksum error: {path} does not match the published checksum of {raw.name} (corrupt or truncated?)")
+
+
+def prestaged_dir(name: str, data_config: dict) -> Path | None:
+    """The pre-staged directory for a dataset: ``$NCREPRO_PRESTAGED_<NAME>``, else the config's
+    ``data.prestaged.<name>`` if it exists."""
+    env = os.environ.get(f"NCREPRO_PRESTAGED_{name.upper()}")
+    if env:
+        if not Path(env).is_dir():
+            raise DataError(f"NCREPRO_PRESTAGED_{name.upper()}={env}: not a directory")
+        return Path(env)
+    configured = (data_config.get("prestaged") or {}).get(name)
+    if configured and Path(configured).is_dir():
+        return Path(configured)
+    return None
+
+
+def prestage_hint(spec: DatasetSpec) -> str:
+    names = ", ".join(f.name for split in SPLITS for f in spec.files[split])
+    return (
+        f"pre-stage {spec.name}: copy its original files ({names}) into a directory DIR on this machine "
+        f"and set `data: prestaged: {spec.name}: DIR` in config/config.yaml or NCREPRO_PRESTAGED_{spec.name.upper()}=DIR"
+    )
+
+
+def locate_raw_files(spec: DatasetSpec, data_config: dict) -> dict[str, list[Path]]:
+    """Verified native files per split, from a pre-staged copy or torchvision's download."""
+    root = Path(data_config["root"])
+    directories = []
+    staged = prestaged_dir(spec.name, data_config)
+    if staged is not None:
+        directories += [staged, staged / spec.raw_subdir] if spec.raw_subdir else [staged]
+    download_dir = root / "raw" / spec.name / spec.raw_subdir
+    directories.append(download_dir)
+
+    def lookup() -> dict[str, list[Path]] | None:
+        for directory in directories:
+            found = {s: [find_raw_file(directory, f) for f in spec.files[s]] for s in SPLITS}
+            if all(p is not None for s in SPLITS for p in found[s]):
+                return found
+        return None
+
+    found = lookup()
+    if found is None:
+        if staged is not None:
+            raise DataError(f"{spec.name}: {staged} lacks some original files; {prestage_hint(spec)}")
+        if not data_config.get("download", True):
+            raise DataError(f"{spec.name}: not found and downloads are off (data.download: false); {prestage_hint(spec)}")
+        download(spec, root / "raw" / spec.name)
+        found = lookup()
+        if found is None:
+            raise DataError(f"{spec.name}: download finished but files are missing; {prestage_hint(spec)}")
+    for split in SPLITS:
+        for path, raw in zip(found[split], spec.files[split], strict=True):
+            verify_raw_file(path, raw)
+    return found
+
+
+def download(spec: DatasetSpec, directory: Path) -> None:
+    """Download through torchvision (which verifies the archive checksums)."""
+    import torchvision.datasets as tvd
+
+    cls = getattr(tvd, spec.torchvision_class)
+    directory.mkdir(parents=True, exist_ok=True)
+    try:
+        if spec.name in ("stl10", "svhn"):
+            for split in SPLITS:
+                cls(str(directory), split=split, download=True)
+        else:
+            for train in (True, False):
+                cls(str(directory), train=train, download=True)
+    except Exception as exc:  # network errors come in many types (URLError, RuntimeError, OSError)
+        raise DataError(
+            f"{spec.name}: download failed ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}); "
+            f"no internet on this node? {prestage_hint(spec)}"
+        ) from exc
+
+
+# --------------------------------------------------------------------------------------------
+# Cached tensor files and the tensors of a setting
+# --------------------------------------------------------------------------------------------
+
+def cache_path(root: Path | str, name: str, split: str) -> Path:
+    return Path(root) / name / f"{split}.pt"
+
+
+def stage(name: str, data_config: dict) -> list[Path]:
+    """Stage a dataset: verify or download its native files, convert each split once into a cached
+    tensor file ``<root>/<name>/<split>.pt`` (``x`` uint8 N x C x H x W, ``y`` int64). Returns the paths."""
+    if name not in DATASETS:
+        raise DataError(f"unknown dataset {name!r}; known: {', '.join(DATASETS)}")
+    spec = DATASETS[name]
+    root = Path(data_config["root"])
+    if spec.family == "digits":
+        splits = {s: digits_split(s) for s in SPLITS}
+        source = "scikit-learn load_digits (bundled)"
+    elif spec.family == "synthetic":
+        splits = {s: synthetic_split(s) for s in SPLITS}
+        source = "ncrepro.data.synthetic_split"
+    else:
+        found = locate_raw_files(spec, data_config)
+        splits = {s: read_native(spec, s, found[s]) for s in SPLITS}
+        source = {s: [str(p) for p in found[s]] for s in SPLITS}
+    out = []
+    for split, (x, y) in splits.items():
+        path = cache_path(root, name, split)
+        atomic_torch_save(
+            {
+                "format_version": CACHE_FORMAT_VERSION,
+                "dataset": name,
+                "split": split,
+                "num_classes": spec.num_classes,
+                "x": torch.from_numpy(np.array(x)),
+                "y": torch.from_numpy(np.array(y)),
+                "source": source,
+            },
+            path,
+        )
+        out.append(path)
+    return out
+
+
+def load_cached(path: Path | str) -> dict:
+    blob = load_torch(path)
+    if blob.get("format_version") != CACHE_FORMAT_VERSION:
+        raise DataError(f"{path}: cache format {blob.get('format_version')}, expected {CACHE_FORMAT_VERSION}; rerun the data stage")
+    return blob
+
+
+def balanced_subset(y: torch.Tensor, per_class: int | None, num_classes: int, seed: int = 0) -> torch.Tensor:
+    """Indices of a class-balanced subset: ``per_class`` samples of each class drawn without
+    replacement with a seeded generator (sorted by class then original order). ``None`` = all."""
+    if per_class is None:
+        return torch.arange(len(y))
+    gen = torch.Generator().manual_seed(seed)
+    parts = []
+    for k in range(num_classes):
+        idx = torch.nonzero(y == k).flatten()
+        if len(idx) < per_class:
+            raise DataError(f"class {k} has {len(idx)} samples, fewer than per_class={per_class}")
+        parts.append(idx[torch.randperm(len(idx), generator=gen)[:per_class]].sort().values)
+    return torch.cat(parts)
+
+
+def to_shape(x: torch.Tensor, shape: list[int] | None, resize: str = "interpolate") -> torch.Tensor:
+    """Float images (N, C, H, W) brought to ``shape`` = [C, H, W]: channels replicated from 1 to C,
+    spatial size by zero padding (centred) or bilinear interpolation."""
+    if shape is None:
+        return x
+    c, h, w = shape
+    if x.shape[1] != c:
+        if x.shape[1] != 1:
+            raise DataError(f"cannot map {x.shape[1]} channels to {c}")
+        x = x.expand(-1, c, -1, -1)
+    if tuple(x.shape[2:]) != (h, w):
+        if resize == "pad":
+            dh, dw = h - x.shape[2], w - x.shape[3]
+            if dh < 0 or dw < 0:
+                raise DataError(f"cannot pad {tuple(x.shape[2:])} images to {(h, w)}")
+            x = torch.nn.functional.pad(x, (dw // 2, dw - dw // 2, dh // 2, dh - dh // 2))
+        else:
+            x = torch.nn.functional.interpolate(x, size=(h, w), mode="bilinear", align_corners=False)
+    return x.contiguous()
+
+
+@dataclass
+class Tensors:
+    """A setting's data in memory: float32 images, int64 labels, and how they were made."""
+
+    x: torch.Tensor
+    y: torch.Tensor
+    num_classes: int
+    mean: list[float]
+    std: list[float]
+
+
+def _subset_images(data: dict, cache_file: Path | str) -> tuple[torch.Tensor, torch.Tensor, int]:
+    blob = load_cached(cache_file)
+    num_classes = int(blob["num_classes"])
+    idx = balanced_subset(blob["y"], data.get("per_class"), num_classes)
+    x = to_shape(blob["x"][idx].float() / 255.0, data.get("shape"), data.get("resize", "interpolate"))
+    return x, blob["y"][idx].clone(), num_classes
+
+
+def setting_tensors(data: dict, cache_file: Path | str, train_cache_file: Path | str | None = None) -> Tensors:
+    """The tensors of a setting's ``data`` block from a cached split file: balanced subset, float in
+    [0, 1], reshaped, standardised per channel with the statistics of the (subset) training split
+    (``train_cache_file``; default: the split itself)."""
+    x, y, num_classes = _subset_images(data, cache_file)
+    ref = x
+    if train_cache_file is not None and Path(train_cache_file) != Path(cache_file):
+        ref = _subset_images(data, train_cache_file)[0]
+    mean = ref.mean(dim=(0, 2, 3), dtype=torch.float64)
+    std = ref.double().std(dim=(0, 2, 3)).clamp_min(1e-8)
+    if data.get("normalize", "standardize") == "standardize":
+        x = ((x - mean.float()[None, :, None, None]) / std.float()[None, :, None, None]).contiguous()
+    return Tensors(x, y, num_classes, mean.tolist(), std.tolist())
