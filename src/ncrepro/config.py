@@ -242,11 +242,14 @@ def load(config: dict | None = None, root: Path | None = None) -> Resolved:
     settings: dict[str, dict] = {}
     for name, stack in layers.items():
         merged: dict = {}
-        for _, _, partial in stack:
+        for i, (_, _, partial) in enumerate(stack):
             merged = deep_merge(merged, partial)
+            if i == 1:  # the paper's own layers end here
+                paper_dataset = merged.get("data", {}).get("dataset")
         where = " + ".join(sorted({w for w, _, _ in stack}))
         _validate(merged, setting_schema, where, f"settings.{name}", root)
         settings[name] = _finalise(name, merged, scale, where)
+        settings[name]["paper_dataset"] = paper_dataset
 
     for fig in figures.values():
         for name in fig.settings:

@@ -1,0 +1,35 @@
+# ncrepro: regenerate every figure of four neural-collapse papers (and the review's computable
+# ones), from dataset download to PDF. Build one figure:
+#     snakemake --cores 2 figures/pfc_fashionmnist.pdf --config scale=smoke
+# List every figure id:  snakemake --cores 1 list_figures
+# The logic lives in the Python package src/ncrepro; rules only wire files together.
+
+
+configfile: "config/config.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/data.smk"
+include: "workflow/rules/train.smk"
+include: "workflow/rules/stats.smk"
+include: "workflow/rules/figures.smk"
+
+
+localrules:
+    all,
+    list_figures,
+
+
+# Every implemented figure of the configured targets (default: all implemented figures).
+rule all:
+    default_target: True
+    input:
+        default_targets(),
+
+
+# Print every figure id with its status and description.
+rule list_figures:
+    log:
+        "results/list_figures.log",
+    shell:
+        "{NCREPRO} list-figures --scale {SCALE} 2>&1 | tee {log}"

@@ -1,0 +1,100 @@
+"""Claims: the papers' qualitative and numerical statements about a figure, checked on the figure's
+own data table. Each check returns ``{"claim", "passed", "value", "expected"}``; a claim that fails
+is reported as failed with its numbers, never loosened.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+TERMINAL_PHASE_ACC = 0.999  # pfc.md cpu-scale guard: train accuracy >= 99.9% at the last epoch
+
+
+def claim(text: str, passed: bool, value, expected) -> dict:
+    return {"claim": text, "passed": bool(passed), "value": value, "expected": expected}
+
+
+def _rounded(values) -> list[float]:
+    return [float(f"{v:.6g}") for v in values]
+
+
+def monotone_claims(per_layer: dict[str, np.ndarray], where: str) -> list[dict]:
+    """PFC's depth ordering at the final epoch (Sec. IV-A, Figs. 2-3): PFC1 and PFC2 strictly decrease
+    and PFC3 increases (non-decreasing, last above first) from layer0 to the last layer."""
+    out = []
+    for metric in ("pfc1", "pfc2"):
+        v = per_layer[metric]
+        out.append(claim(
+            f"{where}: {metric.upper()} decreases strictly from layer0 to the last layer",
+            bool(np.all(np.diff(v) < 0)), _rounded(v), "strictly decreasing in layer index",
+        ))
+    v = per_layer["pfc3"]
+    out.append(claim(
+        f"{where}: PFC3 (NCC accuracy) increases from layer0 to the last layer",
+        bool(np.all(np.diff(v) >= 0) and v[-1] > v[0]), _rounded(v), "non-decreasing, last > layer0",
+    ))
+    return out
+
+
+def pfc_dynamics(table: pd.DataFrame) -> list[dict]:
+    final = table.epoch.max()
+    last = table[table.epoch == final]
+    per_layer = {
+        m: last[last.metric == m].groupby("layer_index").value.mean().sort_index().to_numpy()
+        for m in ("pfc1", "pfc2", "pfc3")
+    }
+    out = monotone_claims(per_layer, f"epoch {final}")
+    out.append(claim(
+        f"epoch {final}: the last layer is NCC separable (PFC3 = 1, NC emerges)",
+        per_layer["pfc3"][-1] >= 1.0, float(per_layer["pfc3"][-1]), 1.0,
+    ))
+    acc = float(table[(table.metric == "train_acc") & (table.epoch == final)].value.mean())
+    out.append(claim(
+        f"epoch {final}: training reached the terminal phase (train accuracy >= {TERMINAL_PHASE_ACC})",
+        acc >= TERMINAL_PHASE_ACC, acc, f">= {TERMINAL_PHASE_ACC}",
+    ))
+    return out
+
+
+def pfc_depth(table: pd.DataFrame) -> list[dict]:
+    obs = table[table.curve == "observed"]
+    pred = table[table.curve == "predicted"]
+    final = int(table.epoch.max())
+    per_layer = {
+        m: obs[obs.metric == m].groupby("layer_index").value.mean().sort_index().to_numpy()
+        for m in ("pfc1", "pfc2", "pfc3")
+    }
+    out = monotone_claims(per_layer, f"observed, epoch {final}")
+    curves = {m: pred[pred.metric == m].groupby("position").value.mean().sort_index() for m in ("pfc1", "pfc2", "pfc3")}
+    for metric, sign in (("pfc1", -1), ("pfc2", -1), ("pfc3", 1)):
+        v = curves[metric].to_numpy()
+        ok = bool(np.all(sign * np.diff(v) >= -1e-12))
+        out.append(claim(
+            f"prediction: {metric.upper()} along the geodesic is monotone ({'non-increasing' if sign < 0 else 'non-decreasing'} in t)",
+            ok, {"first": float(v[0]), "last": float(v[-1]), "max_violation": float(max(0.0, np.max(-sign * np.diff(v))))},
+            "monotone",
+        ))
+    gaps = []
+    for metric in ("pfc1", "pfc2", "pfc3"):
+        v, c = per_layer[metric], curves[metric].to_numpy()
+        gaps += [abs(c[0] - v[0]) / max(abs(v[0]), 1e-300), abs(c[-1] - v[-1]) / max(abs(v[-1]), 1e-300)]
+    out.append(claim(
+        "prediction passes through the first and last measured points (t = 0 and t = 1)",
+        max(gaps) < 1e-9, float(max(gaps)), "relative difference < 1e-9",
+    ))
+    pos = obs[obs.metric == "pfc1"].groupby("layer_index").position.mean().sort_index().to_numpy()
+    out.append(claim(
+        "relative depth runs from 0 (layer0) to 1 (last layer), increasing",
+        bool(abs(pos[0]) < 1e-12 and abs(pos[-1] - 1) < 1e-12 and np.all(np.diff(pos) > 0)),
+        _rounded(pos), "0 = s_0 < s_1 < ... < s_L = 1",
+    ))
+    inner = float(table[(table.curve == "side") & (table.metric == "theorem1_inner_product")].value.mean())
+    out.append(claim(
+        "Theorem 1 condition: sum_k <h~0_k, h~L_k> >= 0 (Sec. III-B, 'shown valid' empirically)",
+        inner >= 0, inner, ">= 0",
+    ))
+    return out
+
+
+CHECKS = {"pfc_dynamics": pfc_dynamics, "pfc_depth": pfc_depth}

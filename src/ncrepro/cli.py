@@ -1,0 +1,117 @@
+"""Command line: ``ncrepro <stage> ...`` -- what each Snakemake rule runs -- plus ``list-figures``
+and ``check-config`` for people. Errors the user can fix print one line and exit with status 2."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from .config import ConfigError
+
+
+def _json(text: str):
+    return json.loads(text)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="ncrepro", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("data", help="stage a dataset into cached tensor files")
+    s.add_argument("--dataset", required=True)
+    s.add_argument("--data-config", type=_json, required=True, help="the config's data block as JSON")
+
+    s = sub.add_parser("train", help="train one (setting, seed)")
+    s.add_argument("--setting", type=_json, required=True, help="resolved setting as JSON")
+    s.add_argument("--seed", type=int, required=True)
+    s.add_argument("--data", required=True, help="cached training split (.pt)")
+    s.add_argument("--out", required=True, help="run directory")
+    s.add_argument("--device", default="auto")
+    s.add_argument("--threads", type=int, default=1)
+
+    s = sub.add_parser("stats", help="per-layer statistics of one checkpoint")
+    s.add_argument("--manifest", required=True)
+    s.add_argument("--epoch", type=int, required=True)
+    s.add_argument("--data", required=True)
+    s.add_argument("--out", required=True)
+    s.add_argument("--device", default="auto")
+    s.add_argument("--threads", type=int, default=1)
+
+    s = sub.add_parser("metrics", help="tidy metric tables of one run")
+    s.add_argument("--manifest", required=True)
+    s.add_argument("--stats", nargs="+", required=True)
+    s.add_argument("--out-metrics", required=True)
+    s.add_argument("--out-geodesic", required=True)
+
+    s = sub.add_parser("figure", help="build one figure (PDF, figdata, claims)")
+    s.add_argument("--id", required=True)
+    s.add_argument("--rule", required=True)
+    s.add_argument("--inputs", nargs="+", required=True)
+    s.add_argument("--pdf", required=True)
+    s.add_argument("--figdata", required=True)
+    s.add_argument("--claims", required=True)
+    s.add_argument("--meta", type=_json, required=True)
+
+    s = sub.add_parser("list-figures", help="print every figure id with its description")
+    s.add_argument("--scale", default="paper")
+
+    s = sub.add_parser("check-config", help="validate the configuration")
+    s.add_argument("--configfile", default=None)
+    s.add_argument("--scale", default=None)
+    return p
+
+
+def list_figures(scale: str = "paper", out=sys.stdout) -> None:
+    from .config import load, repo_root
+    import yaml
+
+    cfg = yaml.safe_load(open(repo_root() / "config" / "config.yaml"))
+    cfg["scale"] = scale
+    resolved = load(cfg)
+    width = max(len(f) for f in resolved.figures)
+    for fig in resolved.figures.values():
+        status = "ready  " if fig.implemented else "pending"
+        print(f"{fig.id:<{width}}  {status}  {fig.number:<10}  {fig.caption}", file=out)
+    n_ready = len(resolved.implemented_figures())
+    print(f"{n_ready} of {len(resolved.figures)} figures have a rule; build one with "
+          f"`snakemake --cores 2 figures/<id>.pdf --config scale=smoke|quick|paper`", file=out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from . import stages
+    from .data import DataError
+    from .train import TrainingDiverged
+
+    try:
+        if args.command == "data":
+            stages.stage_data(args.dataset, args.data_config)
+        elif args.command == "train":
+            stages.stage_train(args.setting, args.seed, args.data, args.out, args.device, args.threads)
+        elif args.command == "stats":
+            stages.stage_stats(args.manifest, args.epoch, args.data, args.out, args.device, args.threads)
+        elif args.command == "metrics":
+            stages.stage_metrics(args.manifest, args.stats, args.out_metrics, args.out_geodesic)
+        elif args.command == "figure":
+            stages.stage_figure(args.id, args.rule, args.inputs, args.pdf, args.figdata, args.claims, args.meta)
+        elif args.command == "list-figures":
+            list_figures(args.scale)
+        elif args.command == "check-config":
+            import yaml
+
+            from .config import load, repo_root
+
+            cfg = yaml.safe_load(open(args.configfile or repo_root() / "config" / "config.yaml"))
+            if args.scale:
+                cfg["scale"] = args.scale
+            resolved = load(cfg)
+            print(f"config ok: scale={resolved.scale}, {len(resolved.settings)} settings, {len(resolved.figures)} figures")
+    except (ConfigError, DataError, TrainingDiverged, OSError) as exc:
+        print(f"ncrepro: error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,151 @@
+"""Collapse metrics as pure functions of the streamed statistics (:mod:`ncrepro.stats`).
+
+One place per formula. Keys and definitions are the contract of DESIGN.md ("Metrics API"); PFC's
+three metrics are the same quantities under other names (pfc.md eqs. 7-9):
+PFC1 = ``nc1_tilde``, PFC2 = ``etf_gram_dist``, PFC3 = ``ncc_acc``.
+
+Conventions: Sigma_W = (1/N) sum_i (h_i - mu_{y_i})(h_i - mu_{y_i})^T, Sigma_B = (1/K) sum_k
+(mu_k - mu_G)(mu_k - mu_G)^T with mu_G the global sample mean, M~ = [mu_k - mu_G] (here stored as
+rows, K x D).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from .stats import StatsFile, collect, tensor_batches
+
+PFC_METRICS = {"pfc1": "nc1_tilde", "pfc2": "etf_gram_dist", "pfc3": "ncc_acc"}
+
+
+def etf_gram_target(K: int) -> np.ndarray:
+    """(I - 11^T/K)/sqrt(K-1): the Frobenius-normalised Gram matrix of a simplex ETF."""
+    return (np.eye(K) - np.ones((K, K)) / K) / np.sqrt(K - 1)
+
+
+def etf_gram_distance(gram: np.ndarray) -> float:
+    """|| G/||G||_F - (I - 11^T/K)/sqrt(K-1) ||_F (PFC eq. 8; perturbation paper's NC2)."""
+    K = gram.shape[0]
+    return float(np.linalg.norm(gram / np.linalg.norm(gram) - etf_gram_target(K)))
+
+
+def centred_means(layer: dict) -> np.ndarray:
+    return layer["means"] - layer["global_mean"][None, :]
+
+
+def _offdiag_cosines(M: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(M, axis=1)
+    cos = (M @ M.T) / np.outer(norms, norms)
+    return cos[~np.eye(len(M), dtype=bool)]
+
+
+def layer_metrics(layer: dict, W: np.ndarray | None = None) -> dict[str, float]:
+    """Every metric of DESIGN.md's table from one layer's statistics (and the classifier W, K x D)."""
+    counts = layer["counts"].astype(np.float64)
+    N, K = counts.sum(), len(counts)
+    M = centred_means(layer)
+    gram = M @ M.T
+    tr_sw = layer["within_sq"].sum() / N
+    tr_sb = np.trace(gram) / K
+    s = layer["singular_values"]
+    r = int(layer["rank"])
+    P = layer["P"]
+    var_k = layer["within_sq"] / counts
+    means = layer["means"]
+    sq = np.sum(means**2, axis=1)
+    mean_dist_sq = sq[:, None] + sq[None, :] - 2 * means @ means.T
+    off = ~np.eye(K, dtype=bool)
+    norms = np.linalg.norm(M, axis=1)
+    cos = _offdiag_cosines(M)
+    out = {
+        # (1/K) tr(Sigma_W Sigma_B^+) = (1/N) sum_j P_jj / s_j^2 (see ncrepro.stats)
+        "nc1": float(np.sum(np.diag(P)[:r] / s[:r] ** 2) / N) if r else float("nan"),
+        "nc1_tilde": float(tr_sw / tr_sb),
+        "etf_gram_dist": etf_gram_distance(gram),
+        "ncc_acc": float(np.trace(layer["confusion"]) / N),
+        "cdnv": float(np.mean((var_k[:, None] + var_k[None, :])[off] / (2 * mean_dist_sq[off]))),
+        "equinorm": float(np.std(norms) / np.mean(norms)),
+        "equiangle": float(np.std(cos)),
+        "maxangle": float(np.mean(np.abs(cos + 1.0 / (K - 1)))),
+        "tr_sigma_w": float(tr_sw),
+        "tr_sigma_b": float(tr_sb),
+        "mean_rank": float(r),
+    }
+    if W is not None:
+        W = np.asarray(W, dtype=np.float64)
+        out["self_duality"] = float(np.linalg.norm(W.T / np.linalg.norm(W) - M.T / np.linalg.norm(M)) ** 2)
+        WM = W @ M.T
+        out["wh_etf_dist"] = float(np.linalg.norm(WM / np.linalg.norm(WM) - etf_gram_target(K)))
+    if "ncc_agreement" in layer:
+        out["ncc_agreement"] = float(layer["ncc_agreement"])
+    return out
+
+
+def collapse_metrics(H, y, num_classes: int, W=None, b=None, batch_size: int = 4096) -> dict[str, float]:
+    """Collapse metrics of features ``H`` (N x D) with integer labels ``y`` (NumPy or torch),
+    computed exactly (float64) by the streaming engine. With the classifier ``W`` (K x D) and bias
+    ``b`` (K), also ``self_duality``, ``wh_etf_dist`` and ``ncc_agreement``."""
+    H = torch.as_tensor(np.asarray(H) if not isinstance(H, torch.Tensor) else H)
+    y = torch.as_tensor(np.asarray(y) if not isinstance(y, torch.Tensor) else y).long()
+    logits = None
+    if W is not None:
+        Wt = torch.as_tensor(np.asarray(W, dtype=np.float64))
+        logits = H.double() @ Wt.T
+        if b is not None:
+            logits = logits + torch.as_tensor(np.asarray(b, dtype=np.float64))
+    stats = collect(
+        tensor_batches(H, y, batch_size, logits), num_classes, ["h"], with_logits=logits is not None
+    )
+    return layer_metrics(stats.layers["h"], None if W is None else np.asarray(W))
+
+
+# ---------------------------------------------------------------------------------------------
+# PFC (Wang, Gai, Zhang 2024)
+# ---------------------------------------------------------------------------------------------
+
+def pfc_metrics(layer: dict) -> dict[str, float]:
+    """PFC1 (eq. 7), PFC2 (eq. 8), PFC3 (eq. 9) of one layer."""
+    m = layer_metrics(layer)
+    return {pfc: m[key] for pfc, key in PFC_METRICS.items()}
+
+
+def relative_depth(path_lengths: np.ndarray) -> np.ndarray:
+    """PFC Sec. IV-A abscissa, corrected reading (pfc.md hazard 8): s_l = sum_{j<l} P_j / sum_j P_j
+    with P_j = sum_i ||h^{j+1}_i - h^j_i|| (norms not squared); s_0 = 0, s_L = 1."""
+    cum = np.concatenate([[0.0], np.cumsum(path_lengths)])
+    return cum / cum[-1]
+
+
+def geodesic_prediction(first: dict, last: dict, geodesic: dict) -> dict[str, np.ndarray]:
+    """PFC1-3 along h(t) = (1-t) h^0 + t h^L (pfc.md, prediction of Fig. 3), exactly from streamed
+    cross-moments: Tr Sigma_W(t) = (1-t)^2 S00 + 2t(1-t) S01 + t^2 S11,
+    G(t) = (1-t)^2 G00 + t(1-t)(G01 + G01^T) + t^2 G11, Tr Sigma_B(t) = tr G(t)/K, and the NCC accuracy
+    of h(t) counted in the statistics pass."""
+    t = geodesic["t"]
+    N = first["counts"].sum()
+    K = len(first["counts"])
+    M0, M1 = centred_means(first), centred_means(last)
+    s00, s11 = first["within_sq"].sum() / N, last["within_sq"].sum() / N
+    s01 = float(geodesic["cross_within"]) / N
+    g00, g11, g01 = M0 @ M0.T, M1 @ M1.T, M0 @ M1.T
+    pfc1, pfc2 = [], []
+    for ti in t:
+        a, b = (1 - ti) ** 2, ti**2
+        tr_w = a * s00 + 2 * ti * (1 - ti) * s01 + b * s11
+        gram = a * g00 + ti * (1 - ti) * (g01 + g01.T) + b * g11
+        pfc1.append(tr_w / (np.trace(gram) / K))
+        pfc2.append(etf_gram_distance(gram))
+    return {"t": t, "pfc1": np.array(pfc1), "pfc2": np.array(pfc2), "pfc3": geodesic["ncc_correct"] / N}
+
+
+def theorem1_condition(first: dict, last: dict) -> dict[str, float]:
+    """PFC Theorem 1 condition sum_k <h~^0_k, h~^1_k> (>= 0 required) and the transport cost
+    ||H~(1) - H~(0)||_F^2 (Sec. III-B)."""
+    M0, M1 = centred_means(first), centred_means(last)
+    return {"inner_product": float(np.sum(M0 * M1)), "transport_cost": float(np.sum((M1 - M0) ** 2))}
+
+
+def stats_metrics(stats: StatsFile) -> dict[str, dict[str, float]]:
+    """Metrics of every layer of a stats file."""
+    return {name: layer_metrics(layer) for name, layer in stats.layers.items()}

@@ -1,0 +1,108 @@
+"""One function per workflow stage: what a Snakemake rule calls (through :mod:`ncrepro.cli`).
+
+data -> train -> stats (per checkpoint) -> metrics (per run) -> figure (PDF + figdata + claims).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import __version__, data, metrics, train
+from .io import atomic_write_json, atomic_write_parquet
+from .stats import StatsFile, collect, model_batches
+
+GEODESIC_GRID = np.linspace(0.0, 1.0, 101)
+
+
+def stage_data(dataset: str, data_config: dict) -> list[Path]:
+    return data.stage(dataset, data_config)
+
+
+def stage_train(setting: dict, seed: int, train_cache: str, out_dir: str, device: str, threads: int) -> Path:
+    return train.run(setting, seed, train_cache, out_dir, device=device, threads=threads)
+
+
+def stage_stats(manifest_path: str, epoch: int, train_cache: str, out: str, device: str, threads: int) -> None:
+    """Statistics of every measured layer of one checkpoint on the setting's training data."""
+    manifest = json.loads(Path(manifest_path).read_text())
+    setting = manifest["setting"]
+    dev = train.resolve_device(device)
+    train.configure_torch(threads, dev)
+    ckpt = train.load_checkpoint(manifest, epoch)
+    model = train.restore_model(ckpt, dev)
+    tensors = data.setting_tensors(setting["data"], train_cache)
+    x, y = tensors.x.to(dev), tensors.y.to(dev)
+    measure = setting.get("measure", {})
+    stats = collect(
+        model_batches(model, x, y, measure.get("batch_size", 1000)),
+        tensors.num_classes,
+        model.measured_layers,
+        device=dev,
+        geodesic_t=GEODESIC_GRID if measure.get("geodesic") else None,
+        with_logits=True,
+        progress=True,
+    )
+    stats.meta = {
+        "setting": setting, "seed": manifest["seed"], "epoch": epoch, "digest": manifest["digest"],
+        "split": setting["data"].get("split", "train"), "train_acc": ckpt["train_acc"],
+        "ncrepro": __version__,
+    }
+    stats.save(out)
+
+
+def stage_metrics(manifest_path: str, stats_paths: list[str], out_metrics: str, out_geodesic: str) -> None:
+    """Tidy tables of every metric per (epoch, layer), and PFC's geodesic prediction per epoch."""
+    manifest = json.loads(Path(manifest_path).read_text())
+    setting = manifest["setting"]
+    rows, geo_rows = [], []
+    for path in stats_paths:
+        stats = StatsFile.load(path)
+        epoch = stats.meta["epoch"]
+        names = list(stats.layers)
+        depth = metrics.relative_depth(stats.path_lengths) if np.all(np.isfinite(stats.path_lengths)) else None
+        for i, name in enumerate(names):
+            values = metrics.layer_metrics(stats.layers[name])
+            if i == len(names) - 1 and "ncc_agreement" in stats.layers[name]:
+                values["ncc_agreement"] = float(stats.layers[name]["ncc_agreement"])
+            if depth is not None:
+                values["relative_depth"] = float(depth[i])
+            for metric, value in values.items():
+                rows.append({"epoch": epoch, "layer": name, "layer_index": i, "metric": metric, "value": value})
+        first, last = stats.layers[names[0]], stats.layers[names[-1]]
+        for metric, value in metrics.theorem1_condition(first, last).items():
+            rows.append({"epoch": epoch, "layer": names[-1], "layer_index": len(names) - 1,
+                         "metric": f"theorem1_{metric}", "value": value})
+        rows.append({"epoch": epoch, "layer": names[-1], "layer_index": len(names) - 1,
+                     "metric": "train_acc", "value": float(stats.meta.get("train_acc", np.nan))})
+        if stats.geodesic is not None:
+            pred = metrics.geodesic_prediction(first, last, stats.geodesic)
+            for metric in ("pfc1", "pfc2", "pfc3"):
+                for t, value in zip(pred["t"], pred[metric], strict=True):
+                    geo_rows.append({"epoch": epoch, "t": float(t), "metric": metric, "value": float(value)})
+    meta = {"setting": setting, "seed": manifest["seed"], "ncrepro": __version__}
+    table = pd.DataFrame(rows)
+    table.insert(0, "seed", manifest["seed"])
+    table.insert(0, "setting", setting["name"])
+    atomic_write_parquet(table, out_metrics, meta)
+    geo = pd.DataFrame(geo_rows, columns=["epoch", "t", "metric", "value"])
+    geo.insert(0, "seed", manifest["seed"])
+    geo.insert(0, "setting", setting["name"])
+    atomic_write_parquet(geo, out_geodesic, meta)
+
+
+def stage_figure(fig_id: str, rule: str, inputs: list[str], pdf: str, figdata: str, claims: str,
+                 figure_meta: dict) -> None:
+    """Build one figure: its tidy data table, its claims, and its PDF."""
+    from . import claims as claims_mod
+    from . import figures
+
+    build = figures.BUILDERS[rule]
+    table = build.data(inputs)
+    results = claims_mod.CHECKS[rule](table)
+    atomic_write_parquet(table, figdata, figure_meta)
+    atomic_write_json(claims, results)
+    build.plot(table, pdf, figure_meta)

@@ -1,0 +1,265 @@
+"""Streaming sufficient statistics of features, O(K*D) memory per layer, never a D x D matrix.
+
+Two passes over the data (features arrive batch by batch, float64 accumulation):
+
+pass 1 (:meth:`LayerStats.update_moments`): class counts n_k, class sums, and for consecutive layers of
+    equal dimension the per-sample path length sum_i ||h^{l+1}_i - h^l_i|| (PFC's relative depth).
+between passes (:meth:`LayerStats.finish_moments`): class means mu_k, global mean mu_G, the centred
+    class-mean matrix M (rows mu_k - mu_G, K x D) and its thin SVD M = A S V^T (rank <= K-1).
+pass 2 (:meth:`LayerStats.update_centred`): per-class within-class scatter sum ||h - mu_y||^2, the
+    within-class scatter projected on the class-mean subspace P = sum z z^T with z = V^T (h - mu_y)
+    (r x r), the nearest-class-centre confusion matrix, and optionally agreement with a classifier.
+
+Why this is exact: Sigma_B = M^T M / K = V (S^2/K) V^T, so its pseudo-inverse (truncated to the
+rank-r class-mean subspace) is V K S^-2 V^T, and (1/K) tr(Sigma_W Sigma_B^+) = (1/N) sum_j P_jj / s_j^2:
+the only part of Sigma_W that NC1 sees is its projection onto span(V).
+
+:class:`GeodesicStats` adds the cross-moments between the first and last measured layers that PFC's
+geodesic prediction needs (pfc.md, "Exact streaming formulas for the prediction").
+
+The result of a run is a :class:`StatsFile` (``.npz``, format version ``STATS_FORMAT_VERSION``): a few
+arrays per layer, loadable without the model.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .io import atomic_write
+
+STATS_FORMAT_VERSION = 1
+PINV_RTOL = 1e-6  # singular values of M below PINV_RTOL * s_max are outside the pseudo-inverse
+
+
+def _f64(h: torch.Tensor) -> torch.Tensor:
+    return h.reshape(h.shape[0], -1).to(torch.float64)
+
+
+def sq_dists_to_means(h: torch.Tensor, means: torch.Tensor, means_sq: torch.Tensor) -> torch.Tensor:
+    """||h_i - mu_c||^2 for every sample and class (B x K), by expansion (no B x K x D tensor)."""
+    return (h * h).sum(1, keepdim=True) - 2.0 * h @ means.T + means_sq[None, :]
+
+
+class LayerStats:
+    """Streaming statistics of one layer's features (see the module docstring)."""
+
+    def __init__(self, num_classes: int, dim: int, device: torch.device | str = "cpu"):
+        self.K, self.D = num_classes, dim
+        self.device = torch.device(device)
+        z = dict(dtype=torch.float64, device=self.device)
+        self.counts = torch.zeros(num_classes, dtype=torch.int64, device=self.device)
+        self.sums = torch.zeros(num_classes, dim, **z)
+        self.within_sq = torch.zeros(num_classes, **z)
+        self.confusion = torch.zeros(num_classes, num_classes, dtype=torch.int64, device=self.device)
+        self.agree = 0
+        self.agree_n = 0
+        self._moments_done = False
+
+    # ---- pass 1 ----
+    def update_moments(self, h: torch.Tensor, y: torch.Tensor) -> None:
+        h = _f64(h)
+        self.counts += torch.bincount(y, minlength=self.K)
+        self.sums.index_add_(0, y, h)
+
+    def finish_moments(self) -> None:
+        n = self.counts.to(torch.float64)
+        if (self.counts == 0).any():
+            missing = torch.nonzero(self.counts == 0).flatten().tolist()
+            raise ValueError(f"classes {missing} have no samples")
+        self.N = int(self.counts.sum())
+        self.means = self.sums / n[:, None]
+        self.global_mean = self.sums.sum(0) / self.N
+        self.means_sq = (self.means * self.means).sum(1)
+        M = self.means - self.global_mean[None, :]
+        # Thin SVD of the K x D centred class-mean matrix (float64, O(K^2 D)).
+        _, s, vh = torch.linalg.svd(M, full_matrices=False)
+        keep = s > PINV_RTOL * s[0] if s[0] > 0 else torch.zeros_like(s, dtype=torch.bool)
+        keep[self.K - 1:] = False
+        r = int(keep.sum())
+        self.singular_values = s
+        self.rank = r
+        self.V = vh[:r].T.contiguous()  # D x r, orthonormal columns spanning the class-mean subspace
+        self.P = torch.zeros(r, r, dtype=torch.float64, device=self.device)
+        self._moments_done = True
+
+    # ---- pass 2 ----
+    def update_centred(self, h: torch.Tensor, y: torch.Tensor, logits: torch.Tensor | None = None) -> torch.Tensor:
+        """Accumulate pass-2 statistics; returns the squared distances to the class means (B x K)."""
+        assert self._moments_done, "finish_moments() first"
+        h = _f64(h)
+        d = h - self.means[y]
+        self.within_sq.index_add_(0, y, (d * d).sum(1))
+        z = d @ self.V
+        self.P += z.T @ z
+        dist = sq_dists_to_means(h, self.means, self.means_sq)
+        pred = dist.argmin(1)
+        self.confusion.index_put_((y, pred), torch.ones_like(y), accumulate=True)
+        if logits is not None:
+            self.agree += int((logits.argmax(1) == pred).sum())
+            self.agree_n += len(y)
+        return dist
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The statistics to store (everything :mod:`ncrepro.metrics` needs)."""
+        out = {
+            "counts": self.counts, "means": self.means, "global_mean": self.global_mean,
+            "within_sq": self.within_sq, "P": self.P, "singular_values": self.singular_values,
+            "confusion": self.confusion,
+        }
+        out = {k: v.cpu().numpy() for k, v in out.items()}
+        out["rank"] = np.array(self.rank)
+        if self.agree_n:
+            out["ncc_agreement"] = np.array(self.agree / self.agree_n)
+        return out
+
+
+class GeodesicStats:
+    """Cross-moments of two equal-dimension layers a (layer0) and b (last layer) for PFC's geodesic
+    prediction h(t) = (1-t) h^a + t h^b (pfc.md eqs. 10-11 and the [cat] streaming formulas):
+    S_ab = sum_i <h^a_i - mu^a_y, h^b_i - mu^b_y> and the NCC accuracy of h(t) on a grid of t."""
+
+    def __init__(self, a: LayerStats, b: LayerStats, t_grid: np.ndarray):
+        self.a, self.b = a, b
+        self.t = torch.as_tensor(t_grid, dtype=torch.float64, device=a.device)
+        self.cross_within = torch.zeros((), dtype=torch.float64, device=a.device)
+        self.ncc_correct = torch.zeros(len(t_grid), dtype=torch.int64, device=a.device)
+
+    def update(self, ha: torch.Tensor, hb: torch.Tensor, y: torch.Tensor, dist_a: torch.Tensor, dist_b: torch.Tensor):
+        ha, hb = _f64(ha), _f64(hb)
+        ma, mb = self.a.means, self.b.means
+        self.cross_within += ((ha - ma[y]) * (hb - mb[y])).sum()
+        # <h^a_i - mu^a_c, h^b_i - mu^b_c> for every class c (B x K), by expansion.
+        cross = (ha * hb).sum(1, keepdim=True) - ha @ mb.T - hb @ ma.T + (ma * mb).sum(1)[None, :]
+        for j, t in enumerate(self.t):
+            dist = (1 - t) ** 2 * dist_a + 2 * t * (1 - t) * cross + t**2 * dist_b
+            self.ncc_correct[j] += (dist.argmin(1) == y).sum()
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        return {
+            "t": self.t.cpu().numpy(),
+            "cross_within": self.cross_within.cpu().numpy(),
+            "ncc_correct": self.ncc_correct.cpu().numpy(),
+        }
+
+
+@dataclass
+class StatsFile:
+    """Statistics of all measured layers of one (run, checkpoint): ``layers[name]`` -> arrays,
+    ``path_lengths[i]`` = sum_i ||h^{i+1} - h^i|| (NaN across a dimension change), optional
+    ``geodesic`` arrays, and ``meta`` (resolved setting, epoch, seed, ...)."""
+
+    layers: dict[str, dict[str, np.ndarray]]
+    path_lengths: np.ndarray
+    geodesic: dict[str, np.ndarray] | None
+    meta: dict = field(default_factory=dict)
+
+    def save(self, path: Path | str) -> None:
+        flat = {f"layer/{name}/{k}": v for name, arrs in self.layers.items() for k, v in arrs.items()}
+        flat["path_lengths"] = self.path_lengths
+        for k, v in (self.geodesic or {}).items():
+            flat[f"geodesic/{k}"] = v
+        meta = dict(self.meta, format_version=STATS_FORMAT_VERSION, layer_names=list(self.layers))
+        flat["meta"] = np.array(json.dumps(meta, sort_keys=True))
+
+        def write(tmp: Path) -> None:
+            with open(tmp, "wb") as fh:
+                np.savez(fh, **flat)
+
+        atomic_write(path, write)
+
+    @classmethod
+    def load(cls, path: Path | str) -> StatsFile:
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                flat = {k: z[k] for k in z.files}
+        except Exception as exc:  # zipfile.BadZipFile, ValueError, EOFError, OSError
+            raise OSError(f"{path}: unreadable or truncated stats file ({exc})") from exc
+        meta = json.loads(str(flat.pop("meta")))
+        if meta.get("format_version") != STATS_FORMAT_VERSION:
+            raise OSError(f"{path}: stats format {meta.get('format_version')}, expected {STATS_FORMAT_VERSION}")
+        layers: dict[str, dict[str, np.ndarray]] = {name: {} for name in meta["layer_names"]}
+        geodesic: dict[str, np.ndarray] = {}
+        for key, value in flat.items():
+            if key.startswith("layer/"):
+                _, name, k = key.split("/", 2)
+                layers[name][k] = value
+            elif key.startswith("geodesic/"):
+                geodesic[key.split("/", 1)[1]] = value
+        return cls(layers, flat["path_lengths"], geodesic or None, meta)
+
+
+def collect(
+    batches,
+    num_classes: int,
+    layer_names: list[str],
+    device: torch.device | str = "cpu",
+    geodesic_t: np.ndarray | None = None,
+    with_logits: bool = False,
+    progress: bool = False,
+) -> StatsFile:
+    """Run both passes. ``batches`` is a callable returning a fresh iterator of
+    ``(features: list[Tensor], y, logits or None)``, one entry per measured layer."""
+    from tqdm import tqdm
+
+    acc: list[LayerStats] | None = None
+    path_lengths = None
+    for feats, y, _ in tqdm(batches(), desc="statistics pass 1", disable=not progress, leave=False):
+        if acc is None:
+            acc = [LayerStats(num_classes, f[0].numel(), device) for f in feats]
+            path_lengths = torch.zeros(len(feats) - 1, dtype=torch.float64, device=torch.device(device))
+        for stat, f in zip(acc, feats, strict=True):
+            stat.update_moments(f, y)
+        for i in range(len(feats) - 1):
+            if feats[i].shape == feats[i + 1].shape:
+                path_lengths[i] += torch.linalg.vector_norm(_f64(feats[i + 1]) - _f64(feats[i]), dim=1).sum()
+            else:
+                path_lengths[i] = float("nan")
+    if acc is None:
+        raise ValueError("no data")
+    for stat in acc:
+        stat.finish_moments()
+    geo = None
+    if geodesic_t is not None and acc[0].D == acc[-1].D and len(acc) > 1:
+        geo = GeodesicStats(acc[0], acc[-1], geodesic_t)
+    for feats, y, logits in tqdm(batches(), desc="statistics pass 2", disable=not progress, leave=False):
+        dists = []
+        for i, (stat, f) in enumerate(zip(acc, feats, strict=True)):
+            last = i == len(acc) - 1
+            dists.append(stat.update_centred(f, y, logits if (with_logits and last) else None))
+        if geo is not None:
+            geo.update(feats[0], feats[-1], y, dists[0], dists[-1])
+    return StatsFile(
+        {name: s.arrays() for name, s in zip(layer_names, acc, strict=True)},
+        path_lengths.cpu().numpy(),
+        geo.arrays() if geo is not None else None,
+    )
+
+
+def tensor_batches(H: torch.Tensor, y: torch.Tensor, batch_size: int, logits: torch.Tensor | None = None):
+    """A ``batches`` callable for :func:`collect` over in-memory features of one layer."""
+
+    def gen():
+        for start in range(0, len(y), batch_size):
+            sl = slice(start, start + batch_size)
+            yield [H[sl]], y[sl], (logits[sl] if logits is not None else None)
+
+    return gen
+
+
+def model_batches(model, x: torch.Tensor, y: torch.Tensor, batch_size: int, with_logits: bool = True):
+    """A ``batches`` callable for :func:`collect` over a model's measured layers (eval mode)."""
+
+    def gen():
+        model.eval()
+        with torch.no_grad():
+            for start in range(0, len(y), batch_size):
+                feats = model.features(x[start:start + batch_size])
+                logits = model.classify(feats[-1]) if with_logits else None
+                yield [f.flatten(1) for f in feats], y[start:start + batch_size], logits
+
+    return gen

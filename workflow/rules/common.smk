@@ -1,0 +1,87 @@
+# Configuration: validate config/config.yaml (+ --config overrides) against workflow/schemas/,
+# merge the paper settings with the scale layer, and expose helpers the rules use.
+import json
+import sys
+
+from ncrepro import config as ncconfig
+
+
+try:
+    NC = ncconfig.load(config)
+except ncconfig.ConfigError as exc:
+    sys.stderr.write(f"ncrepro: config error: {exc}\n")
+    sys.exit(2)
+
+SCALE = NC.scale
+DATA_ROOT = NC.data["root"]
+NCREPRO = f"{sys.executable} -m ncrepro.cli"
+RESULTS = f"results/{SCALE}"
+
+
+wildcard_constraints:
+    setting="[a-z0-9_]+",
+    seed=r"\d+",
+    epoch=r"\d+",
+    dataset="[a-z0-9]+",
+    figure="[a-z0-9_]+",
+
+
+def setting_of(wildcards):
+    """The resolved setting of a job's {setting} wildcard."""
+    return NC.setting(wildcards.setting)
+
+
+def setting_json(wildcards):
+    return json.dumps(setting_of(wildcards), sort_keys=True)
+
+
+def train_cache(wildcards):
+    """The cached training split of the setting's dataset."""
+    return f"{DATA_ROOT}/{setting_of(wildcards)['data']['dataset']}/train.pt"
+
+
+def run_stats_files(wildcards):
+    """Statistics files of every checkpoint of one (setting, seed)."""
+    return expand(
+        f"{RESULTS}/stats/{wildcards.setting}/seed{wildcards.seed}/epoch{{epoch}}.npz",
+        epoch=setting_of(wildcards)["checkpoints"],
+    )
+
+
+def figure_inputs(wildcards):
+    """The metric tables of every (setting, seed) a figure draws from."""
+    fig = NC.figure(wildcards.figure)
+    files = []
+    for name in fig.settings:
+        for seed in NC.setting(name)["seeds"]:
+            files += [
+                f"{RESULTS}/metrics/{name}/seed{seed}/metrics.parquet",
+                f"{RESULTS}/metrics/{name}/seed{seed}/geodesic.parquet",
+            ]
+    return files
+
+
+def figure_rule(wildcards):
+    return NC.figure(wildcards.figure).rule
+
+
+def figure_meta(wildcards):
+    """Everything the plot and its footer need: id, paper, number, caption, scale, settings."""
+    fig = NC.figure(wildcards.figure)
+    meta = {
+        "id": fig.id,
+        "paper": fig.paper,
+        "number": fig.number,
+        "caption": fig.caption,
+        "scale": SCALE,
+        "settings": {name: NC.setting(name) for name in fig.settings},
+    }
+    return json.dumps(meta, sort_keys=True)
+
+
+def default_targets():
+    ids = NC.targets or NC.implemented_figures()
+    return [f"figures/{fig}.pdf" for fig in ids]
+
+
+IMPLEMENTED_FIGURES = "|".join(NC.implemented_figures()) or "^$"

@@ -1,0 +1,16 @@
+# Stage a dataset (verified pre-staged copy or checksum-verified download) into cached tensor files.
+rule stage_data:
+    output:
+        train=f"{DATA_ROOT}/{{dataset}}/train.pt",
+        test=f"{DATA_ROOT}/{{dataset}}/test.pt",
+    params:
+        data_config=json.dumps(NC.data, sort_keys=True),
+    log:
+        f"{DATA_ROOT}/{{dataset}}/stage.log",
+    shell:
+        "{NCREPRO} data --dataset {wildcards.dataset} --data-config {params.data_config:q} 2> {log}"
+
+
+# Data staging runs where the internet is (the login node), never on a compute node.
+localrules:
+    stage_data,

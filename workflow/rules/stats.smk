@@ -1,0 +1,32 @@
+# Per-layer sufficient statistics of one checkpoint (streamed, O(K*D) memory per layer).
+rule stats:
+    input:
+        manifest=rules.train.output.manifest,
+        data=train_cache,
+    output:
+        f"{RESULTS}/stats/{{setting}}/seed{{seed}}/epoch{{epoch}}.npz",
+    params:
+        device=NC.device,
+    threads: NC.threads
+    resources:
+        gpu_job=1,
+    log:
+        f"{RESULTS}/stats/{{setting}}/seed{{seed}}/epoch{{epoch}}.log",
+    shell:
+        "{NCREPRO} stats --manifest {input.manifest} --epoch {wildcards.epoch} --data {input.data}"
+        " --out {output} --device {params.device} --threads {threads} 2> {log}"
+
+
+# Tidy metric tables of one (setting, seed): every metric per (epoch, layer), geodesic prediction.
+rule metrics:
+    input:
+        manifest=rules.train.output.manifest,
+        stats=run_stats_files,
+    output:
+        metrics=f"{RESULTS}/metrics/{{setting}}/seed{{seed}}/metrics.parquet",
+        geodesic=f"{RESULTS}/metrics/{{setting}}/seed{{seed}}/geodesic.parquet",
+    log:
+        f"{RESULTS}/metrics/{{setting}}/seed{{seed}}/metrics.log",
+    shell:
+        "{NCREPRO} metrics --manifest {input.manifest} --stats {input.stats}"
+        " --out-metrics {output.metrics} --out-geodesic {output.geodesic} 2> {log}"
