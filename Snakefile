@@ -18,6 +18,7 @@ include: "workflow/rules/figures.smk"
 localrules:
     all,
     list_figures,
+    publish_figure,
 
 
 # Every implemented figure of the configured targets (default: all implemented figures).

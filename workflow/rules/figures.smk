@@ -1,9 +1,9 @@
-# One figure: its tidy data table, its claims checked on that table, and its PDF.
+# One figure at one scale: its tidy data table, its claims checked on that table, and its PDF.
 rule figure:
     input:
         figure_inputs,
     output:
-        pdf="figures/{figure}.pdf",
+        pdf=f"{RESULTS}/figures/{{figure}}.pdf",
         figdata=f"{RESULTS}/figdata/{{figure}}.parquet",
         claims=f"{RESULTS}/claims/{{figure}}.json",
     params:
@@ -12,8 +12,23 @@ rule figure:
     wildcard_constraints:
         figure=IMPLEMENTED_FIGURES,
     log:
-        f"{RESULTS}/figdata/{{figure}}.log",
+        f"{RESULTS}/figures/{{figure}}.log",
     shell:
         "{NCREPRO} figure --id {wildcards.figure} --rule {params.rule} --inputs {input}"
         " --pdf {output.pdf} --figdata {output.figdata} --claims {output.claims}"
         " --meta {params.meta:q} 2> {log}"
+
+
+# figures/<id>.pdf: the figure of the configured scale. Its source path is a param, so switching
+# scale republishes (Snakemake would otherwise keep an existing target whose inputs are missing).
+rule publish_figure:
+    input:
+        rules.figure.output.pdf,
+    output:
+        "figures/{figure}.pdf",
+    params:
+        source=lambda wc, input: str(input[0]),
+    wildcard_constraints:
+        figure=IMPLEMENTED_FIGURES,
+    shell:
+        "cp {input} {output}"
