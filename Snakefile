@@ -32,5 +32,9 @@ rule all:
 rule list_figures:
     log:
         "results/list_figures.log",
+    conda:
+        "workflow/envs/ncrepro.yaml"
+    params:
+        scale=SCALE,
     shell:
-        "{NCREPRO} list-figures --scale {SCALE} 2>&1 | tee {log}"
+        "ncrepro list-figures --scale {params.scale} 2>&1 | tee {log}"

@@ -25,15 +25,23 @@ def monotone_claims(per_layer: dict[str, np.ndarray], where: str) -> list[dict]:
     out = []
     for metric in ("pfc1", "pfc2"):
         v = per_layer[metric]
-        out.append(claim(
-            f"{where}: {metric.upper()} decreases strictly from layer0 to the last layer",
-            bool(np.all(np.diff(v) < 0)), _rounded(v), "strictly decreasing in layer index",
-        ))
+        out.append(
+            claim(
+                f"{where}: {metric.upper()} decreases strictly from layer0 to the last layer",
+                bool(np.all(np.diff(v) < 0)),
+                _rounded(v),
+                "strictly decreasing in layer index",
+            )
+        )
     v = per_layer["pfc3"]
-    out.append(claim(
-        f"{where}: PFC3 (NCC accuracy) increases from layer0 to the last layer",
-        bool(np.all(np.diff(v) >= 0) and v[-1] > v[0]), _rounded(v), "non-decreasing, last > layer0",
-    ))
+    out.append(
+        claim(
+            f"{where}: PFC3 (NCC accuracy) increases from layer0 to the last layer",
+            bool(np.all(np.diff(v) >= 0) and v[-1] > v[0]),
+            _rounded(v),
+            "non-decreasing, last > layer0",
+        )
+    )
     return out
 
 
@@ -45,15 +53,23 @@ def pfc_dynamics(table: pd.DataFrame) -> list[dict]:
         for m in ("pfc1", "pfc2", "pfc3")
     }
     out = monotone_claims(per_layer, f"epoch {final}")
-    out.append(claim(
-        f"epoch {final}: the last layer is NCC separable (PFC3 = 1, NC emerges)",
-        per_layer["pfc3"][-1] >= 1.0, float(per_layer["pfc3"][-1]), 1.0,
-    ))
+    out.append(
+        claim(
+            f"epoch {final}: the last layer is NCC separable (PFC3 = 1, NC emerges)",
+            per_layer["pfc3"][-1] >= 1.0,
+            float(per_layer["pfc3"][-1]),
+            1.0,
+        )
+    )
     acc = float(table[(table.metric == "train_acc") & (table.epoch == final)].value.mean())
-    out.append(claim(
-        f"epoch {final}: training reached the terminal phase (train accuracy >= {TERMINAL_PHASE_ACC})",
-        acc >= TERMINAL_PHASE_ACC, acc, f">= {TERMINAL_PHASE_ACC}",
-    ))
+    out.append(
+        claim(
+            f"epoch {final}: training reached the terminal phase (train accuracy >= {TERMINAL_PHASE_ACC})",
+            acc >= TERMINAL_PHASE_ACC,
+            acc,
+            f">= {TERMINAL_PHASE_ACC}",
+        )
+    )
     return out
 
 
@@ -70,30 +86,48 @@ def pfc_depth(table: pd.DataFrame) -> list[dict]:
     for metric, sign in (("pfc1", -1), ("pfc2", -1), ("pfc3", 1)):
         v = curves[metric].to_numpy()
         ok = bool(np.all(sign * np.diff(v) >= -1e-12))
-        out.append(claim(
-            f"prediction: {metric.upper()} along the geodesic is monotone ({'non-increasing' if sign < 0 else 'non-decreasing'} in t)",
-            ok, {"first": float(v[0]), "last": float(v[-1]), "max_violation": float(max(0.0, np.max(-sign * np.diff(v))))},
-            "monotone",
-        ))
+        out.append(
+            claim(
+                f"prediction: {metric.upper()} along the geodesic is monotone ({'non-increasing' if sign < 0 else 'non-decreasing'} in t)",
+                ok,
+                {
+                    "first": float(v[0]),
+                    "last": float(v[-1]),
+                    "max_violation": float(max(0.0, np.max(-sign * np.diff(v)))),
+                },
+                "monotone",
+            )
+        )
     gaps = []
     for metric in ("pfc1", "pfc2", "pfc3"):
         v, c = per_layer[metric], curves[metric].to_numpy()
         gaps += [abs(c[0] - v[0]) / max(abs(v[0]), 1e-300), abs(c[-1] - v[-1]) / max(abs(v[-1]), 1e-300)]
-    out.append(claim(
-        "prediction passes through the first and last measured points (t = 0 and t = 1)",
-        max(gaps) < 1e-9, float(max(gaps)), "relative difference < 1e-9",
-    ))
+    out.append(
+        claim(
+            "prediction passes through the first and last measured points (t = 0 and t = 1)",
+            max(gaps) < 1e-9,
+            float(max(gaps)),
+            "relative difference < 1e-9",
+        )
+    )
     pos = obs[obs.metric == "pfc1"].groupby("layer_index").position.mean().sort_index().to_numpy()
-    out.append(claim(
-        "relative depth runs from 0 (layer0) to 1 (last layer), increasing",
-        bool(abs(pos[0]) < 1e-12 and abs(pos[-1] - 1) < 1e-12 and np.all(np.diff(pos) > 0)),
-        _rounded(pos), "0 = s_0 < s_1 < ... < s_L = 1",
-    ))
+    out.append(
+        claim(
+            "relative depth runs from 0 (layer0) to 1 (last layer), increasing",
+            bool(abs(pos[0]) < 1e-12 and abs(pos[-1] - 1) < 1e-12 and np.all(np.diff(pos) > 0)),
+            _rounded(pos),
+            "0 = s_0 < s_1 < ... < s_L = 1",
+        )
+    )
     inner = float(table[(table.curve == "side") & (table.metric == "theorem1_inner_product")].value.mean())
-    out.append(claim(
-        "Theorem 1 condition: sum_k <h~0_k, h~L_k> >= 0 (Sec. III-B, 'shown valid' empirically)",
-        inner >= 0, inner, ">= 0",
-    ))
+    out.append(
+        claim(
+            "Theorem 1 condition: sum_k <h~0_k, h~L_k> >= 0 (Sec. III-B, 'shown valid' empirically)",
+            inner >= 0,
+            inner,
+            ">= 0",
+        )
+    )
     return out
 
 

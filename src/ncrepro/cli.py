@@ -63,8 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def list_figures(scale: str = "paper", out=sys.stdout) -> None:
-    from .config import load, repo_root
     import yaml
+
+    from .config import load, repo_root
 
     cfg = yaml.safe_load(open(repo_root() / "config" / "config.yaml"))
     cfg["scale"] = scale
@@ -74,8 +75,11 @@ def list_figures(scale: str = "paper", out=sys.stdout) -> None:
         status = "ready  " if fig.implemented else "pending"
         print(f"{fig.id:<{width}}  {status}  {fig.number:<10}  {fig.caption}", file=out)
     n_ready = len(resolved.implemented_figures())
-    print(f"{n_ready} of {len(resolved.figures)} figures have a rule; build one with "
-          f"`snakemake --cores 2 figures/<id>.pdf --config scale=smoke|quick|paper`", file=out)
+    print(
+        f"{n_ready} of {len(resolved.figures)} figures have a rule; build one with "
+        f"`snakemake --cores 2 figures/<id>.pdf --config scale=smoke|quick|paper`",
+        file=out,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -106,7 +110,9 @@ def main(argv: list[str] | None = None) -> int:
             if args.scale:
                 cfg["scale"] = args.scale
             resolved = load(cfg)
-            print(f"config ok: scale={resolved.scale}, {len(resolved.settings)} settings, {len(resolved.figures)} figures")
+            print(
+                f"config ok: scale={resolved.scale}, {len(resolved.settings)} settings, {len(resolved.figures)} figures"
+            )
     except (ConfigError, DataError, TrainingDiverged, OSError) as exc:
         print(f"ncrepro: error: {exc}", file=sys.stderr)
         return 2

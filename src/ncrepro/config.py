@@ -254,7 +254,9 @@ def load(config: dict | None = None, root: Path | None = None) -> Resolved:
     for fig in figures.values():
         for name in fig.settings:
             if name not in settings:
-                raise ConfigError(f"config/papers/{fig.paper}.yaml: figures.{fig.id}.settings: unknown setting {name!r}")
+                raise ConfigError(
+                    f"config/papers/{fig.paper}.yaml: figures.{fig.id}.settings: unknown setting {name!r}"
+                )
         if fig.rule and not fig.settings:
             raise ConfigError(f"config/papers/{fig.paper}.yaml: figures.{fig.id}.settings: required with a rule")
     for i, target in enumerate(config["targets"]):

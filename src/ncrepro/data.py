@@ -69,17 +69,26 @@ def _idx_files(md5s: dict[str, str], content: dict[str, str] | None = None) -> d
 
 DATASETS: dict[str, DatasetSpec] = {
     "mnist": DatasetSpec(
-        "mnist", "idx", 10, (1, 28, 28),
-        _idx_files({
-            "train-images-idx3-ubyte": "f68b3c2dcbeaaa9fbdd348bbdeb94873",
-            "train-labels-idx1-ubyte": "d53e105ee54ea40749a09fcbcd1e9432",
-            "t10k-images-idx3-ubyte": "9fb629c4189551a2d022fa330f9573f3",
-            "t10k-labels-idx1-ubyte": "ec29112dd5afa0611ce80d1b7f02629c",
-        }),
-        "MNIST", "MNIST/raw",
+        "mnist",
+        "idx",
+        10,
+        (1, 28, 28),
+        _idx_files(
+            {
+                "train-images-idx3-ubyte": "f68b3c2dcbeaaa9fbdd348bbdeb94873",
+                "train-labels-idx1-ubyte": "d53e105ee54ea40749a09fcbcd1e9432",
+                "t10k-images-idx3-ubyte": "9fb629c4189551a2d022fa330f9573f3",
+                "t10k-labels-idx1-ubyte": "ec29112dd5afa0611ce80d1b7f02629c",
+            }
+        ),
+        "MNIST",
+        "MNIST/raw",
     ),
     "fashionmnist": DatasetSpec(
-        "fashionmnist", "idx", 10, (1, 28, 28),
+        "fashionmnist",
+        "idx",
+        10,
+        (1, 28, 28),
         _idx_files(
             {
                 "train-images-idx3-ubyte": "8d4fb7e6c68d591d4c3dfef9ec88bf0d",
@@ -94,20 +103,30 @@ DATASETS: dict[str, DatasetSpec] = {
                 "t10k-labels-idx1-ubyte": "15d484375f8d13e6eb1aabb0c3f46965",
             },
         ),
-        "FashionMNIST", "FashionMNIST/raw",
+        "FashionMNIST",
+        "FashionMNIST/raw",
     ),
     "kmnist": DatasetSpec(
-        "kmnist", "idx", 10, (1, 28, 28),
-        _idx_files({
-            "train-images-idx3-ubyte": "bdb82020997e1d708af4cf47b453dcf7",
-            "train-labels-idx1-ubyte": "e144d726b3acfaa3e44228e80efcd344",
-            "t10k-images-idx3-ubyte": "5c965bf0a639b31b8f53240b1b52f4d7",
-            "t10k-labels-idx1-ubyte": "7320c461ea6c1c855c0b718fb2a4b134",
-        }),
-        "KMNIST", "KMNIST/raw",
+        "kmnist",
+        "idx",
+        10,
+        (1, 28, 28),
+        _idx_files(
+            {
+                "train-images-idx3-ubyte": "bdb82020997e1d708af4cf47b453dcf7",
+                "train-labels-idx1-ubyte": "e144d726b3acfaa3e44228e80efcd344",
+                "t10k-images-idx3-ubyte": "5c965bf0a639b31b8f53240b1b52f4d7",
+                "t10k-labels-idx1-ubyte": "7320c461ea6c1c855c0b718fb2a4b134",
+            }
+        ),
+        "KMNIST",
+        "KMNIST/raw",
     ),
     "cifar10": DatasetSpec(
-        "cifar10", "cifar", 10, (3, 32, 32),
+        "cifar10",
+        "cifar",
+        10,
+        (3, 32, 32),
         {
             "train": (
                 RawFile("data_batch_1", "c99cafc152244af753f735de768cd75f"),
@@ -118,18 +137,26 @@ DATASETS: dict[str, DatasetSpec] = {
             ),
             "test": (RawFile("test_batch", "40351d587109b95175f43aff81a1287e"),),
         },
-        "CIFAR10", "cifar-10-batches-py",
+        "CIFAR10",
+        "cifar-10-batches-py",
     ),
     "cifar100": DatasetSpec(
-        "cifar100", "cifar", 100, (3, 32, 32),
+        "cifar100",
+        "cifar",
+        100,
+        (3, 32, 32),
         {
             "train": (RawFile("train", "16019d7e3df5f24257cddd939b257f8d"),),
             "test": (RawFile("test", "f0ef6b0ae62326f3e7ffdfab6717acfc"),),
         },
-        "CIFAR100", "cifar-100-python",
+        "CIFAR100",
+        "cifar-100-python",
     ),
     "stl10": DatasetSpec(
-        "stl10", "stl10", 10, (3, 96, 96),
+        "stl10",
+        "stl10",
+        10,
+        (3, 96, 96),
         {
             "train": (
                 RawFile("train_X.bin", "918c2871b30a85fa023e0c44e0bee87f"),
@@ -140,15 +167,20 @@ DATASETS: dict[str, DatasetSpec] = {
                 RawFile("test_y.bin", "36f9794fa4beb8a2c72628de14fa638e"),
             ),
         },
-        "STL10", "stl10_binary",
+        "STL10",
+        "stl10_binary",
     ),
     "svhn": DatasetSpec(
-        "svhn", "svhn", 10, (3, 32, 32),
+        "svhn",
+        "svhn",
+        10,
+        (3, 32, 32),
         {
             "train": (RawFile("train_32x32.mat", "e26dedcc434d2e4c54c9b2d4a06d8373"),),
             "test": (RawFile("test_32x32.mat", "eb5a983be6a315427106f1b164d9cef3"),),
         },
-        "SVHN", "",
+        "SVHN",
+        "",
     ),
     "digits": DatasetSpec("digits", "digits", 10, (1, 8, 8)),
     "synthetic": DatasetSpec("synthetic", "synthetic", 10, (1, 8, 8)),
@@ -161,6 +193,7 @@ SYNTHETIC_PER_CLASS = {"train": 60, "test": 20}
 # --------------------------------------------------------------------------------------------
 # Native-format readers
 # --------------------------------------------------------------------------------------------
+
 
 def _open_maybe_gz(path: Path):
     with open(path, "rb") as fh:
@@ -175,7 +208,7 @@ def read_idx(path: Path) -> np.ndarray:
     if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] != 0x08:
         raise DataError(f"{path}: not an unsigned-byte IDX file")
     ndim = data[3]
-    dims = tuple(int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+    dims = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
     offset = 4 + 4 * ndim
     expected = int(np.prod(dims))
     if len(data) - offset != expected:
@@ -271,6 +304,7 @@ def synthetic_split(split: str, num_classes: int = 10, shape=(1, 8, 8)) -> tuple
 # Staging: find, verify, download
 # --------------------------------------------------------------------------------------------
 
+
 def md5_file(path: Path) -> str:
     h = hashlib.md5()
     with open(path, "rb") as fh:
@@ -313,7 +347,9 @@ def verify_raw_file(path: Path, raw: RawFile) -> None:
             f"checksum error: {path} cannot be verified (only the checksum of {raw.name} is known); "
             f"pre-stage the original {raw.name}"
         )
-    raise DataError(f"checksum error: {path} does not match the published checksum of {raw.name} (corrupt or truncated?)")
+    raise DataError(
+        f"checksum error: {path} does not match the published checksum of {raw.name} (corrupt or truncated?)"
+    )
 
 
 def prestaged_dir(name: str, data_config: dict) -> Path | None:
@@ -360,7 +396,9 @@ def locate_raw_files(spec: DatasetSpec, data_config: dict) -> dict[str, list[Pat
         if staged is not None:
             raise DataError(f"{spec.name}: {staged} lacks some original files; {prestage_hint(spec)}")
         if not data_config.get("download", True):
-            raise DataError(f"{spec.name}: not found and downloads are off (data.download: false); {prestage_hint(spec)}")
+            raise DataError(
+                f"{spec.name}: not found and downloads are off (data.download: false); {prestage_hint(spec)}"
+            )
         download(spec, root / "raw" / spec.name)
         found = lookup()
         if found is None:
@@ -394,6 +432,7 @@ def download(spec: DatasetSpec, directory: Path) -> None:
 # --------------------------------------------------------------------------------------------
 # Cached tensor files and the tensors of a setting
 # --------------------------------------------------------------------------------------------
+
 
 def cache_path(root: Path | str, name: str, split: str) -> Path:
     return Path(root) / name / f"{split}.pt"
@@ -438,7 +477,9 @@ def stage(name: str, data_config: dict) -> list[Path]:
 def load_cached(path: Path | str) -> dict:
     blob = load_torch(path)
     if blob.get("format_version") != CACHE_FORMAT_VERSION:
-        raise DataError(f"{path}: cache format {blob.get('format_version')}, expected {CACHE_FORMAT_VERSION}; rerun the data stage")
+        raise DataError(
+            f"{path}: cache format {blob.get('format_version')}, expected {CACHE_FORMAT_VERSION}; rerun the data stage"
+        )
     return blob
 
 

@@ -6,9 +6,9 @@ the data, so a smoke-scale figure is never mistaken for the paper's.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import matplotlib
 
@@ -23,15 +23,27 @@ from .io import atomic_write  # noqa: E402
 PFC_LABELS = {"pfc1": r"$\mathcal{PFC}_1$", "pfc2": r"$\mathcal{PFC}_2$", "pfc3": r"$\mathcal{PFC}_3$"}
 PFC_LOG = {"pfc1": True, "pfc2": True, "pfc3": False}  # pfc.md: log for PFC1/PFC2, linear for PFC3
 DATASET_NAMES = {
-    "mnist": "MNIST", "fashionmnist": "Fashion-MNIST", "kmnist": "KMNIST", "cifar10": "CIFAR10",
-    "cifar100": "CIFAR100", "stl10": "STL10", "svhn": "SVHN", "digits": "digits (sklearn)",
+    "mnist": "MNIST",
+    "fashionmnist": "Fashion-MNIST",
+    "kmnist": "KMNIST",
+    "cifar10": "CIFAR10",
+    "cifar100": "CIFAR100",
+    "stl10": "STL10",
+    "svhn": "SVHN",
+    "digits": "digits (sklearn)",
     "synthetic": "synthetic",
 }
 
-plt.rcParams.update({
-    "font.size": 9, "axes.titlesize": 10, "axes.grid": True, "grid.alpha": 0.3,
-    "pdf.fonttype": 42, "svg.hashsalt": "ncrepro",
-})
+plt.rcParams.update(
+    {
+        "font.size": 9,
+        "axes.titlesize": 10,
+        "axes.grid": True,
+        "grid.alpha": 0.3,
+        "pdf.fonttype": 42,
+        "svg.hashsalt": "ncrepro",
+    }
+)
 
 
 def data_description(setting: dict) -> str:
@@ -83,6 +95,7 @@ def _layer_colors(n: int):
 # PFC Fig. 2 row: PFC1-3 versus epoch, one curve per measured layer
 # ---------------------------------------------------------------------------------------------
 
+
 def pfc_dynamics_data(inputs: list[str]) -> pd.DataFrame:
     metrics = _read([p for p in inputs if p.endswith("metrics.parquet")])
     table = metrics[metrics.metric.isin(["nc1_tilde", "etf_gram_dist", "ncc_acc"])].copy()
@@ -116,6 +129,7 @@ def pfc_dynamics_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
 # PFC Fig. 3 panel: final-epoch PFC1-3 versus relative depth, with the geodesic prediction
 # ---------------------------------------------------------------------------------------------
 
+
 def pfc_depth_data(inputs: list[str]) -> pd.DataFrame:
     metrics = _read([p for p in inputs if p.endswith("metrics.parquet")])
     geo = _read([p for p in inputs if p.endswith("geodesic.parquet")])
@@ -143,8 +157,13 @@ def pfc_depth_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
         ax.plot(pred.index, pred.values, "-", color="tab:blue", lw=1.5, label="prediction (geodesic)")
         ax.plot(obs.position, obs.value, "-o", color="tab:green", ms=4, lw=1.2, label="observed layers")
         for _, row in obs.iterrows():
-            ax.annotate(row.layer.replace("layer", ""), (row.position, row.value), fontsize=6,
-                        textcoords="offset points", xytext=(2, 3))
+            ax.annotate(
+                row.layer.replace("layer", ""),
+                (row.position, row.value),
+                fontsize=6,
+                textcoords="offset points",
+                xytext=(2, 3),
+            )
         if PFC_LOG[metric]:
             ax.set_yscale("log")
         ax.set_xlabel("relative depth")

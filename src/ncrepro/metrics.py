@@ -94,15 +94,14 @@ def collapse_metrics(H, y, num_classes: int, W=None, b=None, batch_size: int = 4
         logits = H.double() @ Wt.T
         if b is not None:
             logits = logits + torch.as_tensor(np.asarray(b, dtype=np.float64))
-    stats = collect(
-        tensor_batches(H, y, batch_size, logits), num_classes, ["h"], with_logits=logits is not None
-    )
+    stats = collect(tensor_batches(H, y, batch_size, logits), num_classes, ["h"], with_logits=logits is not None)
     return layer_metrics(stats.layers["h"], None if W is None else np.asarray(W))
 
 
 # ---------------------------------------------------------------------------------------------
 # PFC (Wang, Gai, Zhang 2024)
 # ---------------------------------------------------------------------------------------------
+
 
 def pfc_metrics(layer: dict) -> dict[str, float]:
     """PFC1 (eq. 7), PFC2 (eq. 8), PFC3 (eq. 9) of one layer."""

@@ -28,8 +28,12 @@ class PreActConvBlock(nn.Module):
     def __init__(self, channels: int):
         super().__init__()
         self.branch = nn.Sequential(
-            nn.BatchNorm2d(channels), nn.ReLU(), conv3x3(channels, channels),
-            nn.BatchNorm2d(channels), nn.ReLU(), conv3x3(channels, channels),
+            nn.BatchNorm2d(channels),
+            nn.ReLU(),
+            conv3x3(channels, channels),
+            nn.BatchNorm2d(channels),
+            nn.ReLU(),
+            conv3x3(channels, channels),
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -42,8 +46,12 @@ class PreActLinearBlock(nn.Module):
     def __init__(self, width: int):
         super().__init__()
         self.branch = nn.Sequential(
-            nn.BatchNorm1d(width), nn.ReLU(), nn.Linear(width, width),
-            nn.BatchNorm1d(width), nn.ReLU(), nn.Linear(width, width),
+            nn.BatchNorm1d(width),
+            nn.ReLU(),
+            nn.Linear(width, width),
+            nn.BatchNorm1d(width),
+            nn.ReLU(),
+            nn.Linear(width, width),
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -96,7 +104,10 @@ class PFCConvResNet(MeasuredNet):
         self.pre = nn.Sequential(*pre)
         self.blocks = nn.ModuleList(PreActConvBlock(widths[-1]) for _ in range(stages[-1]["blocks"]))
         self.head = nn.Sequential(
-            nn.BatchNorm2d(widths[-1]), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+            nn.BatchNorm2d(widths[-1]),
+            nn.ReLU(),
+            nn.AdaptiveAvgPool2d(1),
+            nn.Flatten(),
             nn.Linear(widths[-1], num_classes),
         )
         self.stage_shapes = _stage_shapes(in_shape, stem_stride, widths)

@@ -47,8 +47,12 @@ def stage_stats(manifest_path: str, epoch: int, train_cache: str, out: str, devi
         progress=True,
     )
     stats.meta = {
-        "setting": setting, "seed": manifest["seed"], "epoch": epoch, "digest": manifest["digest"],
-        "split": setting["data"].get("split", "train"), "train_acc": ckpt["train_acc"],
+        "setting": setting,
+        "seed": manifest["seed"],
+        "epoch": epoch,
+        "digest": manifest["digest"],
+        "split": setting["data"].get("split", "train"),
+        "train_acc": ckpt["train_acc"],
         "ncrepro": __version__,
     }
     stats.save(out)
@@ -74,10 +78,24 @@ def stage_metrics(manifest_path: str, stats_paths: list[str], out_metrics: str, 
                 rows.append({"epoch": epoch, "layer": name, "layer_index": i, "metric": metric, "value": value})
         first, last = stats.layers[names[0]], stats.layers[names[-1]]
         for metric, value in metrics.theorem1_condition(first, last).items():
-            rows.append({"epoch": epoch, "layer": names[-1], "layer_index": len(names) - 1,
-                         "metric": f"theorem1_{metric}", "value": value})
-        rows.append({"epoch": epoch, "layer": names[-1], "layer_index": len(names) - 1,
-                     "metric": "train_acc", "value": float(stats.meta.get("train_acc", np.nan))})
+            rows.append(
+                {
+                    "epoch": epoch,
+                    "layer": names[-1],
+                    "layer_index": len(names) - 1,
+                    "metric": f"theorem1_{metric}",
+                    "value": value,
+                }
+            )
+        rows.append(
+            {
+                "epoch": epoch,
+                "layer": names[-1],
+                "layer_index": len(names) - 1,
+                "metric": "train_acc",
+                "value": float(stats.meta.get("train_acc", np.nan)),
+            }
+        )
         if stats.geodesic is not None:
             pred = metrics.geodesic_prediction(first, last, stats.geodesic)
             for metric in ("pfc1", "pfc2", "pfc3"):
@@ -94,8 +112,9 @@ def stage_metrics(manifest_path: str, stats_paths: list[str], out_metrics: str, 
     atomic_write_parquet(geo, out_geodesic, meta)
 
 
-def stage_figure(fig_id: str, rule: str, inputs: list[str], pdf: str, figdata: str, claims: str,
-                 figure_meta: dict) -> None:
+def stage_figure(
+    fig_id: str, rule: str, inputs: list[str], pdf: str, figdata: str, claims: str, figure_meta: dict
+) -> None:
     """Build one figure: its tidy data table, its claims, and its PDF."""
     from . import claims as claims_mod
     from . import figures

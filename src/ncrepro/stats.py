@@ -79,7 +79,7 @@ class LayerStats:
         # Thin SVD of the K x D centred class-mean matrix (float64, O(K^2 D)).
         _, s, vh = torch.linalg.svd(M, full_matrices=False)
         keep = s > PINV_RTOL * s[0] if s[0] > 0 else torch.zeros_like(s, dtype=torch.bool)
-        keep[self.K - 1:] = False
+        keep[self.K - 1 :] = False
         r = int(keep.sum())
         self.singular_values = s
         self.rank = r
@@ -107,8 +107,12 @@ class LayerStats:
     def arrays(self) -> dict[str, np.ndarray]:
         """The statistics to store (everything :mod:`ncrepro.metrics` needs)."""
         out = {
-            "counts": self.counts, "means": self.means, "global_mean": self.global_mean,
-            "within_sq": self.within_sq, "P": self.P, "singular_values": self.singular_values,
+            "counts": self.counts,
+            "means": self.means,
+            "global_mean": self.global_mean,
+            "within_sq": self.within_sq,
+            "P": self.P,
+            "singular_values": self.singular_values,
             "confusion": self.confusion,
         }
         out = {k: v.cpu().numpy() for k, v in out.items()}
@@ -258,8 +262,8 @@ def model_batches(model, x: torch.Tensor, y: torch.Tensor, batch_size: int, with
         model.eval()
         with torch.no_grad():
             for start in range(0, len(y), batch_size):
-                feats = model.features(x[start:start + batch_size])
+                feats = model.features(x[start : start + batch_size])
                 logits = model.classify(feats[-1]) if with_logits else None
-                yield [f.flatten(1) for f in feats], y[start:start + batch_size], logits
+                yield [f.flatten(1) for f in feats], y[start : start + batch_size], logits
 
     return gen

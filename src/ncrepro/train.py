@@ -160,8 +160,14 @@ def run(
     n = len(y)
     batch = train_cfg["batch_size"]
     bar = tqdm(
-        range(start_epoch + 1, epochs + 1), initial=start_epoch, total=epochs, disable=not progress,
-        desc=f"{setting['name']} seed {seed}", unit="epoch", file=sys.stderr, mininterval=1.0,
+        range(start_epoch + 1, epochs + 1),
+        initial=start_epoch,
+        total=epochs,
+        disable=not progress,
+        desc=f"{setting['name']} seed {seed}",
+        unit="epoch",
+        file=sys.stderr,
+        mininterval=1.0,
     )
     for epoch in bar:
         model.train()
@@ -171,7 +177,7 @@ def run(
         correct = torch.zeros((), dtype=torch.int64, device=dev)
         lr = optimizer.param_groups[0]["lr"]
         for start in range(0, n, batch):
-            idx = order[start:start + batch]
+            idx = order[start : start + batch]
             xb, yb = x[idx], y[idx]
             logits = model(xb)
             loss = loss_fn(logits, yb)
@@ -189,16 +195,25 @@ def run(
                 "lower the learning rate"
             )
         history.append(
-            {"epoch": epoch, "train_loss": train_loss, "train_acc": train_acc, "lr": lr,
-             "seconds": time.perf_counter() - t0}
+            {
+                "epoch": epoch,
+                "train_loss": train_loss,
+                "train_acc": train_acc,
+                "lr": lr,
+                "seconds": time.perf_counter() - t0,
+            }
         )
         bar.set_postfix(loss=f"{train_loss:.4f}", acc=f"{train_acc:.4f}", lr=f"{lr:.2g}")
         if epoch in checkpoints:
             save_checkpoint(epoch, train_loss, train_acc)
         atomic_torch_save(
             {
-                "digest": digest, "seed": seed, "epoch": epoch, "history": history,
-                "model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                "digest": digest,
+                "seed": seed,
+                "epoch": epoch,
+                "history": history,
+                "model": model.state_dict(),
+                "optimizer": optimizer.state_dict(),
                 "scheduler": scheduler.state_dict(),
             },
             resume_path,

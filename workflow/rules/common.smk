@@ -1,20 +1,19 @@
 # Configuration: validate config/config.yaml (+ --config overrides) against workflow/schemas/,
 # merge the paper settings with the scale layer, and expose helpers the rules use.
 import json
+from pathlib import Path
 import sys
 
 from ncrepro import config as ncconfig
 
-
 try:
-    NC = ncconfig.load(config)
+    NC = ncconfig.load(config, root=Path(workflow.basedir))
 except ncconfig.ConfigError as exc:
     sys.stderr.write(f"ncrepro: config error: {exc}\n")
     sys.exit(2)
 
 SCALE = NC.scale
 DATA_ROOT = NC.data["root"]
-NCREPRO = f"{sys.executable} -m ncrepro.cli"
 RESULTS = f"results/{SCALE}"
 
 

@@ -3,12 +3,14 @@ rule stage_data:
     output:
         train=f"{DATA_ROOT}/{{dataset}}/train.pt",
         test=f"{DATA_ROOT}/{{dataset}}/test.pt",
-    params:
-        data_config=json.dumps(NC.data, sort_keys=True),
     log:
         f"{DATA_ROOT}/{{dataset}}/stage.log",
+    conda:
+        "../envs/ncrepro.yaml"
+    params:
+        data_config=json.dumps(NC.data, sort_keys=True),
     shell:
-        "{NCREPRO} data --dataset {wildcards.dataset} --data-config {params.data_config:q} 2> {log}"
+        "ncrepro data --dataset {wildcards.dataset} --data-config {params.data_config:q} 2> {log}"
 
 
 # Data staging runs where the internet is (the login node), never on a compute node.

@@ -6,29 +6,35 @@ rule figure:
         pdf=f"{RESULTS}/figures/{{figure}}.pdf",
         figdata=f"{RESULTS}/figdata/{{figure}}.parquet",
         claims=f"{RESULTS}/claims/{{figure}}.json",
+    log:
+        f"{RESULTS}/figures/{{figure}}.log",
+    wildcard_constraints:
+        figure=IMPLEMENTED_FIGURES,
+    conda:
+        "../envs/ncrepro.yaml"
     params:
         rule=figure_rule,
         meta=figure_meta,
-    wildcard_constraints:
-        figure=IMPLEMENTED_FIGURES,
-    log:
-        f"{RESULTS}/figures/{{figure}}.log",
     shell:
-        "{NCREPRO} figure --id {wildcards.figure} --rule {params.rule} --inputs {input}"
+        "ncrepro figure --id {wildcards.figure} --rule {params.rule} --inputs {input}"
         " --pdf {output.pdf} --figdata {output.figdata} --claims {output.claims}"
         " --meta {params.meta:q} 2> {log}"
 
 
-# figures/<id>.pdf: the figure of the configured scale. Its source path is a param, so switching
+# figures/<id>.pdf: the figure of the configured scale. The scale is a param, so switching
 # scale republishes (Snakemake would otherwise keep an existing target whose inputs are missing).
 rule publish_figure:
     input:
         rules.figure.output.pdf,
     output:
         "figures/{figure}.pdf",
-    params:
-        source=lambda wc, input: str(input[0]),
+    log:
+        f"{RESULTS}/figures/{{figure}}.publish.log",
     wildcard_constraints:
         figure=IMPLEMENTED_FIGURES,
+    conda:
+        "../envs/ncrepro.yaml"
+    params:
+        scale=SCALE,
     shell:
-        "cp {input} {output}"
+        "cp {input} {output} 2> {log}"

@@ -5,15 +5,17 @@ rule stats:
         data=train_cache,
     output:
         f"{RESULTS}/stats/{{setting}}/seed{{seed}}/epoch{{epoch}}.npz",
-    params:
-        device=NC.device,
+    log:
+        f"{RESULTS}/stats/{{setting}}/seed{{seed}}/epoch{{epoch}}.log",
+    conda:
+        "../envs/ncrepro.yaml"
     threads: NC.threads
     resources:
         gpu_job=1,
-    log:
-        f"{RESULTS}/stats/{{setting}}/seed{{seed}}/epoch{{epoch}}.log",
+    params:
+        device=NC.device,
     shell:
-        "{NCREPRO} stats --manifest {input.manifest} --epoch {wildcards.epoch} --data {input.data}"
+        "ncrepro stats --manifest {input.manifest} --epoch {wildcards.epoch} --data {input.data}"
         " --out {output} --device {params.device} --threads {threads} 2> {log}"
 
 
@@ -27,6 +29,8 @@ rule metrics:
         geodesic=f"{RESULTS}/metrics/{{setting}}/seed{{seed}}/geodesic.parquet",
     log:
         f"{RESULTS}/metrics/{{setting}}/seed{{seed}}/metrics.log",
+    conda:
+        "../envs/ncrepro.yaml"
     shell:
-        "{NCREPRO} metrics --manifest {input.manifest} --stats {input.stats}"
+        "ncrepro metrics --manifest {input.manifest} --stats {input.stats}"
         " --out-metrics {output.metrics} --out-geodesic {output.geodesic} 2> {log}"

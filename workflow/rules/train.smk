@@ -5,15 +5,17 @@ rule train:
     output:
         manifest=f"{RESULTS}/train/{{setting}}/seed{{seed}}/manifest.json",
         history=f"{RESULTS}/train/{{setting}}/seed{{seed}}/history.parquet",
-    params:
-        setting=setting_json,
-        out_dir=lambda wc: f"{RESULTS}/train/{wc.setting}/seed{wc.seed}",
-        device=NC.device,
+    log:
+        f"{RESULTS}/train/{{setting}}/seed{{seed}}/train.log",
+    conda:
+        "../envs/ncrepro.yaml"
     threads: NC.threads
     resources:
         gpu_job=1,
-    log:
-        f"{RESULTS}/train/{{setting}}/seed{{seed}}/train.log",
+    params:
+        setting=setting_json,
+        out_dir=f"{RESULTS}/train/{{setting}}/seed{{seed}}",
+        device=NC.device,
     shell:
-        "{NCREPRO} train --setting {params.setting:q} --seed {wildcards.seed} --data {input.data}"
+        "ncrepro train --setting {params.setting:q} --seed {wildcards.seed} --data {input.data}"
         " --out {params.out_dir} --device {params.device} --threads {threads} 2> {log}"

@@ -1,0 +1,28 @@
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+os.environ.setdefault("OMP_NUM_THREADS", "2")
+
+
+@pytest.fixture
+def repo_root() -> Path:
+    return ROOT
+
+
+@pytest.fixture
+def base_config() -> dict:
+    """The repository's workflow config at smoke scale (a fresh dict)."""
+    import yaml
+
+    cfg = yaml.safe_load(open(ROOT / "config" / "config.yaml"))
+    cfg["scale"] = "smoke"
+    return cfg
+
+
+def venv_bin(name: str) -> str:
+    """An executable of the environment running the tests."""
+    return str(Path(sys.executable).parent / name)

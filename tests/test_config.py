@@ -1,0 +1,121 @@
+"""Configuration layers and validation: one-line errors that name the key path."""
+
+import copy
+import subprocess
+import sys
+
+import pytest
+
+from ncrepro import config
+from ncrepro.config import ConfigError, checkpoint_epochs
+
+
+@pytest.mark.parametrize("scale", ["paper", "quick", "smoke"])
+def test_every_scale_resolves(base_config, scale):
+    base_config["scale"] = scale
+    resolved = config.load(base_config)
+    assert resolved.scale == scale
+    for name, setting in resolved.settings.items():
+        assert setting["name"] == name and setting["scale"] == scale
+        assert setting["checkpoints"][0] == 0 and setting["checkpoints"][-1] == setting["train"]["epochs"]
+
+
+def test_pfc_paper_settings_are_the_papers_recipe(base_config):
+    """pfc.md, Sec. IV-A and Table I: CE, SGD 0.9, wd 5e-4, batch 128, 350 epochs, /10 at 117 and 233."""
+    base_config["scale"] = "paper"
+    s = config.load(base_config).settings
+    for name in ["pfc_mnist", "pfc_fashionmnist", "pfc_cifar10", "pfc_stl10", "pfc_cifar100"]:
+        t = s[name]["train"]
+        assert (t["loss"], t["optimizer"], t["momentum"], t["weight_decay"]) == ("ce", "sgd", 0.9, 5e-4)
+        assert (t["batch_size"], t["epochs"], t["milestones"], t["gamma"]) == (128, 350, [117, 233], 0.1)
+        assert t["lr"] == (0.005 if name == "pfc_mnist" else 0.01)
+    assert s["pfc_fashionmnist"]["model"]["stages"] == [{"channels": 32, "blocks": 5}, {"channels": 64, "blocks": 4}]
+    assert s["pfc_mnist"]["model"] == {"arch": "pfc_fc_resnet", "width": 1000, "blocks": 10}
+
+
+def test_scale_is_an_override_layer_not_a_copy(base_config):
+    """Keys a scale does not mention keep the paper's values."""
+    smoke = config.load(base_config).settings["pfc_fashionmnist"]
+    assert smoke["train"]["momentum"] == 0.9 and smoke["train"]["weight_decay"] == 5e-4
+    assert smoke["data"]["dataset"] == "digits" and smoke["paper_dataset"] == "fashionmnist"
+
+
+def test_user_override_changes_one_setting_only(base_config):
+    plain = config.load(base_config)
+    base_config["overrides"] = {"settings": {"pfc_fashionmnist": {"train": {"lr": 0.02}}}}
+    changed = config.load(base_config)
+    assert changed.settings["pfc_fashionmnist"]["train"]["lr"] == 0.02
+    assert changed.settings["pfc_cifar10"] == plain.settings["pfc_cifar10"]
+    assert config.setting_digest(changed.settings["pfc_fashionmnist"]) != config.setting_digest(
+        plain.settings["pfc_fashionmnist"]
+    )
+
+
+def test_checkpoint_spec():
+    assert checkpoint_epochs([5, 0, 5, 2], 10) == [0, 2, 5]
+    eps = checkpoint_epochs({"log": 4, "every": 10}, 30)
+    assert eps[0] == 0 and eps[-1] == 30 and {10, 20, 30} <= set(eps) and 1 in eps
+
+
+BAD = [
+    ({"scale": "big"}, "config: scale:"),
+    ({"threads": "two"}, "config: threads:"),
+    ({"threads": 0}, "config: threads:"),
+    ({"device": "tpu"}, "config: device:"),
+    ({"colour": 1}, "unknown key"),
+    ({"data": {"root": "x", "prestaged": {"imagenet": "/x"}}}, "config: data.prestaged"),
+    ({"data": {"root": "x", "download": "yes"}}, "config: data.download"),
+    ({"targets": ["pfc_nope"]}, "config: targets.0: unknown figure id 'pfc_nope'"),
+    ({"targets": ["dufm_fig9"]}, "config: targets.0: figure 'dufm_fig9' is pending"),
+    ({"overrides": {"settings": {"nope": {}}}}, "overrides.settings.nope: unknown setting"),
+    ({"overrides": {"settings": {"pfc_mnist": {"train": {"lr": -1}}}}}, "overrides.settings.pfc_mnist.train.lr"),
+    ({"overrides": {"settings": {"pfc_mnist": {"train": {"epochs": 2.5}}}}}, "overrides.settings.pfc_mnist.train.epochs"),
+    ({"overrides": {"settings": {"pfc_mnist": {"data": {"per_class": -3}}}}}, "pfc_mnist.data.per_class"),
+    ({"overrides": {"settings": {"pfc_mnist": {"data": {"dataset": "imagenet"}}}}}, "pfc_mnist.data.dataset"),
+    ({"overrides": {"settings": {"pfc_mnist": {"train": {"optimiser": "sgd"}}}}}, "unknown key"),
+    ({"overrides": {"settings": {"pfc_mnist": {"train": {"milestones": [999]}}}}}, "train.milestones.0"),
+    ({"overrides": {"settings": {"pfc_mnist": {"checkpoints": [0, 999]}}}}, "checkpoints.1"),
+    ({"overrides": {"settings": {"pfc_mnist": {"model": {"stages": "wide"}}}}}, "pfc_mnist.model.stages"),
+]
+
+
+@pytest.mark.parametrize(("patch", "expected"), BAD, ids=[e for _, e in BAD])
+def test_bad_config_gives_one_line_naming_the_key(base_config, patch, expected):
+    cfg = copy.deepcopy(base_config)
+    cfg.update(patch)
+    with pytest.raises(ConfigError) as info:
+        config.load(cfg)
+    message = str(info.value)
+    assert expected in message
+    assert "\n" not in message
+
+
+def test_bad_scale_file_names_the_file(tmp_path, repo_root, base_config):
+    import shutil
+
+    for sub in ("config", "workflow"):
+        shutil.copytree(repo_root / sub, tmp_path / sub)
+    (tmp_path / "config" / "scales" / "smoke.yaml").write_text("settings:\n  pfc_mnist:\n    train: {lr: fast}\n")
+    with pytest.raises(ConfigError, match=r"config/scales/smoke.yaml: settings.pfc_mnist.train.lr"):
+        config.load(base_config, root=tmp_path)
+
+
+def test_cli_check_config_exit_status(tmp_path, repo_root):
+    good = subprocess.run([sys.executable, "-m", "ncrepro.cli", "check-config", "--scale", "smoke"],
+                          capture_output=True, text=True)
+    assert good.returncode == 0, good.stderr
+    bad_file = tmp_path / "bad.yaml"
+    bad_file.write_text((repo_root / "config" / "config.yaml").read_text() + "\nthreads: many\n")
+    bad = subprocess.run([sys.executable, "-m", "ncrepro.cli", "check-config", "--configfile", str(bad_file)],
+                         capture_output=True, text=True)
+    assert bad.returncode == 2
+    assert bad.stderr.strip().count("\n") == 0 and "threads" in bad.stderr
+
+
+def test_figure_registry_lists_every_paper(base_config):
+    figs = config.load(base_config).figures
+    for paper in config.PAPERS:
+        assert any(f.paper == paper for f in figs.values())
+    assert {"pfc_fashionmnist", "pfc_fashionmnist_depth", "pfc_cifar10", "pfc_table1", "perturb_table1",
+            "ulpm_fig2", "dufm_fig10", "review_fig3"} <= set(figs)
+    assert figs["pfc_fashionmnist"].implemented and not figs["dufm_fig3"].implemented
