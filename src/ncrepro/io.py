@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import tempfile
@@ -31,7 +32,11 @@ def atomic_write(path: Path | str, write: Callable[[Path], None]) -> None:
 
 
 def atomic_torch_save(obj: Any, path: Path | str) -> None:
-    atomic_write(path, lambda tmp: torch.save(obj, tmp))
+    """torch.save through a buffer: the bytes do not depend on the (temporary) file name, so equal
+    objects give byte-identical files."""
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    atomic_write(path, lambda tmp: tmp.write_bytes(buffer.getvalue()))
 
 
 def load_torch(path: Path | str) -> Any:

@@ -18,6 +18,7 @@ resumes from ``resume.pt`` -- when, and only when, it was made by the same resol
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import shutil
 import sys
@@ -99,6 +100,9 @@ def run(
 ) -> Path:
     """Train ``setting`` with ``seed`` on the cached training split; returns the manifest path."""
     out_dir = Path(out_dir)
+    # A canonical copy (no shared sub-objects), so that checkpoints pickle to the same bytes whether
+    # the setting came from the config loader or from JSON on the command line.
+    setting = json.loads(json.dumps(setting))
     dev = resolve_device(device)
     configure_torch(threads, dev)
     digest = setting_digest(setting)

@@ -1,0 +1,118 @@
+"""Table I architectures, and the trainer: deterministic, resumable, checkpoints verified."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pandas as pd
+import pytest
+import torch
+
+from ncrepro import config, data, train
+from ncrepro.models import _stage_shapes, build_model, measured_dim
+
+# pfc.md, Table I and "Measured segment": measured dimension and number of measured layers.
+TABLE_I = {
+    "pfc_mnist": (1000, 11, (1, 28, 28)),
+    "pfc_fashionmnist": (64 * 7 * 7, 5, (1, 28, 28)),
+    "pfc_cifar10": (256 * 4 * 4, 5, (3, 32, 32)),
+    "pfc_stl10": (512 * 6 * 6, 6, (3, 96, 96)),
+    "pfc_cifar100": (512 * 4 * 4, 5, (3, 32, 32)),
+}
+
+
+@pytest.mark.parametrize("name", list(TABLE_I))
+def test_table_one_dimensions(base_config, name):
+    base_config["scale"] = "paper"
+    model = config.load(base_config).settings[name]["model"]
+    dim, n_layers, in_shape = TABLE_I[name]
+    if model["arch"] == "pfc_fc_resnet":
+        assert model["width"] == dim and model["blocks"] + 1 == n_layers
+        return
+    shapes = _stage_shapes(in_shape, model["stem_stride"], [s["channels"] for s in model["stages"]])
+    assert shapes[-1][0] * shapes[-1][1] * shapes[-1][2] == dim
+    assert model["stages"][-1]["blocks"] + 1 == n_layers
+
+
+def test_fashionmnist_paper_model_features():
+    net = build_model({"arch": "pfc_conv_resnet", "stem_stride": 2,
+                       "stages": [{"channels": 32, "blocks": 5}, {"channels": 64, "blocks": 4}]}, (1, 28, 28), 10)
+    feats = net.features(torch.zeros(2, 1, 28, 28))
+    assert [tuple(f.shape[1:]) for f in feats] == [(64, 7, 7)] * 5
+    assert net.measured_layers == [f"layer{i}" for i in range(5)] and measured_dim(net) == 3136
+    assert torch.equal(net.classify(feats[-1]), net(torch.zeros(2, 1, 28, 28)))
+
+
+@pytest.fixture(scope="module")
+def digits_cache(tmp_path_factory):
+    root = tmp_path_factory.mktemp("data")
+    return data.stage("digits", {"root": str(root)})[0]
+
+
+def tiny_setting(base_config, **train_overrides):
+    base_config["overrides"] = {"settings": {"pfc_fashionmnist": {
+        "data": {"per_class": 20, "shape": [1, 8, 8]},
+        "model": {"stem_stride": 1, "stages": [{"channels": 4, "blocks": 1}, {"channels": 4, "blocks": 2}]},
+        "train": {"epochs": 4, "milestones": [2], "batch_size": 32, **train_overrides},
+        "checkpoints": [0, 2, 4],
+    }}}
+    return config.load(base_config).settings["pfc_fashionmnist"]
+
+
+def test_same_seed_gives_identical_checkpoints(base_config, digits_cache, tmp_path):
+    setting = tiny_setting(base_config)
+    m1 = json.loads(train.run(setting, 0, digits_cache, tmp_path / "a", "cpu", 1, progress=False).read_text())
+    m2 = json.loads(train.run(setting, 0, digits_cache, tmp_path / "b", "cpu", 1, progress=False).read_text())
+    assert [c["sha256"] for c in m1["checkpoints"].values()] == [c["sha256"] for c in m2["checkpoints"].values()]
+    assert list(m1["checkpoints"]) == ["0", "2", "4"]
+    hist = pd.read_parquet(tmp_path / "a" / "history.parquet")
+    assert hist.epoch.tolist() == [1, 2, 3, 4] and hist.lr.tolist()[-1] == pytest.approx(0.005)
+
+
+def test_checkpoint_tampering_detected(base_config, digits_cache, tmp_path):
+    setting = tiny_setting(base_config)
+    manifest = json.loads(train.run(setting, 1, digits_cache, tmp_path, "cpu", 1, progress=False).read_text())
+    ckpt = train.load_checkpoint(manifest, 2)
+    assert ckpt["epoch"] == 2 and ckpt["setting"]["name"] == "pfc_fashionmnist"
+    path = train.checkpoint_path(tmp_path, 2)
+    path.write_bytes(path.read_bytes()[:100])
+    with pytest.raises(OSError, match="does not match its manifest"):
+        train.load_checkpoint(manifest, 2)
+
+
+def test_divergence_fails_with_clear_message(base_config, digits_cache, tmp_path):
+    setting = tiny_setting(base_config, lr=1e12)
+    with pytest.raises(train.TrainingDiverged, match="lower the learning rate"):
+        train.run(setting, 0, digits_cache, tmp_path, "cpu", 1, progress=False)
+    assert not (tmp_path / "manifest.json").exists()
+
+
+def test_sigkill_and_resume_is_bit_identical(base_config, digits_cache, tmp_path):
+    """Kill a real training process mid-run with SIGKILL, rerun, compare with an uninterrupted run."""
+    setting = tiny_setting(base_config)
+    setting["train"]["epochs"] = 12
+    setting["train"]["milestones"] = [6]
+    setting["checkpoints"] = [0, 6, 12]
+    reference = json.loads(train.run(setting, 0, digits_cache, tmp_path / "ref", "cpu", 1, progress=False).read_text())
+    args = [sys.executable, "-m", "ncrepro.cli", "train", "--setting", json.dumps(setting), "--seed", "0",
+            "--data", str(digits_cache), "--out", str(tmp_path / "killed"), "--device", "cpu", "--threads", "1"]
+    proc = subprocess.Popen(args, stderr=subprocess.DEVNULL)
+    resume = tmp_path / "killed" / "ckpt" / "resume.pt"
+    deadline = time.time() + 120
+    while time.time() < deadline and proc.poll() is None:
+        if resume.exists():  # at least one epoch done: kill it mid-run
+            break
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert not (tmp_path / "killed" / "manifest.json").exists(), "process finished before it was killed"
+    out = subprocess.run(args, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert "resuming" in out.stderr
+    resumed = json.loads((tmp_path / "killed" / "manifest.json").read_text())
+    assert [c["sha256"] for c in resumed["checkpoints"].values()] == [
+        c["sha256"] for c in reference["checkpoints"].values()
+    ]

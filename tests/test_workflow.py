@@ -1,0 +1,95 @@
+"""The workflow itself: real Snakemake runs on a copy of the repository's workflow and config."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+def workdir(tmp: Path) -> Path:
+    for name in ("Snakefile", "workflow", "config"):
+        src = ROOT / name
+        (shutil.copytree if src.is_dir() else shutil.copy)(src, tmp / name)
+    return tmp
+
+
+def snakemake(cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PATH=f"{BIN}:{os.environ['PATH']}")
+    proc = subprocess.run([str(BIN / "snakemake"), *args], cwd=cwd, env=env, capture_output=True, text=True)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"snakemake {' '.join(args)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+    return proc
+
+
+def job_counts(output: str) -> dict[str, int]:
+    counts, in_table = {}, False
+    for line in output.splitlines():
+        if line.startswith("job ") and "count" in line:
+            in_table = True
+            continue
+        if in_table:
+            parts = line.split()
+            if len(parts) == 2 and parts[1].isdigit():
+                counts[parts[0]] = int(parts[1])
+            elif parts and parts[0] == "total":
+                break
+    return counts
+
+
+def test_paper_scale_dry_run_shows_the_whole_chain(tmp_path):
+    wd = workdir(tmp_path)
+    out = snakemake(wd, "-n", "--cores", "1", "figures/pfc_cifar10.pdf")
+    counts = job_counts(out.stdout + out.stderr)
+    assert counts["stage_data"] == 1 and counts["train"] == 1 and counts["metrics"] == 1
+    assert counts["figure"] == 1 and counts["publish_figure"] == 1
+    assert counts["stats"] == 47  # epoch 0, log-spaced, every 10th, last (config/papers/pfc.yaml)
+    assert not (wd / "results").exists()
+
+
+def test_bad_config_is_one_line_and_writes_nothing(tmp_path):
+    wd = workdir(tmp_path)
+    proc = snakemake(wd, "-n", "--cores", "1", "--config", "scale=tiny", check=False)
+    assert proc.returncode != 0
+    lines = [line for line in proc.stderr.splitlines() if "ncrepro: config error" in line]
+    assert lines == ["ncrepro: config error: config: scale: 'tiny' is not one of ['paper', 'quick', 'smoke']"]
+    assert not (wd / "results").exists() and not (wd / "figures").exists()
+
+
+def test_list_figures(tmp_path):
+    wd = workdir(tmp_path)
+    out = snakemake(wd, "--cores", "1", "list_figures")
+    text = out.stdout + out.stderr
+    assert "pfc_fashionmnist" in text and "pending" in text and "dufm_fig3" in text
+
+
+@pytest.mark.slow
+def test_smoke_slice_end_to_end(tmp_path):
+    """The PFC Fashion-MNIST slice at smoke scale: dataset -> train -> stats -> metrics -> figures."""
+    wd = workdir(tmp_path)
+    targets = ["figures/pfc_fashionmnist.pdf", "figures/pfc_fashionmnist_depth.pdf"]
+    snakemake(wd, "--cores", "2", *targets, "--config", "scale=smoke")
+    for fig in ("pfc_fashionmnist", "pfc_fashionmnist_depth"):
+        assert (wd / "figures" / f"{fig}.pdf").read_bytes()[:4] == b"%PDF"
+        table = pd.read_parquet(wd / "results" / "smoke" / "figdata" / f"{fig}.parquet")
+        assert {"metric", "value", "layer", "epoch"} <= set(table.columns)
+        claims = json.loads((wd / "results" / "smoke" / "claims" / f"{fig}.json").read_text())
+        assert claims and all(set(c) == {"claim", "passed", "value", "expected"} for c in claims)
+        assert all(isinstance(c["passed"], bool) for c in claims)
+    depth = json.loads((wd / "results" / "smoke" / "claims" / "pfc_fashionmnist_depth.json").read_text())
+    through = [c for c in depth if c["claim"].startswith("prediction passes through")]
+    assert through and through[0]["passed"], through
+    # nothing to do after a build
+    again = snakemake(wd, "-n", "--cores", "2", *targets, "--config", "scale=smoke")
+    assert "Nothing to be done" in again.stdout + again.stderr
+    # switching scale leaves the smoke results in place and plans a rebuild of the figure
+    other = snakemake(wd, "-n", "--cores", "2", targets[0], "--config", "scale=quick")
+    assert job_counts(other.stdout + other.stderr).get("publish_figure") == 1
+    assert (wd / "results" / "smoke" / "figdata" / "pfc_fashionmnist.parquet").exists()
