@@ -69,7 +69,10 @@ BAD = [
     ({"targets": ["dufm_fig9"]}, "config: targets.0: figure 'dufm_fig9' is pending"),
     ({"overrides": {"settings": {"nope": {}}}}, "overrides.settings.nope: unknown setting"),
     ({"overrides": {"settings": {"pfc_mnist": {"train": {"lr": -1}}}}}, "overrides.settings.pfc_mnist.train.lr"),
-    ({"overrides": {"settings": {"pfc_mnist": {"train": {"epochs": 2.5}}}}}, "overrides.settings.pfc_mnist.train.epochs"),
+    (
+        {"overrides": {"settings": {"pfc_mnist": {"train": {"epochs": 2.5}}}}},
+        "overrides.settings.pfc_mnist.train.epochs",
+    ),
     ({"overrides": {"settings": {"pfc_mnist": {"data": {"per_class": -3}}}}}, "pfc_mnist.data.per_class"),
     ({"overrides": {"settings": {"pfc_mnist": {"data": {"dataset": "imagenet"}}}}}, "pfc_mnist.data.dataset"),
     ({"overrides": {"settings": {"pfc_mnist": {"train": {"optimiser": "sgd"}}}}}, "unknown key"),
@@ -101,13 +104,17 @@ def test_bad_scale_file_names_the_file(tmp_path, repo_root, base_config):
 
 
 def test_cli_check_config_exit_status(tmp_path, repo_root):
-    good = subprocess.run([sys.executable, "-m", "ncrepro.cli", "check-config", "--scale", "smoke"],
-                          capture_output=True, text=True)
+    good = subprocess.run(
+        [sys.executable, "-m", "ncrepro.cli", "check-config", "--scale", "smoke"], capture_output=True, text=True
+    )
     assert good.returncode == 0, good.stderr
     bad_file = tmp_path / "bad.yaml"
     bad_file.write_text((repo_root / "config" / "config.yaml").read_text() + "\nthreads: many\n")
-    bad = subprocess.run([sys.executable, "-m", "ncrepro.cli", "check-config", "--configfile", str(bad_file)],
-                         capture_output=True, text=True)
+    bad = subprocess.run(
+        [sys.executable, "-m", "ncrepro.cli", "check-config", "--configfile", str(bad_file)],
+        capture_output=True,
+        text=True,
+    )
     assert bad.returncode == 2
     assert bad.stderr.strip().count("\n") == 0 and "threads" in bad.stderr
 
@@ -116,6 +123,14 @@ def test_figure_registry_lists_every_paper(base_config):
     figs = config.load(base_config).figures
     for paper in config.PAPERS:
         assert any(f.paper == paper for f in figs.values())
-    assert {"pfc_fashionmnist", "pfc_fashionmnist_depth", "pfc_cifar10", "pfc_table1", "perturb_table1",
-            "ulpm_fig2", "dufm_fig10", "review_fig3"} <= set(figs)
+    assert {
+        "pfc_fashionmnist",
+        "pfc_fashionmnist_depth",
+        "pfc_cifar10",
+        "pfc_table1",
+        "perturb_table1",
+        "ulpm_fig2",
+        "dufm_fig10",
+        "review_fig3",
+    } <= set(figs)
     assert figs["pfc_fashionmnist"].implemented and not figs["dufm_fig3"].implemented

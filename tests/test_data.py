@@ -111,8 +111,14 @@ def test_env_variable_prestaging_takes_precedence(tmp_path, monkeypatch):
 
 def test_cifar_pickles(tmp_path, monkeypatch):
     for name, label_key, files in (
-        ("cifar10", b"labels", {"train": ["data_batch_1", "data_batch_2", "data_batch_3", "data_batch_4",
-                                          "data_batch_5"], "test": ["test_batch"]}),
+        (
+            "cifar10",
+            b"labels",
+            {
+                "train": ["data_batch_1", "data_batch_2", "data_batch_3", "data_batch_4", "data_batch_5"],
+                "test": ["test_batch"],
+            },
+        ),
         ("cifar100", b"fine_labels", {"train": ["train"], "test": ["test"]}),
     ):
         staged = tmp_path / name
@@ -202,18 +208,22 @@ def test_digits_split_and_subset():
 
 def test_setting_tensors_shape_and_standardisation(tmp_path):
     data.stage("digits", {"root": str(tmp_path)})
-    t = data.setting_tensors({"dataset": "digits", "per_class": 50, "shape": [3, 16, 16]},
-                             tmp_path / "digits" / "train.pt")
+    t = data.setting_tensors(
+        {"dataset": "digits", "per_class": 50, "shape": [3, 16, 16]}, tmp_path / "digits" / "train.pt"
+    )
     assert t.x.shape == (500, 3, 16, 16)
     assert torch.allclose(t.x.mean(dim=(0, 2, 3)), torch.zeros(3), atol=1e-5)
     padded = data.to_shape(torch.ones(2, 1, 28, 28), [1, 32, 32], "pad")
     assert padded.shape == (2, 1, 32, 32) and padded[0, 0, 0, 0] == 0 and padded[0, 0, 2, 2] == 1
 
 
-@pytest.mark.skipif(not Path("/usr/share/datasets/fashion-mnist").is_dir(),
-                    reason="Debian's dataset-fashion-mnist is not installed")
+@pytest.mark.skipif(
+    not Path("/usr/share/datasets/fashion-mnist").is_dir(), reason="Debian's dataset-fashion-mnist is not installed"
+)
 def test_debian_fashion_mnist_is_the_real_data(tmp_path):
-    paths = data.stage("fashionmnist", {"root": str(tmp_path), "prestaged":
-                                        {"fashionmnist": "/usr/share/datasets/fashion-mnist"}, "download": False})
+    paths = data.stage(
+        "fashionmnist",
+        {"root": str(tmp_path), "prestaged": {"fashionmnist": "/usr/share/datasets/fashion-mnist"}, "download": False},
+    )
     train = data.load_cached(paths[0])
     assert train["x"].shape == (60000, 1, 28, 28) and torch.bincount(train["y"]).tolist() == [6000] * 10

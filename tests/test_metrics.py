@@ -60,8 +60,10 @@ def random_features(K, D, n, seed, balanced=True, spread=2.0):
     return H, y
 
 
-@pytest.mark.parametrize(("K", "D", "n", "balanced"), [(2, 5, 30, True), (4, 37, 25, False), (10, 64, 20, True),
-                                                        (10, 8, 40, False), (13, 100, 9, True)])
+@pytest.mark.parametrize(
+    ("K", "D", "n", "balanced"),
+    [(2, 5, 30, True), (4, 37, 25, False), (10, 64, 20, True), (10, 8, 40, False), (13, 100, 9, True)],
+)
 @pytest.mark.parametrize("batch", [7, 100000])
 def test_matches_brute_force(K, D, n, balanced, batch):
     H, y = random_features(K, D, n, seed=K * D, balanced=balanced)
@@ -144,7 +146,11 @@ def test_geodesic_prediction_matches_materialised_interpolation():
 
     def batches():
         for s in range(0, len(y), 8):
-            yield [torch.from_numpy(H0[s:s + 8]), torch.from_numpy(H1[s:s + 8])], torch.from_numpy(y[s:s + 8]), None
+            yield (
+                [torch.from_numpy(H0[s : s + 8]), torch.from_numpy(H1[s : s + 8])],
+                torch.from_numpy(y[s : s + 8]),
+                None,
+            )
 
     stats = collect(batches, K, ["layer0", "layer1"], geodesic_t=t_grid)
     pred = metrics.geodesic_prediction(stats.layers["layer0"], stats.layers["layer1"], stats.geodesic)

@@ -38,8 +38,15 @@ def test_table_one_dimensions(base_config, name):
 
 
 def test_fashionmnist_paper_model_features():
-    net = build_model({"arch": "pfc_conv_resnet", "stem_stride": 2,
-                       "stages": [{"channels": 32, "blocks": 5}, {"channels": 64, "blocks": 4}]}, (1, 28, 28), 10)
+    net = build_model(
+        {
+            "arch": "pfc_conv_resnet",
+            "stem_stride": 2,
+            "stages": [{"channels": 32, "blocks": 5}, {"channels": 64, "blocks": 4}],
+        },
+        (1, 28, 28),
+        10,
+    )
     feats = net.features(torch.zeros(2, 1, 28, 28))
     assert [tuple(f.shape[1:]) for f in feats] == [(64, 7, 7)] * 5
     assert net.measured_layers == [f"layer{i}" for i in range(5)] and measured_dim(net) == 3136
@@ -53,12 +60,16 @@ def digits_cache(tmp_path_factory):
 
 
 def tiny_setting(base_config, **train_overrides):
-    base_config["overrides"] = {"settings": {"pfc_fashionmnist": {
-        "data": {"per_class": 20, "shape": [1, 8, 8]},
-        "model": {"stem_stride": 1, "stages": [{"channels": 4, "blocks": 1}, {"channels": 4, "blocks": 2}]},
-        "train": {"epochs": 4, "milestones": [2], "batch_size": 32, **train_overrides},
-        "checkpoints": [0, 2, 4],
-    }}}
+    base_config["overrides"] = {
+        "settings": {
+            "pfc_fashionmnist": {
+                "data": {"per_class": 20, "shape": [1, 8, 8]},
+                "model": {"stem_stride": 1, "stages": [{"channels": 4, "blocks": 1}, {"channels": 4, "blocks": 2}]},
+                "train": {"epochs": 4, "milestones": [2], "batch_size": 32, **train_overrides},
+                "checkpoints": [0, 2, 4],
+            }
+        }
+    }
     return config.load(base_config).settings["pfc_fashionmnist"]
 
 
@@ -97,8 +108,24 @@ def test_sigkill_and_resume_is_bit_identical(base_config, digits_cache, tmp_path
     setting["train"]["milestones"] = [6]
     setting["checkpoints"] = [0, 6, 12]
     reference = json.loads(train.run(setting, 0, digits_cache, tmp_path / "ref", "cpu", 1, progress=False).read_text())
-    args = [sys.executable, "-m", "ncrepro.cli", "train", "--setting", json.dumps(setting), "--seed", "0",
-            "--data", str(digits_cache), "--out", str(tmp_path / "killed"), "--device", "cpu", "--threads", "1"]
+    args = [
+        sys.executable,
+        "-m",
+        "ncrepro.cli",
+        "train",
+        "--setting",
+        json.dumps(setting),
+        "--seed",
+        "0",
+        "--data",
+        str(digits_cache),
+        "--out",
+        str(tmp_path / "killed"),
+        "--device",
+        "cpu",
+        "--threads",
+        "1",
+    ]
     proc = subprocess.Popen(args, stderr=subprocess.DEVNULL)
     resume = tmp_path / "killed" / "ckpt" / "resume.pt"
     deadline = time.time() + 120

@@ -86,9 +86,10 @@ def pfc_depth(table: pd.DataFrame) -> list[dict]:
     for metric, sign in (("pfc1", -1), ("pfc2", -1), ("pfc3", 1)):
         v = curves[metric].to_numpy()
         ok = bool(np.all(sign * np.diff(v) >= -1e-12))
+        direction = "non-increasing" if sign < 0 else "non-decreasing"
         out.append(
             claim(
-                f"prediction: {metric.upper()} along the geodesic is monotone ({'non-increasing' if sign < 0 else 'non-decreasing'} in t)",
+                f"prediction: {metric.upper()} along the geodesic is monotone ({direction} in t)",
                 ok,
                 {
                     "first": float(v[0]),

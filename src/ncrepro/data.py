@@ -370,7 +370,8 @@ def prestage_hint(spec: DatasetSpec) -> str:
     names = ", ".join(f.name for split in SPLITS for f in spec.files[split])
     return (
         f"pre-stage {spec.name}: copy its original files ({names}) into a directory DIR on this machine "
-        f"and set `data: prestaged: {spec.name}: DIR` in config/config.yaml or NCREPRO_PRESTAGED_{spec.name.upper()}=DIR"
+        f"and set `data: prestaged: {spec.name}: DIR` in config/config.yaml "
+        f"or NCREPRO_PRESTAGED_{spec.name.upper()}=DIR"
     )
 
 
