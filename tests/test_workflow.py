@@ -15,7 +15,7 @@ BIN = Path(sys.executable).parent
 
 
 def workdir(tmp: Path) -> Path:
-    for name in ("Snakefile", "workflow", "config"):
+    for name in ("Snakefile", "workflow", "config", "profiles"):
         src = ROOT / name
         (shutil.copytree if src.is_dir() else shutil.copy)(src, tmp / name)
     return tmp
@@ -51,6 +51,24 @@ def test_paper_scale_dry_run_shows_the_whole_chain(tmp_path):
     assert counts["stage_data"] == 1 and counts["train"] == 1 and counts["metrics"] == 1
     assert counts["figure"] == 1 and counts["publish_figure"] == 1
     assert counts["stats"] == 47  # epoch 0, log-spaced, every 10th, last (config/papers/pfc.yaml)
+    assert not (wd / "results").exists()
+
+
+def test_offline_paper_run_stops_at_the_data_stage_with_instructions(tmp_path):
+    wd = workdir(tmp_path)
+    proc = snakemake(
+        wd,
+        "--cores",
+        "1",
+        "figures/pfc_cifar10.pdf",
+        "--config",
+        "data={root: resources/data, download: false}",
+        check=False,
+    )
+    assert proc.returncode != 0
+    text = proc.stdout + proc.stderr
+    assert "Error in rule stage_data" in text
+    assert "pre-stage cifar10" in text and "NCREPRO_PRESTAGED_CIFAR10" in text
     assert not (wd / "results").exists()
 
 

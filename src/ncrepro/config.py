@@ -190,7 +190,7 @@ def load(config: dict | None = None, root: Path | None = None) -> Resolved:
         config = _load_yaml(root / "config" / "config.yaml")
     if not isinstance(config, dict):
         raise ConfigError("config: <top level>: must be a mapping")
-    config = copy.deepcopy(config)
+    config = _coerce_booleans(copy.deepcopy(config))
     config.setdefault("targets", [])
     config.setdefault("overrides", {})
     _validate(config, _schema("config", root), "config", "", root)
@@ -274,6 +274,18 @@ def load(config: dict | None = None, root: Path | None = None) -> Resolved:
         settings=settings,
         figures=figures,
     )
+
+
+def _coerce_booleans(value: Any) -> Any:
+    """Snakemake's ``--config key=value`` passes booleans as the strings "true"/"false"; no key of the
+    workflow config takes those strings as text, so read them as booleans."""
+    if isinstance(value, dict):
+        return {k: _coerce_booleans(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_coerce_booleans(v) for v in value]
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    return value
 
 
 def _finalise(name: str, setting: dict, scale: str, where: str) -> dict:
