@@ -184,3 +184,72 @@ def test_stats_file_roundtrip_and_truncation(tmp_path):
     path.write_bytes(path.read_bytes()[:200])
     with pytest.raises(OSError, match="truncated"):
         StatsFile.load(path)
+
+
+def test_per_class_nc1_identity_and_brute_force():
+    """perturb.md metric 5: NC1^(k) with the global Sigma_B^+, and NC1 = mean_k NC1^(k) (balanced)."""
+    K, D = 6, 20
+    H, y = random_features(K, D, 25, seed=11)
+    stats = collect(tensor_batches(torch.from_numpy(H), torch.from_numpy(y), 13), K, ["h"])
+    layer = stats.layers["h"]
+    per_class = metrics.nc1_per_class(layer)
+    mu = np.stack([H[y == k].mean(0) for k in range(K)])
+    M = (mu - H.mean(0)).T
+    Sb_pinv = np.linalg.pinv(M @ M.T / K, rcond=1e-10, hermitian=True)
+    for k in range(K):
+        d = H[y == k] - mu[k]
+        assert per_class[k] == pytest.approx(np.trace(d.T @ d / len(d) @ Sb_pinv) / K, rel=REL)
+    assert per_class.mean() == pytest.approx(metrics.layer_metrics(layer)["nc1"], rel=1e-12)
+
+
+def test_classifier_and_ulpm_metrics_brute_force():
+    K, D = 5, 16
+    H, y = random_features(K, D, 30, seed=12)
+    rng = np.random.default_rng(3)
+    W, b = rng.normal(size=(K, D)), rng.normal(size=K)
+    m = collapse_metrics(H, y, K, W=W, b=b, batch_size=11)
+    mu = np.stack([H[y == k].mean(0) for k in range(K)])
+    mg = H.mean(0)
+    E = (np.eye(K) - np.ones((K, K)) / K) / np.sqrt(K - 1)
+    WWt = W @ W.T
+    assert m["w_etf_dist"] == pytest.approx(np.linalg.norm(WWt / np.linalg.norm(WWt) - E), rel=REL)
+    assert m["bias_relation"] == pytest.approx(np.linalg.norm(W @ mg + b), rel=REL)
+    Wc = W - W.mean(0)
+    wn = np.linalg.norm(Wc, axis=1)
+    assert m["w_equinorm"] == pytest.approx(wn.std() / wn.mean(), rel=REL)
+    cos = [Wc[i] @ Wc[j] / (wn[i] * wn[j]) for i in range(K) for j in range(i + 1, K)]
+    assert m["w_maxangle"] == pytest.approx(np.mean(np.abs(np.array(cos) + 1 / (K - 1))), rel=REL)
+    Mc = mu - mg
+    sd = np.mean([np.linalg.norm(Mc[k] / np.linalg.norm(Mc[k]) - Wc[k] / wn[k]) for k in range(K)])
+    assert m["ulpm_self_duality"] == pytest.approx(sd, rel=REL)
+    m2 = np.mean(np.linalg.norm(H - mu[y], axis=1)) / np.mean(np.linalg.norm(H - mg, axis=1))
+    assert m["within_norm_ratio"] == pytest.approx(m2, rel=REL)
+
+
+def test_rank_tau_and_truncated_nc1():
+    """dufm.md: rank_tau counts singular values above tau * s_1; NC1 with pinv truncated at tau."""
+    assert metrics.rank_tau(np.array([10.0, 1.0, 0.05, 0.0]), 1e-2) == 2
+    assert metrics.rank_tau(np.array([10.0, 1.0, 0.05, 0.0]), 1e-3) == 3
+    assert metrics.rank_tau(np.array([10.0, 1.0, 0.05, 0.0]), 1e-1) == 1
+    rng = np.random.default_rng(0)
+    K, D = 6, 30
+    means = rng.normal(size=(K, 2)) @ rng.normal(size=(2, D)) + 1e-4 * rng.normal(size=(K, D))
+    y = np.repeat(np.arange(K), 40)
+    H = means[y] + 1e-3 * rng.normal(size=(len(y), D))
+    stats = collect(tensor_batches(torch.from_numpy(H), torch.from_numpy(y), 64), K, ["h"])
+    m_tau = metrics.layer_metrics(stats.layers["h"], pinv_rtol=1e-2)
+    assert m_tau["rank_centred_means"] == 2 and m_tau["mean_rank"] == 2
+    ref = brute_force(H, y, K)  # keeps the tiny tail directions (rtol 1e-6) -> larger NC1
+    assert m_tau["nc1"] < ref["nc1"]
+
+
+def test_chunked_engine_equals_unchunked(monkeypatch):
+    """Row chunking (bounded temporary memory) changes nothing but the summation order."""
+    from ncrepro import stats as stats_mod
+
+    H, y = random_features(7, 40, 20, seed=21)
+    ref = collapse_metrics(H, y, 7, batch_size=50)
+    monkeypatch.setattr(stats_mod, "CHUNK_BYTES", 8 * 40 * 3)  # three rows per chunk
+    got = collapse_metrics(H, y, 7, batch_size=50)
+    for key in ref:
+        assert got[key] == pytest.approx(ref[key], rel=1e-10, abs=1e-14), key

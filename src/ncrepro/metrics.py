@@ -17,6 +17,7 @@ import torch
 from .stats import StatsFile, collect, tensor_batches
 
 PFC_METRICS = {"pfc1": "nc1_tilde", "pfc2": "etf_gram_dist", "pfc3": "ncc_acc"}
+RANK_TAU = 1e-2  # dufm.md: relative singular-value threshold of rank_tau
 
 
 def etf_gram_target(K: int) -> np.ndarray:
@@ -40,8 +41,42 @@ def _offdiag_cosines(M: np.ndarray) -> np.ndarray:
     return cos[~np.eye(len(M), dtype=bool)]
 
 
-def layer_metrics(layer: dict, W: np.ndarray | None = None) -> dict[str, float]:
-    """Every metric of DESIGN.md's table from one layer's statistics (and the classifier W, K x D)."""
+def rank_tau(singular_values: np.ndarray, tau: float = RANK_TAU) -> int:
+    """rank_tau(M) = #{i : s_i > tau * s_1} (dufm.md, "Metric: rank"; tau relative, default 1e-2)."""
+    s = np.asarray(singular_values, dtype=np.float64)
+    return int(np.sum(s > tau * s[0])) if len(s) and s[0] > 0 else 0
+
+
+def _pinv_rank(layer: dict, pinv_rtol: float | None) -> int:
+    """Rank r of the truncated pseudo-inverse: singular values of M~ above ``pinv_rtol`` * s_1, at
+    most K-1 and at most the rank kept by the statistics pass (``ncrepro.stats.PINV_RTOL``)."""
+    r = int(layer["rank"])
+    if pinv_rtol is not None:
+        r = min(r, rank_tau(layer["singular_values"], pinv_rtol))
+    return r
+
+
+def nc1_per_class(layer: dict, pinv_rtol: float | None = None) -> np.ndarray:
+    """Per-class NC1 (perturbation paper, App. E.2): NC1^(k) = (1/K) tr(Sigma_W^(k) Sigma_B^+) with the
+    global Sigma_B, = (1/n_k) sum_{i in k} ||S_r^-1 V_r^T (h_i - mu_k)||^2. For balanced classes
+    NC1 = mean_k NC1^(k)."""
+    r = _pinv_rank(layer, pinv_rtol)
+    s = layer["singular_values"][:r]
+    return (layer["P_class_diag"][:, :r] / s[None, :] ** 2).sum(1) / layer["counts"]
+
+
+def layer_metrics(
+    layer: dict,
+    W: np.ndarray | None = None,
+    b: np.ndarray | None = None,
+    pinv_rtol: float | None = None,
+    tau: float = RANK_TAU,
+) -> dict[str, float]:
+    """Every metric of DESIGN.md's table from one layer's statistics, plus the classifier-side
+    metrics when the classifier ``W`` (K x D) and bias ``b`` are given.
+
+    ``pinv_rtol`` truncates Sigma_B's pseudo-inverse at a relative singular-value threshold of M~
+    (DUFM recommends the rank threshold tau; default: rank K-1 above ``ncrepro.stats.PINV_RTOL``)."""
     counts = layer["counts"].astype(np.float64)
     N, K = counts.sum(), len(counts)
     M = centred_means(layer)
@@ -49,7 +84,7 @@ def layer_metrics(layer: dict, W: np.ndarray | None = None) -> dict[str, float]:
     tr_sw = layer["within_sq"].sum() / N
     tr_sb = np.trace(gram) / K
     s = layer["singular_values"]
-    r = int(layer["rank"])
+    r = _pinv_rank(layer, pinv_rtol)
     P = layer["P"]
     var_k = layer["within_sq"] / counts
     means = layer["means"]
@@ -71,14 +106,46 @@ def layer_metrics(layer: dict, W: np.ndarray | None = None) -> dict[str, float]:
         "tr_sigma_w": float(tr_sw),
         "tr_sigma_b": float(tr_sb),
         "mean_rank": float(r),
+        "rank_means": float(rank_tau(layer["singular_values_uncentred"], tau)),
+        "rank_centred_means": float(rank_tau(s, tau)),
     }
+    if "within_norm" in layer:
+        # ULPM M2 (Sec. 4, missing bar restored): Avg ||h_ki - mu_k|| / Avg ||h_ki - mu_G||
+        out["within_norm_ratio"] = float(layer["within_norm"].sum() / layer["total_norm"])
     if W is not None:
-        W = np.asarray(W, dtype=np.float64)
-        out["self_duality"] = float(np.linalg.norm(W.T / np.linalg.norm(W) - M.T / np.linalg.norm(M)) ** 2)
-        WM = W @ M.T
-        out["wh_etf_dist"] = float(np.linalg.norm(WM / np.linalg.norm(WM) - etf_gram_target(K)))
+        out.update(classifier_metrics(layer, W, b))
     if "ncc_agreement" in layer:
         out["ncc_agreement"] = float(layer["ncc_agreement"])
+    return out
+
+
+def classifier_metrics(layer: dict, W: np.ndarray, b: np.ndarray | None = None) -> dict[str, float]:
+    """Classifier-side metrics of a last layer ``W`` (K x D), ``b`` (K) against the layer's class means.
+
+    - ``self_duality``: ||W^T/||W||_F - M~/||M~||_F||_F^2 (Papyan NC3);
+    - ``wh_etf_dist``: ||W M~/||W M~||_F - ETF||_F (Zhu et al.'s W-H relation, perturbation paper's NC3);
+    - ``w_etf_dist``: ||W W^T/||W W^T||_F - ETF||_F (Zhu et al.'s NC2 of W);
+    - ``bias_relation``: ||W mu_G + b|| (Zhu et al.);
+    - ``w_equinorm``, ``w_maxangle``, ``ulpm_self_duality``: ULPM's M1b, M3b, M4 on the centred
+      classifier w~_k = w_k - mean_k w_k (ulpm.md, "Plotted metrics").
+    """
+    W = np.asarray(W, dtype=np.float64)
+    K = W.shape[0]
+    M = centred_means(layer)
+    WM = W @ M.T
+    out = {
+        "self_duality": float(np.linalg.norm(W.T / np.linalg.norm(W) - M.T / np.linalg.norm(M)) ** 2),
+        "wh_etf_dist": float(np.linalg.norm(WM / np.linalg.norm(WM) - etf_gram_target(K))),
+        "w_etf_dist": etf_gram_distance(W @ W.T),
+    }
+    if b is not None:
+        out["bias_relation"] = float(np.linalg.norm(W @ layer["global_mean"] + np.asarray(b, dtype=np.float64)))
+    Wc = W - W.mean(0, keepdims=True)
+    w_norms = np.linalg.norm(Wc, axis=1)
+    out["w_equinorm"] = float(np.std(w_norms) / np.mean(w_norms))
+    out["w_maxangle"] = float(np.mean(np.abs(_offdiag_cosines(Wc) + 1.0 / (K - 1))))
+    unit_m = M / np.linalg.norm(M, axis=1, keepdims=True)
+    out["ulpm_self_duality"] = float(np.mean(np.linalg.norm(unit_m - Wc / w_norms[:, None], axis=1)))
     return out
 
 
@@ -95,7 +162,7 @@ def collapse_metrics(H, y, num_classes: int, W=None, b=None, batch_size: int = 4
         if b is not None:
             logits = logits + torch.as_tensor(np.asarray(b, dtype=np.float64))
     stats = collect(tensor_batches(H, y, batch_size, logits), num_classes, ["h"], with_logits=logits is not None)
-    return layer_metrics(stats.layers["h"], None if W is None else np.asarray(W))
+    return layer_metrics(stats.layers["h"], None if W is None else np.asarray(W), None if b is None else np.asarray(b))
 
 
 # ---------------------------------------------------------------------------------------------

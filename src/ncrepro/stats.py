@@ -6,9 +6,13 @@ pass 1 (:meth:`LayerStats.update_moments`): class counts n_k, class sums, and fo
     equal dimension the per-sample path length sum_i ||h^{l+1}_i - h^l_i|| (PFC's relative depth).
 between passes (:meth:`LayerStats.finish_moments`): class means mu_k, global mean mu_G, the centred
     class-mean matrix M (rows mu_k - mu_G, K x D) and its thin SVD M = A S V^T (rank <= K-1).
-pass 2 (:meth:`LayerStats.update_centred`): per-class within-class scatter sum ||h - mu_y||^2, the
-    within-class scatter projected on the class-mean subspace P = sum z z^T with z = V^T (h - mu_y)
-    (r x r), the nearest-class-centre confusion matrix, and optionally agreement with a classifier.
+pass 2 (:meth:`LayerStats.update_centred`): per-class within-class scatter sum ||h - mu_y||^2 and
+    sum ||h - mu_y||, sum ||h - mu_G||, the within-class scatter projected on the class-mean subspace
+    P = sum z z^T with z = V^T (h - mu_y) (r x r) and its per-class diagonal, the nearest-class-centre
+    confusion matrix, and optionally agreement with a classifier.
+
+Every batch is processed in row chunks of at most ``CHUNK_BYTES`` of float64, so temporary memory is
+bounded whatever the batch size and dimension; what persists is O(K*D) per layer.
 
 Why this is exact: Sigma_B = M^T M / K = V (S^2/K) V^T, so its pseudo-inverse (truncated to the
 rank-r class-mean subspace) is V K S^-2 V^T, and (1/K) tr(Sigma_W Sigma_B^+) = (1/N) sum_j P_jj / s_j^2:
@@ -34,15 +38,20 @@ from .io import atomic_write
 
 STATS_FORMAT_VERSION = 1
 PINV_RTOL = 1e-6  # singular values of M below PINV_RTOL * s_max are outside the pseudo-inverse
-
-
-def _f64(h: torch.Tensor) -> torch.Tensor:
-    return h.reshape(h.shape[0], -1).to(torch.float64)
+CHUNK_BYTES = 64 << 20  # float64 working memory per chunk of rows
 
 
 def sq_dists_to_means(h: torch.Tensor, means: torch.Tensor, means_sq: torch.Tensor) -> torch.Tensor:
     """||h_i - mu_c||^2 for every sample and class (B x K), by expansion (no B x K x D tensor)."""
     return (h * h).sum(1, keepdim=True) - 2.0 * h @ means.T + means_sq[None, :]
+
+
+def row_chunks(n_rows: int, dim: int):
+    """Row slices of a batch such that one float64 chunk (rows x dim) stays within ``CHUNK_BYTES``:
+    the engine's temporary memory is bounded whatever the batch size and feature dimension."""
+    step = max(1, CHUNK_BYTES // (8 * max(dim, 1)))
+    for start in range(0, n_rows, step):
+        yield slice(start, min(start + step, n_rows))
 
 
 class LayerStats:
@@ -55,6 +64,8 @@ class LayerStats:
         self.counts = torch.zeros(num_classes, dtype=torch.int64, device=self.device)
         self.sums = torch.zeros(num_classes, dim, **z)
         self.within_sq = torch.zeros(num_classes, **z)
+        self.within_norm = torch.zeros(num_classes, **z)  # sum ||h - mu_y|| (ULPM M2 numerator)
+        self.total_norm = torch.zeros((), **z)  # sum ||h - mu_G|| (ULPM M2 denominator)
         self.confusion = torch.zeros(num_classes, num_classes, dtype=torch.int64, device=self.device)
         self.agree = 0
         self.agree_n = 0
@@ -62,9 +73,10 @@ class LayerStats:
 
     # ---- pass 1 ----
     def update_moments(self, h: torch.Tensor, y: torch.Tensor) -> None:
-        h = _f64(h)
+        h = h.reshape(h.shape[0], -1)
         self.counts += torch.bincount(y, minlength=self.K)
-        self.sums.index_add_(0, y, h)
+        for sl in row_chunks(len(y), self.D):
+            self.sums.index_add_(0, y[sl], h[sl].to(torch.float64))
 
     def finish_moments(self) -> None:
         n = self.counts.to(torch.float64)
@@ -82,21 +94,31 @@ class LayerStats:
         keep[self.K - 1 :] = False
         r = int(keep.sum())
         self.singular_values = s
+        self.singular_values_uncentred = torch.linalg.svdvals(self.means)
         self.rank = r
         self.V = vh[:r].T.contiguous()  # D x r, orthonormal columns spanning the class-mean subspace
         self.P = torch.zeros(r, r, dtype=torch.float64, device=self.device)
+        self.P_class_diag = torch.zeros(self.K, r, dtype=torch.float64, device=self.device)
         self._moments_done = True
 
     # ---- pass 2 ----
     def update_centred(self, h: torch.Tensor, y: torch.Tensor, logits: torch.Tensor | None = None) -> torch.Tensor:
         """Accumulate pass-2 statistics; returns the squared distances to the class means (B x K)."""
         assert self._moments_done, "finish_moments() first"
-        h = _f64(h)
-        d = h - self.means[y]
-        self.within_sq.index_add_(0, y, (d * d).sum(1))
-        z = d @ self.V
-        self.P += z.T @ z
-        dist = sq_dists_to_means(h, self.means, self.means_sq)
+        h = h.reshape(h.shape[0], -1)
+        dists = []
+        for sl in row_chunks(len(y), self.D):
+            hc, yc = h[sl].to(torch.float64), y[sl]
+            d = hc - self.means[yc]
+            sq = (d * d).sum(1)
+            self.within_sq.index_add_(0, yc, sq)
+            self.within_norm.index_add_(0, yc, sq.sqrt())
+            self.total_norm += torch.linalg.vector_norm(hc - self.global_mean[None, :], dim=1).sum()
+            z = d @ self.V
+            self.P += z.T @ z
+            self.P_class_diag.index_add_(0, yc, z * z)
+            dists.append(sq_dists_to_means(hc, self.means, self.means_sq))
+        dist = torch.cat(dists)
         pred = dist.argmin(1)
         self.confusion.index_put_((y, pred), torch.ones_like(y), accumulate=True)
         if logits is not None:
@@ -111,8 +133,12 @@ class LayerStats:
             "means": self.means,
             "global_mean": self.global_mean,
             "within_sq": self.within_sq,
+            "within_norm": self.within_norm,
+            "total_norm": self.total_norm,
             "P": self.P,
+            "P_class_diag": self.P_class_diag,
             "singular_values": self.singular_values,
+            "singular_values_uncentred": self.singular_values_uncentred,
             "confusion": self.confusion,
         }
         out = {k: v.cpu().numpy() for k, v in out.items()}
@@ -134,11 +160,16 @@ class GeodesicStats:
         self.ncc_correct = torch.zeros(len(t_grid), dtype=torch.int64, device=a.device)
 
     def update(self, ha: torch.Tensor, hb: torch.Tensor, y: torch.Tensor, dist_a: torch.Tensor, dist_b: torch.Tensor):
-        ha, hb = _f64(ha), _f64(hb)
+        ha, hb = ha.reshape(ha.shape[0], -1), hb.reshape(hb.shape[0], -1)
         ma, mb = self.a.means, self.b.means
-        self.cross_within += ((ha - ma[y]) * (hb - mb[y])).sum()
-        # <h^a_i - mu^a_c, h^b_i - mu^b_c> for every class c (B x K), by expansion.
-        cross = (ha * hb).sum(1, keepdim=True) - ha @ mb.T - hb @ ma.T + (ma * mb).sum(1)[None, :]
+        mab = (ma * mb).sum(1)[None, :]
+        crosses = []
+        for sl in row_chunks(len(y), 2 * self.a.D):
+            ca, cb, yc = ha[sl].to(torch.float64), hb[sl].to(torch.float64), y[sl]
+            self.cross_within += ((ca - ma[yc]) * (cb - mb[yc])).sum()
+            # <h^a_i - mu^a_c, h^b_i - mu^b_c> for every class c (rows x K), by expansion.
+            crosses.append((ca * cb).sum(1, keepdim=True) - ca @ mb.T - cb @ ma.T + mab)
+        cross = torch.cat(crosses)
         for j, t in enumerate(self.t):
             dist = (1 - t) ** 2 * dist_a + 2 * t * (1 - t) * cross + t**2 * dist_b
             self.ncc_correct[j] += (dist.argmin(1) == y).sum()
@@ -220,7 +251,10 @@ def collect(
             stat.update_moments(f, y)
         for i in range(len(feats) - 1):
             if feats[i].shape == feats[i + 1].shape:
-                path_lengths[i] += torch.linalg.vector_norm(_f64(feats[i + 1]) - _f64(feats[i]), dim=1).sum()
+                a, b = feats[i].reshape(len(y), -1), feats[i + 1].reshape(len(y), -1)
+                for sl in row_chunks(len(y), a.shape[1]):
+                    step = b[sl].to(torch.float64) - a[sl].to(torch.float64)
+                    path_lengths[i] += torch.linalg.vector_norm(step, dim=1).sum()
             else:
                 path_lengths[i] = float("nan")
     if acc is None:
