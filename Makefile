@@ -1,4 +1,4 @@
-# ncrepro: make venv | test | lint | demo | quick | list | clean
+# ncrepro: make venv | test | lint | demo | bench | list | clean
 # Everything runs inside .venv, which `make venv` builds from nothing (Python 3.11 + pip only).
 
 PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 CORES ?= 2
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: venv test lint demo quick list clean
+.PHONY: venv test lint demo bench list clean
 
 venv: $(STAMP)
 
@@ -32,6 +32,10 @@ lint: venv
 demo: venv
 	$(BIN)/snakemake --cores $(CORES) --config scale=smoke
 	@echo "Figures (scale=smoke):"; ls -1 $(CURDIR)/figures/*.pdf
+
+# Benchmarks, JSON results under results/bench/ (minutes; not part of the test suite).
+bench: venv
+	$(BIN)/python bench/stats_bench.py --out results/bench/stats.json
 
 list: venv
 	$(BIN)/python -m ncrepro.cli list-figures

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 
+import numpy as np
 import pandas as pd
 import pytest
 import torch
@@ -143,3 +144,24 @@ def test_sigkill_and_resume_is_bit_identical(base_config, digits_cache, tmp_path
     assert [c["sha256"] for c in resumed["checkpoints"].values()] == [
         c["sha256"] for c in reference["checkpoints"].values()
     ]
+
+
+def test_stats_stage_on_train_and_test_split(base_config, digits_cache, tmp_path):
+    """The statistics stage measures any split; the test split is standardised with training stats."""
+    from ncrepro import metrics, stages
+    from ncrepro.stats import StatsFile
+
+    setting = tiny_setting(base_config)
+    manifest = train.run(setting, 0, digits_cache, tmp_path / "run", "cpu", 1, progress=False)
+    test_cache = digits_cache.parent / "test.pt"
+    stages.stage_stats(str(manifest), 4, str(digits_cache), str(tmp_path / "train.npz"), "cpu", 1)
+    stages.stage_stats(
+        str(manifest), 4, str(digits_cache), str(tmp_path / "test.npz"), "cpu", 1, str(test_cache), "test"
+    )
+    tr, te = StatsFile.load(tmp_path / "train.npz"), StatsFile.load(tmp_path / "test.npz")
+    assert te.meta["split"] == "test" and tr.meta["split"] == "train"
+    assert tr.layers["layer2"]["counts"].tolist() == [20] * 10 == te.layers["layer2"]["counts"].tolist()
+    assert list(tr.layers) == ["layer0", "layer1", "layer2"] and tr.geodesic is not None
+    cdnv_train = metrics.layer_metrics(tr.layers["layer2"])["cdnv"]
+    cdnv_test = metrics.layer_metrics(te.layers["layer2"])["cdnv"]
+    assert np.isfinite(cdnv_train) and np.isfinite(cdnv_test) and cdnv_train != cdnv_test

@@ -33,7 +33,9 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("stats", help="per-layer statistics of one checkpoint")
     s.add_argument("--manifest", required=True)
     s.add_argument("--epoch", type=int, required=True)
-    s.add_argument("--data", required=True)
+    s.add_argument("--data", required=True, help="cached training split (.pt)")
+    s.add_argument("--split-data", default=None, help="cached split to measure instead (default: training)")
+    s.add_argument("--split", default="train", help="name of the measured split, recorded in the file")
     s.add_argument("--out", required=True)
     s.add_argument("--device", default="auto")
     s.add_argument("--threads", type=int, default=1)
@@ -94,7 +96,9 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "train":
             stages.stage_train(args.setting, args.seed, args.data, args.out, args.device, args.threads)
         elif args.command == "stats":
-            stages.stage_stats(args.manifest, args.epoch, args.data, args.out, args.device, args.threads)
+            stages.stage_stats(
+                args.manifest, args.epoch, args.data, args.out, args.device, args.threads, args.split_data, args.split
+            )
         elif args.command == "metrics":
             stages.stage_metrics(args.manifest, args.stats, args.out_metrics, args.out_geodesic)
         elif args.command == "figure":

@@ -26,15 +26,26 @@ def stage_train(setting: dict, seed: int, train_cache: str, out_dir: str, device
     return train.run(setting, seed, train_cache, out_dir, device=device, threads=threads)
 
 
-def stage_stats(manifest_path: str, epoch: int, train_cache: str, out: str, device: str, threads: int) -> None:
-    """Statistics of every measured layer of one checkpoint on the setting's training data."""
+def stage_stats(
+    manifest_path: str,
+    epoch: int,
+    train_cache: str,
+    out: str,
+    device: str,
+    threads: int,
+    split_cache: str | None = None,
+    split: str = "train",
+) -> None:
+    """Statistics of every measured layer of one checkpoint, on the setting's training data or, with
+    ``split_cache``, on another split of the same dataset (e.g. ``test`` for test-set CDNV), standardised
+    with the training split's statistics."""
     manifest = json.loads(Path(manifest_path).read_text())
     setting = manifest["setting"]
     dev = train.resolve_device(device)
     train.configure_torch(threads, dev)
     ckpt = train.load_checkpoint(manifest, epoch)
     model = train.restore_model(ckpt, dev)
-    tensors = data.setting_tensors(setting["data"], train_cache)
+    tensors = data.setting_tensors(setting["data"], split_cache or train_cache, train_cache)
     x, y = tensors.x.to(dev), tensors.y.to(dev)
     measure = setting.get("measure", {})
     stats = collect(
@@ -51,7 +62,7 @@ def stage_stats(manifest_path: str, epoch: int, train_cache: str, out: str, devi
         "seed": manifest["seed"],
         "epoch": epoch,
         "digest": manifest["digest"],
-        "split": setting["data"].get("split", "train"),
+        "split": split,
         "train_acc": ckpt["train_acc"],
         "ncrepro": __version__,
     }
