@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .io import atomic_torch_save, load_torch
+from .io import atomic_torch_save, file_digest, load_torch
 
 CACHE_FORMAT_VERSION = 1
 SPLITS = ("train", "test")
@@ -305,14 +305,6 @@ def synthetic_split(split: str, num_classes: int = 10, shape=(1, 8, 8)) -> tuple
 # --------------------------------------------------------------------------------------------
 
 
-def md5_file(path: Path) -> str:
-    h = hashlib.md5()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def md5_content(path: Path) -> str:
     """MD5 of a file's decompressed content (the file itself if not gzip)."""
     h = hashlib.md5()
@@ -338,7 +330,7 @@ def find_raw_file(directory: Path, raw: RawFile) -> Path | None:
 
 def verify_raw_file(path: Path, raw: RawFile) -> None:
     """Raise :class:`DataError` unless ``path`` holds the real content of ``raw``."""
-    if path.name == raw.name and md5_file(path) == raw.md5:
+    if path.name == raw.name and file_digest(path, "md5") == raw.md5:
         return
     if raw.content_md5 is not None and md5_content(path) == raw.content_md5:
         return

@@ -18,6 +18,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from . import __version__  # noqa: E402
+from .config import setting_digest  # noqa: E402
 from .io import atomic_write  # noqa: E402
 
 PFC_LABELS = {"pfc1": r"$\mathcal{PFC}_1$", "pfc2": r"$\mathcal{PFC}_2$", "pfc3": r"$\mathcal{PFC}_3$"}
@@ -75,6 +76,7 @@ def save_pdf(fig, path: str | Path, meta: dict) -> None:
         "Title": f"{meta['id']}: {meta['number']} of {meta['paper']}",
         "Subject": meta["caption"],
         "Creator": f"ncrepro {__version__}",
+        "Keywords": " ".join(f"{name}:{setting_digest(s)}" for name, s in meta.get("settings", {}).items()),
         "CreationDate": None,
     }
     os.environ.setdefault("SOURCE_DATE_EPOCH", "0")

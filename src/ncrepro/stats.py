@@ -41,9 +41,26 @@ PINV_RTOL = 1e-6  # singular values of M below PINV_RTOL * s_max are outside the
 CHUNK_BYTES = 64 << 20  # float64 working memory per chunk of rows
 
 
-def sq_dists_to_means(h: torch.Tensor, means: torch.Tensor, means_sq: torch.Tensor) -> torch.Tensor:
-    """||h_i - mu_c||^2 for every sample and class (B x K), by expansion (no B x K x D tensor)."""
-    return (h * h).sum(1, keepdim=True) - 2.0 * h @ means.T + means_sq[None, :]
+_WORKSPACE: dict[tuple[str, torch.device], torch.Tensor] = {}
+
+
+def workspace(slot: str, rows: int, dim: int, device: torch.device) -> torch.Tensor:
+    """A reusable float64 buffer of shape (rows, dim). Fresh allocations of this size are served by
+    mmap and page-fault on first touch, which made the engine memory-bound; reusing two buffers per
+    process keeps the temporary memory at ~2 x ``CHUNK_BYTES`` and avoids that cost."""
+    key = (slot, torch.device(device))
+    buf = _WORKSPACE.get(key)
+    if buf is None or buf.numel() < rows * dim:
+        buf = torch.empty(rows * dim, dtype=torch.float64, device=device)
+        _WORKSPACE[key] = buf
+    return buf[: rows * dim].view(rows, dim)
+
+
+def as_float64(x: torch.Tensor, slot: str) -> torch.Tensor:
+    """``x`` (rows x dim) copied into the float64 workspace ``slot``."""
+    out = workspace(slot, x.shape[0], x.shape[1], x.device)
+    out.copy_(x)
+    return out
 
 
 def row_chunks(n_rows: int, dim: int):
@@ -76,7 +93,7 @@ class LayerStats:
         h = h.reshape(h.shape[0], -1)
         self.counts += torch.bincount(y, minlength=self.K)
         for sl in row_chunks(len(y), self.D):
-            self.sums.index_add_(0, y[sl], h[sl].to(torch.float64))
+            self.sums.index_add_(0, y[sl], as_float64(h[sl], "a"))
 
     def finish_moments(self) -> None:
         n = self.counts.to(torch.float64)
@@ -99,25 +116,40 @@ class LayerStats:
         self.V = vh[:r].T.contiguous()  # D x r, orthonormal columns spanning the class-mean subspace
         self.P = torch.zeros(r, r, dtype=torch.float64, device=self.device)
         self.P_class_diag = torch.zeros(self.K, r, dtype=torch.float64, device=self.device)
+        # Pass-2 constants: the projection [V | mu_1..mu_K | mu_G] (D x (r+K+1)), squared distances
+        # between class means (K x K, exact zeros on the diagonal) and ||mu_k - mu_G||^2.
+        self._proj = torch.cat([self.V, self.means.T, self.global_mean[:, None]], dim=1).contiguous()
+        between = self.means_sq[:, None] + self.means_sq[None, :] - 2 * self.means @ self.means.T
+        self._between_sq = between.clamp_min(0).fill_diagonal_(0.0)
+        self._centred_sq = (M * M).sum(1)
         self._moments_done = True
 
     # ---- pass 2 ----
     def update_centred(self, h: torch.Tensor, y: torch.Tensor, logits: torch.Tensor | None = None) -> torch.Tensor:
-        """Accumulate pass-2 statistics; returns the squared distances to the class means (B x K)."""
+        """Accumulate pass-2 statistics; returns the squared distances to the class means (B x K).
+
+        Everything is derived from d = h - mu_y and one product d @ [V, mu_1..mu_K, mu_G]:
+        ||h - mu_c||^2 = ||d||^2 + 2 d.mu_y - 2 d.mu_c + ||mu_y - mu_c||^2 and
+        ||h - mu_G||^2 = ||d||^2 + 2 d.(mu_y - mu_G) + ||mu_y - mu_G||^2."""
         assert self._moments_done, "finish_moments() first"
         h = h.reshape(h.shape[0], -1)
+        r, K = self.rank, self.K
         dists = []
         for sl in row_chunks(len(y), self.D):
-            hc, yc = h[sl].to(torch.float64), y[sl]
-            d = hc - self.means[yc]
-            sq = (d * d).sum(1)
+            yc = y[sl]
+            d = as_float64(h[sl], "a")
+            d -= torch.index_select(self.means, 0, yc, out=workspace("b", len(yc), self.D, self.device))
+            sq = torch.einsum("ij,ij->i", d, d)
+            prod = d @ self._proj
+            z, d_means, d_global = prod[:, :r], prod[:, r : r + K], prod[:, r + K]
+            d_own = d_means.gather(1, yc[:, None])
             self.within_sq.index_add_(0, yc, sq)
             self.within_norm.index_add_(0, yc, sq.sqrt())
-            self.total_norm += torch.linalg.vector_norm(hc - self.global_mean[None, :], dim=1).sum()
-            z = d @ self.V
+            total_sq = sq + 2 * (d_own[:, 0] - d_global) + self._centred_sq[yc]
+            self.total_norm += total_sq.clamp_min(0).sqrt().sum()
             self.P += z.T @ z
             self.P_class_diag.index_add_(0, yc, z * z)
-            dists.append(sq_dists_to_means(hc, self.means, self.means_sq))
+            dists.append(sq[:, None] + 2 * (d_own - d_means) + self._between_sq[yc])
         dist = torch.cat(dists)
         pred = dist.argmin(1)
         self.confusion.index_put_((y, pred), torch.ones_like(y), accumulate=True)
@@ -160,15 +192,28 @@ class GeodesicStats:
         self.ncc_correct = torch.zeros(len(t_grid), dtype=torch.int64, device=a.device)
 
     def update(self, ha: torch.Tensor, hb: torch.Tensor, y: torch.Tensor, dist_a: torch.Tensor, dist_b: torch.Tensor):
+        """With d^a = h^a - mu^a_y, d^b = h^b - mu^b_y (well conditioned when features collapse):
+        <h^a - mu^a_c, h^b - mu^b_c> = <d^a, d^b> + d^a.(mu^b_y - mu^b_c) + d^b.(mu^a_y - mu^a_c)
+        + <mu^a_y - mu^a_c, mu^b_y - mu^b_c>."""
         ha, hb = ha.reshape(ha.shape[0], -1), hb.reshape(hb.shape[0], -1)
         ma, mb = self.a.means, self.b.means
-        mab = (ma * mb).sum(1)[None, :]
+        if not hasattr(self, "_mean_cross"):
+            g = ma @ mb.T
+            diag = torch.diagonal(g)
+            self._mean_cross = (diag[:, None] - g - g.T + diag[None, :]).fill_diagonal_(0.0)
         crosses = []
-        for sl in row_chunks(len(y), 2 * self.a.D):
-            ca, cb, yc = ha[sl].to(torch.float64), hb[sl].to(torch.float64), y[sl]
-            self.cross_within += ((ca - ma[yc]) * (cb - mb[yc])).sum()
-            # <h^a_i - mu^a_c, h^b_i - mu^b_c> for every class c (rows x K), by expansion.
-            crosses.append((ca * cb).sum(1, keepdim=True) - ca @ mb.T - cb @ ma.T + mab)
+        D = self.a.D
+        for sl in row_chunks(len(y), D):
+            yc = y[sl]
+            da, db = as_float64(ha[sl], "a"), as_float64(hb[sl], "b")
+            da -= torch.index_select(ma, 0, yc, out=workspace("c", len(yc), D, da.device))
+            db -= torch.index_select(mb, 0, yc, out=workspace("c", len(yc), D, db.device))
+            own = torch.einsum("ij,ij->i", da, db)
+            self.cross_within += own.sum()
+            A, B = da @ mb.T, db @ ma.T
+            crosses.append(
+                own[:, None] + (A.gather(1, yc[:, None]) - A) + (B.gather(1, yc[:, None]) - B) + self._mean_cross[yc]
+            )
         cross = torch.cat(crosses)
         for j, t in enumerate(self.t):
             dist = (1 - t) ** 2 * dist_a + 2 * t * (1 - t) * cross + t**2 * dist_b
@@ -253,7 +298,8 @@ def collect(
             if feats[i].shape == feats[i + 1].shape:
                 a, b = feats[i].reshape(len(y), -1), feats[i + 1].reshape(len(y), -1)
                 for sl in row_chunks(len(y), a.shape[1]):
-                    step = b[sl].to(torch.float64) - a[sl].to(torch.float64)
+                    step = as_float64(b[sl], "b")
+                    step -= a[sl]
                     path_lengths[i] += torch.linalg.vector_norm(step, dim=1).sum()
             else:
                 path_lengths[i] = float("nan")

@@ -17,7 +17,6 @@ resumes from ``resume.pt`` -- when, and only when, it was made by the same resol
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import shutil
@@ -32,7 +31,7 @@ from tqdm import tqdm
 
 from .config import setting_digest
 from .data import setting_tensors
-from .io import atomic_torch_save, atomic_write_json, atomic_write_parquet, load_torch
+from .io import atomic_torch_save, atomic_write_json, atomic_write_parquet, file_digest, load_torch
 from .models import build_model
 
 CHECKPOINT_FORMAT_VERSION = 1
@@ -61,14 +60,6 @@ def epoch_order(n: int, seed: int, epoch: int) -> torch.Tensor:
     """The sample order of one epoch: a permutation that depends only on (seed, epoch)."""
     gen = torch.Generator().manual_seed(seed * 1_000_003 + epoch)
     return torch.randperm(n, generator=gen)
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def make_loss(name: str) -> nn.Module:
@@ -234,7 +225,7 @@ def run(
         "final_train_acc": history[-1]["train_acc"] if history else None,
         "final_train_loss": history[-1]["train_loss"] if history else None,
         "checkpoints": {
-            str(e): {"path": str(checkpoint_path(out_dir, e)), "sha256": sha256_file(checkpoint_path(out_dir, e))}
+            str(e): {"path": str(checkpoint_path(out_dir, e)), "sha256": file_digest(checkpoint_path(out_dir, e))}
             for e in sorted(checkpoints)
         },
     }
@@ -248,7 +239,7 @@ def load_checkpoint(manifest: dict, epoch: int) -> dict:
     if entry is None:
         raise KeyError(f"epoch {epoch} is not a checkpoint of {manifest['setting']['name']}")
     path = Path(entry["path"])
-    if not path.exists() or sha256_file(path) != entry["sha256"]:
+    if not path.exists() or file_digest(path) != entry["sha256"]:
         raise OSError(f"{path}: missing or does not match its manifest checksum; rerun training")
     return load_torch(path)
 

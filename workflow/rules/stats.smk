@@ -10,8 +10,6 @@ rule stats:
     conda:
         "../envs/ncrepro.yaml"
     threads: NC.threads
-    resources:
-        gpu_job=1,
     params:
         device=NC.device,
     shell:

@@ -10,8 +10,6 @@ rule train:
     conda:
         "../envs/ncrepro.yaml"
     threads: NC.threads
-    resources:
-        gpu_job=1,
     params:
         setting=setting_json,
         out_dir=f"{RESULTS}/train/{{setting}}/seed{{seed}}",
