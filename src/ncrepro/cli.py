@@ -106,14 +106,9 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "list-figures":
             list_figures(args.scale)
         elif args.command == "check-config":
-            import yaml
+            from .config import load_file
 
-            from .config import load, repo_root
-
-            cfg = yaml.safe_load(open(args.configfile or repo_root() / "config" / "config.yaml"))
-            if args.scale:
-                cfg["scale"] = args.scale
-            resolved = load(cfg)
+            resolved = load_file(args.configfile, args.scale)
             print(
                 f"config ok: scale={resolved.scale}, {len(resolved.settings)} settings, {len(resolved.figures)} figures"
             )

@@ -288,6 +288,14 @@ def _coerce_booleans(value: Any) -> Any:
     return value
 
 
+def load_file(path: Path | str | None = None, scale: str | None = None) -> Resolved:
+    """:func:`load` of a workflow config file (default ``config/config.yaml``), optionally at ``scale``."""
+    config = _load_yaml(Path(path) if path else repo_root() / "config" / "config.yaml")
+    if isinstance(config, dict) and scale:
+        config["scale"] = scale
+    return load(config)
+
+
 def _finalise(name: str, setting: dict, scale: str, where: str) -> dict:
     """Semantic checks the schema cannot express, and derived fields."""
     train = setting["train"]

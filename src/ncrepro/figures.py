@@ -5,7 +5,6 @@ the data, so a smoke-scale figure is never mistaken for the paper's.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,9 +19,11 @@ import pandas as pd  # noqa: E402
 from . import __version__  # noqa: E402
 from .config import setting_digest  # noqa: E402
 from .io import atomic_write  # noqa: E402
+from .metrics import PFC_METRICS  # noqa: E402
 
 PFC_LABELS = {"pfc1": r"$\mathcal{PFC}_1$", "pfc2": r"$\mathcal{PFC}_2$", "pfc3": r"$\mathcal{PFC}_3$"}
 PFC_LOG = {"pfc1": True, "pfc2": True, "pfc3": False}  # pfc.md: log for PFC1/PFC2, linear for PFC3
+PFC_OF_METRIC = {key: pfc for pfc, key in PFC_METRICS.items()}  # nc1_tilde -> pfc1, ...
 DATASET_NAMES = {
     "mnist": "MNIST",
     "fashionmnist": "Fashion-MNIST",
@@ -79,7 +80,6 @@ def save_pdf(fig, path: str | Path, meta: dict) -> None:
         "Keywords": " ".join(f"{name}:{setting_digest(s)}" for name, s in meta.get("settings", {}).items()),
         "CreationDate": None,
     }
-    os.environ.setdefault("SOURCE_DATE_EPOCH", "0")
     atomic_write(path, lambda tmp: fig.savefig(tmp, format="pdf", metadata=info))
     plt.close(fig)
 
@@ -100,8 +100,8 @@ def _layer_colors(n: int):
 
 def pfc_dynamics_data(inputs: list[str]) -> pd.DataFrame:
     metrics = _read([p for p in inputs if p.endswith("metrics.parquet")])
-    table = metrics[metrics.metric.isin(["nc1_tilde", "etf_gram_dist", "ncc_acc"])].copy()
-    table["metric"] = table.metric.map({"nc1_tilde": "pfc1", "etf_gram_dist": "pfc2", "ncc_acc": "pfc3"})
+    table = metrics[metrics.metric.isin(list(PFC_OF_METRIC))].copy()
+    table["metric"] = table.metric.map(PFC_OF_METRIC)
     acc = metrics[metrics.metric == "train_acc"].copy()
     return pd.concat([table, acc], ignore_index=True)[
         ["setting", "seed", "epoch", "layer", "layer_index", "metric", "value"]
@@ -138,11 +138,8 @@ def pfc_depth_data(inputs: list[str]) -> pd.DataFrame:
     final = metrics.epoch.max()
     m = metrics[metrics.epoch == final]
     depth = m[m.metric == "relative_depth"][["setting", "seed", "layer", "value"]].rename(columns={"value": "position"})
-    obs = m[m.metric.isin(["nc1_tilde", "etf_gram_dist", "ncc_acc"])].merge(depth, on=["setting", "seed", "layer"])
-    obs = obs.assign(
-        curve="observed",
-        metric=obs.metric.map({"nc1_tilde": "pfc1", "etf_gram_dist": "pfc2", "ncc_acc": "pfc3"}),
-    )
+    obs = m[m.metric.isin(list(PFC_OF_METRIC))].merge(depth, on=["setting", "seed", "layer"])
+    obs = obs.assign(curve="observed", metric=obs.metric.map(PFC_OF_METRIC))
     g = geo[geo.epoch == final]
     pred = g.assign(curve="predicted", layer=None, layer_index=np.nan, position=g.t)
     side = m[m.metric.isin(["theorem1_inner_product", "theorem1_transport_cost"])].assign(curve="side", position=np.nan)

@@ -78,35 +78,21 @@ def stage_metrics(manifest_path: str, stats_paths: list[str], out_metrics: str, 
         stats = StatsFile.load(path)
         epoch = stats.meta["epoch"]
         names = list(stats.layers)
+        last_index = len(names) - 1
+
+        def add(index: int, metric: str, value: float, epoch=epoch, names=names) -> None:
+            rows.append({"epoch": epoch, "layer": names[index], "layer_index": index, "metric": metric, "value": value})
+
         depth = metrics.relative_depth(stats.path_lengths) if np.all(np.isfinite(stats.path_lengths)) else None
         for i, name in enumerate(names):
-            values = metrics.layer_metrics(stats.layers[name])
-            if i == len(names) - 1 and "ncc_agreement" in stats.layers[name]:
-                values["ncc_agreement"] = float(stats.layers[name]["ncc_agreement"])
+            for metric, value in metrics.layer_metrics(stats.layers[name]).items():
+                add(i, metric, value)
             if depth is not None:
-                values["relative_depth"] = float(depth[i])
-            for metric, value in values.items():
-                rows.append({"epoch": epoch, "layer": name, "layer_index": i, "metric": metric, "value": value})
+                add(i, "relative_depth", float(depth[i]))
         first, last = stats.layers[names[0]], stats.layers[names[-1]]
         for metric, value in metrics.theorem1_condition(first, last).items():
-            rows.append(
-                {
-                    "epoch": epoch,
-                    "layer": names[-1],
-                    "layer_index": len(names) - 1,
-                    "metric": f"theorem1_{metric}",
-                    "value": value,
-                }
-            )
-        rows.append(
-            {
-                "epoch": epoch,
-                "layer": names[-1],
-                "layer_index": len(names) - 1,
-                "metric": "train_acc",
-                "value": float(stats.meta.get("train_acc", np.nan)),
-            }
-        )
+            add(last_index, f"theorem1_{metric}", value)
+        add(last_index, "train_acc", float(stats.meta.get("train_acc", np.nan)))
         if stats.geodesic is not None:
             pred = metrics.geodesic_prediction(first, last, stats.geodesic)
             for metric in ("pfc1", "pfc2", "pfc3"):
