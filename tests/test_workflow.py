@@ -81,6 +81,20 @@ def test_bad_config_is_one_line_and_writes_nothing(tmp_path):
     assert not (wd / "results").exists() and not (wd / "figures").exists()
 
 
+def test_paper_table_one_is_regenerated_from_the_built_models(tmp_path):
+    """pfc_table1 needs no data or training: it builds the paper-scale models and checks Table I."""
+    wd = workdir(tmp_path)
+    snakemake(wd, "--cores", "1", "figures/pfc_table1.pdf")
+    claims = json.loads((wd / "results" / "paper" / "claims" / "pfc_table1.json").read_text())
+    assert len(claims) == 10 and all(c["passed"] for c in claims), claims
+    table = (wd / "results" / "paper" / "figures" / "pfc_table1.md").read_text()
+    assert (
+        "| STL10 | 3x96x96 | 4 | 64x48x48 / 128x24x24 / 256x12x12 / 512x6x6 | 5 / 5 / 5 / 5 | Conv | 18,432 | 6 |"
+        in table
+    )
+    assert (wd / "figures" / "pfc_table1.pdf").read_bytes()[:4] == b"%PDF"
+
+
 def test_list_figures(tmp_path):
     wd = workdir(tmp_path)
     out = snakemake(wd, "--cores", "1", "list_figures")

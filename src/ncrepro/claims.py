@@ -45,6 +45,22 @@ def monotone_claims(per_layer: dict[str, np.ndarray], where: str) -> list[dict]:
     return out
 
 
+def per_setting(check):
+    """Run a figure's check on each setting (row) of its table; claims are prefixed with the setting
+    name when the figure has several rows (PFC Figs. 2 and 3)."""
+
+    def run(table: pd.DataFrame, meta: dict) -> list[dict]:
+        names = list(dict.fromkeys(table.setting))
+        out = []
+        for name in names:
+            for c in check(table[table.setting == name]):
+                out.append(dict(c, claim=f"{name}: {c['claim']}") if len(names) > 1 else c)
+        return out
+
+    run.__doc__ = check.__doc__
+    return run
+
+
 def pfc_dynamics(table: pd.DataFrame) -> list[dict]:
     final = table.epoch.max()
     last = table[table.epoch == final]
@@ -132,4 +148,52 @@ def pfc_depth(table: pd.DataFrame) -> list[dict]:
     return out
 
 
-CHECKS = {"pfc_dynamics": pfc_dynamics, "pfc_depth": pfc_depth}
+# PFC Table I as printed (pfc.md): per dataset, (channels, height, width) and blocks of each stage.
+PFC_TABLE_I = {
+    "mnist": [((1000,), 10)],
+    "fashionmnist": [((32, 14, 14), 5), ((64, 7, 7), 4)],
+    "cifar10": [((64, 16, 16), 2), ((128, 8, 8), 3), ((256, 4, 4), 4)],
+    "stl10": [((64, 48, 48), 5), ((128, 24, 24), 5), ((256, 12, 12), 5), ((512, 6, 6), 5)],
+    "cifar100": [((64, 32, 32), 3), ((128, 16, 16), 3), ((256, 8, 8), 4), ((512, 4, 4), 4)],
+}
+
+
+def pfc_table(table: pd.DataFrame, meta: dict) -> list[dict]:
+    """Table I: at every scale, the measured segment has blocks + 1 layers of one dimension; at paper
+    scale, every built architecture equals the printed table."""
+    out = []
+    for name, sub in table.groupby("setting", sort=False):
+        v = {(r.stage, r.metric): r.value for r in sub.itertuples()}
+        stages = sorted({s for s, _ in v if s > 0})
+        built = []
+        for j in stages:
+            axes = ("channels",) if v.get((j, "fc")) else ("channels", "height", "width")
+            built.append((tuple(int(v[(j, a)]) for a in axes), int(v[(j, "blocks")])))
+        last_shape, last_blocks = built[-1]
+        dim = int(np.prod(last_shape))
+        out.append(
+            claim(
+                f"{name}: the measured segment (last stage) has blocks + 1 layers of one dimension",
+                int(v[(0, "measured_layers")]) == last_blocks + 1 and int(v[(0, "measured_dim")]) == dim,
+                {"measured_layers": int(v[(0, "measured_layers")]), "measured_dim": int(v[(0, "measured_dim")])},
+                {"measured_layers": last_blocks + 1, "measured_dim": dim},
+            )
+        )
+        if meta.get("scale") == "paper":
+            printed = PFC_TABLE_I[sub.paper_dataset.iloc[0]]
+            out.append(
+                claim(
+                    f"{name}: the built architecture equals PFC Table I",
+                    [(list(s), b) for s, b in built] == [(list(s), b) for s, b in printed],
+                    [[list(s), b] for s, b in built],
+                    [[list(s), b] for s, b in printed],
+                )
+            )
+    return out
+
+
+CHECKS = {
+    "pfc_dynamics": per_setting(pfc_dynamics),
+    "pfc_depth": per_setting(pfc_depth),
+    "pfc_table": pfc_table,
+}

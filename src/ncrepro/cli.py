@@ -49,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("figure", help="build one figure (PDF, figdata, claims)")
     s.add_argument("--id", required=True)
     s.add_argument("--rule", required=True)
-    s.add_argument("--inputs", nargs="+", required=True)
+    s.add_argument("--inputs", nargs="*", default=[])
     s.add_argument("--pdf", required=True)
     s.add_argument("--figdata", required=True)
     s.add_argument("--claims", required=True)

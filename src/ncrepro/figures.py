@@ -18,7 +18,7 @@ import pandas as pd  # noqa: E402
 
 from . import __version__  # noqa: E402
 from .config import setting_digest  # noqa: E402
-from .io import atomic_write  # noqa: E402
+from .io import atomic_write, atomic_write_text  # noqa: E402
 from .metrics import PFC_METRICS  # noqa: E402
 
 PFC_LABELS = {"pfc1": r"$\mathcal{PFC}_1$", "pfc2": r"$\mathcal{PFC}_2$", "pfc3": r"$\mathcal{PFC}_3$"}
@@ -98,7 +98,7 @@ def _layer_colors(n: int):
 # ---------------------------------------------------------------------------------------------
 
 
-def pfc_dynamics_data(inputs: list[str]) -> pd.DataFrame:
+def pfc_dynamics_data(inputs: list[str], meta: dict) -> pd.DataFrame:
     metrics = _read([p for p in inputs if p.endswith("metrics.parquet")])
     table = metrics[metrics.metric.isin(list(PFC_OF_METRIC))].copy()
     table["metric"] = table.metric.map(PFC_OF_METRIC)
@@ -108,22 +108,39 @@ def pfc_dynamics_data(inputs: list[str]) -> pd.DataFrame:
     ].sort_values(["setting", "seed", "metric", "layer_index", "epoch"], ignore_index=True)
 
 
+def setting_rows(table: pd.DataFrame, meta: dict) -> list[str]:
+    """The settings of a figure in the order the paper lays them out (one row each)."""
+    order = meta.get("setting_order") or sorted(table.setting.unique())
+    return [name for name in order if name in set(table.setting)]
+
+
+def row_label(name: str, index: int, meta: dict, n_rows: int) -> str:
+    setting = meta.get("settings", {}).get(name, {})
+    dataset = setting.get("paper_dataset") or setting.get("data", {}).get("dataset", name)
+    label = DATASET_NAMES.get(dataset, dataset)
+    return f"({'abcdefgh'[index]}) {label}" if n_rows > 1 else label
+
+
 def pfc_dynamics_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
-    fig, axes = plt.subplots(1, 3, figsize=(11, 3.4))
-    layers = table[table.metric == "pfc1"].sort_values("layer_index").layer.unique()
-    colors = _layer_colors(len(layers))
-    for ax, metric in zip(axes, ("pfc1", "pfc2", "pfc3"), strict=True):
-        sub = table[table.metric == metric]
-        for layer, color in zip(layers, colors, strict=True):
-            curve = sub[sub.layer == layer].groupby("epoch").value.mean()
-            ax.plot(curve.index, curve.values, "-o", ms=2.5, lw=1.3, color=color, label=layer)
-        if PFC_LOG[metric]:
-            ax.set_yscale("log")
-        ax.set_xlabel("epoch")
-        ax.set_title(PFC_LABELS[metric])
-    axes[0].legend(fontsize=7, ncol=2 if len(layers) > 6 else 1)
+    """PFC Fig. 2: one row per setting (dataset), PFC1-3 versus epoch, one curve per measured layer."""
+    rows = setting_rows(table, meta)
+    fig, axes = plt.subplots(len(rows), 3, figsize=(11, 3.1 * len(rows) + 0.3), squeeze=False)
+    for r, name in enumerate(rows):
+        sub_setting = table[table.setting == name]
+        layers = sub_setting[sub_setting.metric == "pfc1"].sort_values("layer_index").layer.unique()
+        colors = _layer_colors(len(layers))
+        for ax, metric in zip(axes[r], ("pfc1", "pfc2", "pfc3"), strict=True):
+            sub = sub_setting[sub_setting.metric == metric]
+            for layer, color in zip(layers, colors, strict=True):
+                curve = sub[sub.layer == layer].groupby("epoch").value.mean()
+                ax.plot(curve.index, curve.values, "-o", ms=2.5, lw=1.3, color=color, label=layer)
+            if PFC_LOG[metric]:
+                ax.set_yscale("log")
+            ax.set_xlabel("epoch")
+            ax.set_title(f"{row_label(name, r, meta, len(rows))}: {PFC_LABELS[metric]}")
+        axes[r][0].legend(fontsize=7, ncol=2 if len(layers) > 6 else 1)
     fig.suptitle(f"{meta['number']} ({meta['paper']}): {meta['caption']}", fontsize=9)
-    fig.tight_layout(rect=(0, 0.05, 1, 0.95))
+    fig.tight_layout(rect=(0, 0.04 / len(rows) + 0.01, 1, 1 - 0.05 / len(rows)))
     save_pdf(fig, pdf, meta)
 
 
@@ -132,7 +149,7 @@ def pfc_dynamics_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-def pfc_depth_data(inputs: list[str]) -> pd.DataFrame:
+def pfc_depth_data(inputs: list[str], meta: dict) -> pd.DataFrame:
     metrics = _read([p for p in inputs if p.endswith("metrics.parquet")])
     geo = _read([p for p in inputs if p.endswith("geodesic.parquet")])
     final = metrics.epoch.max()
@@ -148,39 +165,142 @@ def pfc_depth_data(inputs: list[str]) -> pd.DataFrame:
 
 
 def pfc_depth_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
-    fig, axes = plt.subplots(1, 3, figsize=(11, 3.4))
-    for ax, metric in zip(axes, ("pfc1", "pfc2", "pfc3"), strict=True):
-        pred = table[(table.curve == "predicted") & (table.metric == metric)].groupby("position").value.mean()
-        obs = table[(table.curve == "observed") & (table.metric == metric)]
-        obs = obs.groupby(["layer_index", "layer"], as_index=False)[["position", "value"]].mean()
-        ax.plot(pred.index, pred.values, "-", color="tab:blue", lw=1.5, label="prediction (geodesic)")
-        ax.plot(obs.position, obs.value, "-o", color="tab:green", ms=4, lw=1.2, label="observed layers")
-        for _, row in obs.iterrows():
-            ax.annotate(
-                row.layer.replace("layer", ""),
-                (row.position, row.value),
-                fontsize=6,
-                textcoords="offset points",
-                xytext=(2, 3),
-            )
-        if PFC_LOG[metric]:
-            ax.set_yscale("log")
-        ax.set_xlabel("relative depth")
-        ax.set_title(PFC_LABELS[metric])
-    axes[0].legend(fontsize=7)
-    epoch = int(table.epoch.max())
-    fig.suptitle(f"{meta['number']} ({meta['paper']}): {meta['caption']} [epoch {epoch}]", fontsize=9)
-    fig.tight_layout(rect=(0, 0.05, 1, 0.95))
+    """PFC Fig. 3: one row per setting, final-epoch PFC1-3 of the measured layers (green) versus
+    relative depth, and the geodesic prediction (blue) versus t."""
+    rows = setting_rows(table, meta)
+    fig, axes = plt.subplots(len(rows), 3, figsize=(11, 3.1 * len(rows) + 0.3), squeeze=False)
+    for r, name in enumerate(rows):
+        sub_setting = table[table.setting == name]
+        epoch = int(sub_setting.epoch.max())
+        for ax, metric in zip(axes[r], ("pfc1", "pfc2", "pfc3"), strict=True):
+            is_metric = sub_setting.metric == metric
+            pred = sub_setting[(sub_setting.curve == "predicted") & is_metric].groupby("position").value.mean()
+            obs = sub_setting[(sub_setting.curve == "observed") & is_metric]
+            obs = obs.groupby(["layer_index", "layer"], as_index=False)[["position", "value"]].mean()
+            ax.plot(pred.index, pred.values, "-", color="tab:blue", lw=1.5, label="prediction (geodesic)")
+            ax.plot(obs.position, obs.value, "-o", color="tab:green", ms=4, lw=1.2, label="observed layers")
+            for _, row in obs.iterrows():
+                ax.annotate(
+                    row.layer.replace("layer", ""),
+                    (row.position, row.value),
+                    fontsize=6,
+                    textcoords="offset points",
+                    xytext=(2, 3),
+                )
+            if PFC_LOG[metric]:
+                ax.set_yscale("log")
+            ax.set_xlabel("relative depth")
+            ax.set_title(f"{row_label(name, r, meta, len(rows))}: {PFC_LABELS[metric]} (epoch {epoch})")
+        axes[r][0].legend(fontsize=7)
+    fig.suptitle(f"{meta['number']} ({meta['paper']}): {meta['caption']}", fontsize=9)
+    fig.tight_layout(rect=(0, 0.04 / len(rows) + 0.01, 1, 1 - 0.05 / len(rows)))
+    save_pdf(fig, pdf, meta)
+
+
+# ---------------------------------------------------------------------------------------------
+# PFC Table I: the architectures, generated from the models the settings build
+# ---------------------------------------------------------------------------------------------
+
+
+def pfc_table_data(inputs: list[str], meta: dict) -> pd.DataFrame:
+    """One row per (setting, stage, quantity): stage shapes and blocks read off the built models,
+    plus the measured segment (dimension, number of measured layers) and the parameter count."""
+    import torch
+
+    from .data import DATASETS
+    from .models import build_model, measured_dim
+
+    rows = []
+    for name in meta["setting_order"]:
+        setting = meta["settings"][name]
+        dataset = setting["data"]["dataset"]
+        in_shape = tuple(setting["data"].get("shape") or DATASETS[dataset].shape)
+        with torch.device("meta"):
+            net = build_model(setting["model"], in_shape, DATASETS[dataset].num_classes)
+        model = setting["model"]
+        blocks = [s["blocks"] for s in model["stages"]] if "stages" in model else [model["blocks"]]
+        kind = "FC" if model["arch"] == "pfc_fc_resnet" else "Conv"
+        base = {"setting": name, "dataset": dataset, "paper_dataset": setting.get("paper_dataset", dataset)}
+
+        def add(stage: int, metric: str, value: float, base=base) -> None:
+            rows.append({**base, "stage": stage, "metric": metric, "value": float(value)})
+
+        for axis, size in zip(("data_channels", "data_height", "data_width"), in_shape, strict=True):
+            add(0, axis, size)
+        for j, (shape, n_blocks) in enumerate(zip(net.stage_shapes, blocks, strict=True), start=1):
+            for axis, size in zip(("channels", "height", "width"), shape, strict=False):
+                add(j, axis, size)
+            add(j, "blocks", n_blocks)
+            add(j, "fc", kind == "FC")
+        add(0, "measured_dim", measured_dim(net))
+        add(0, "measured_layers", len(net.measured_layers))
+        add(0, "parameters", sum(p.numel() for p in net.parameters()))
+    return pd.DataFrame(rows)
+
+
+def pfc_table_rows(table: pd.DataFrame) -> list[dict]:
+    """Table I's columns, one dict per setting."""
+    out = []
+    for _, sub in table.groupby("setting", sort=False):
+        v = {(r.stage, r.metric): r.value for r in sub.itertuples()}
+        stages = sorted({s for s, _ in v if s > 0})
+        dims = []
+        for j in stages:
+            if v.get((j, "fc")):
+                dims.append(f"{int(v[(j, 'channels')])}")
+            else:
+                dims.append("x".join(str(int(v[(j, k)])) for k in ("channels", "height", "width")))
+        out.append(
+            {
+                "Dataset": DATASET_NAMES.get(sub.dataset.iloc[0], sub.dataset.iloc[0]),
+                "Data dim.": "x".join(str(int(v[(0, k)])) for k in ("data_channels", "data_height", "data_width")),
+                "# stages": str(len(stages)),
+                "Intermediate dim.": " / ".join(dims),
+                "# of blocks": " / ".join(str(int(v[(j, "blocks")])) for j in stages),
+                "Layer": "FC" if v.get((stages[0], "fc")) else "Conv",
+                "Measured dim.": f"{int(v[(0, 'measured_dim')]):,}",
+                "Measured layers": str(int(v[(0, "measured_layers")])),
+                "Parameters": f"{int(v[(0, 'parameters')]):,}",
+            }
+        )
+    return out
+
+
+def pfc_table_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
+    """Table I as a PDF, with Markdown and LaTeX versions written beside it (``.md``, ``.tex``)."""
+    rows = pfc_table_rows(table)
+    columns = list(rows[0])
+    md = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    md += ["| " + " | ".join(r[c] for c in columns) + " |" for r in rows]
+
+    def latex(column: str, text: str) -> str:
+        return text.replace("x", "$\\times$") if column.endswith("dim.") else text.replace("#", "\\#")
+
+    tex = ["\\begin{tabular}{" + "l" * len(columns) + "}", " & ".join(latex("", c) for c in columns) + " \\\\ \\hline"]
+    tex += [" & ".join(latex(c, r[c]) for c in columns) + " \\\\" for r in rows]
+    tex.append("\\end{tabular}")
+    stem = Path(pdf).with_suffix("")
+    atomic_write_text(f"{stem}.md", "\n".join(md) + "\n")
+    atomic_write_text(f"{stem}.tex", "\n".join(tex) + "\n")
+    fig, ax = plt.subplots(figsize=(11, 0.45 * len(rows) + 1.4))
+    ax.axis("off")
+    cell = ax.table(cellText=[[r[c] for c in columns] for r in rows], colLabels=columns, loc="center")
+    cell.auto_set_font_size(False)
+    cell.set_fontsize(7)
+    cell.auto_set_column_width(list(range(len(columns))))
+    fig.suptitle(f"{meta['number']} ({meta['paper']}): {meta['caption']}", fontsize=9)
     save_pdf(fig, pdf, meta)
 
 
 @dataclass(frozen=True)
 class Builder:
-    data: Callable[[list[str]], pd.DataFrame]
+    data: Callable[[list[str], dict], pd.DataFrame]
     plot: Callable[[pd.DataFrame, str, dict], None]
+    needs_training: bool = True  # False: built from the configuration alone (no metric inputs)
 
 
 BUILDERS: dict[str, Builder] = {
     "pfc_dynamics": Builder(pfc_dynamics_data, pfc_dynamics_plot),
     "pfc_depth": Builder(pfc_depth_data, pfc_depth_plot),
+    "pfc_table": Builder(pfc_table_data, pfc_table_plot, needs_training=False),
 }

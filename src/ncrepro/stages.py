@@ -117,8 +117,8 @@ def stage_figure(
     from . import figures
 
     build = figures.BUILDERS[rule]
-    table = build.data(inputs)
-    results = claims_mod.CHECKS[rule](table)
+    table = build.data(inputs, figure_meta)
+    results = claims_mod.CHECKS[rule](table, figure_meta)
     atomic_write_parquet(table, figdata, figure_meta)
     atomic_write_json(claims, results)
     build.plot(table, pdf, figure_meta)

@@ -5,6 +5,7 @@ from pathlib import Path
 import sys
 
 from ncrepro import config as ncconfig
+from ncrepro.figures import BUILDERS
 
 try:
     NC = ncconfig.load(config, root=Path(workflow.basedir))
@@ -50,6 +51,8 @@ def run_stats_files(wildcards):
 def figure_inputs(wildcards):
     """The metric tables of every (setting, seed) a figure draws from."""
     fig = NC.figure(wildcards.figure)
+    if not BUILDERS[fig.rule].needs_training:
+        return []
     files = []
     for name in fig.settings:
         for seed in NC.setting(name)["seeds"]:
@@ -74,6 +77,7 @@ def figure_meta(wildcards):
         "caption": fig.caption,
         "scale": SCALE,
         "settings": {name: NC.setting(name) for name in fig.settings},
+        "setting_order": fig.settings,
     }
     return json.dumps(meta, sort_keys=True)
 

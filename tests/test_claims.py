@@ -1,0 +1,57 @@
+"""Claims are computed from the figure's data and fail when the data contradict the paper."""
+
+import pandas as pd
+
+from ncrepro import claims
+
+
+def dynamics_table(setting: str, pfc2_last: list[float], acc: float = 1.0) -> pd.DataFrame:
+    rows = []
+    values = {"pfc1": [2.0, 1.0, 0.5], "pfc2": pfc2_last, "pfc3": [0.8, 0.9, 1.0]}
+    for metric, per_layer in values.items():
+        for i, v in enumerate(per_layer):
+            for epoch, scale in ((0, 1.0), (10, 1.0)):
+                rows.append(
+                    {
+                        "setting": setting,
+                        "seed": 0,
+                        "epoch": epoch,
+                        "layer": f"layer{i}",
+                        "layer_index": i,
+                        "metric": metric,
+                        "value": v * scale,
+                    }
+                )
+    rows.append(
+        {
+            "setting": setting,
+            "seed": 0,
+            "epoch": 10,
+            "layer": "layer2",
+            "layer_index": 2,
+            "metric": "train_acc",
+            "value": acc,
+        }
+    )
+    return pd.DataFrame(rows)
+
+
+def test_pfc_dynamics_claims_pass_and_fail():
+    good = claims.CHECKS["pfc_dynamics"](dynamics_table("a", [0.9, 0.5, 0.2]), {})
+    assert all(c["passed"] for c in good) and len(good) == 5
+    bad = claims.CHECKS["pfc_dynamics"](dynamics_table("a", [0.9, 0.95, 0.2], acc=0.99), {})
+    failed = {c["claim"] for c in bad if not c["passed"]}
+    assert failed == {
+        "epoch 10: PFC2 decreases strictly from layer0 to the last layer",
+        "epoch 10: training reached the terminal phase (train accuracy >= 0.999)",
+    }
+    pfc2 = next(c for c in bad if "PFC2" in c["claim"])
+    assert pfc2["value"] == [0.9, 0.95, 0.2]
+
+
+def test_claims_per_setting_are_prefixed_in_multi_row_figures():
+    table = pd.concat([dynamics_table("pfc_mnist", [0.9, 0.5, 0.2]), dynamics_table("pfc_stl10", [0.9, 0.95, 0.2])])
+    out = claims.CHECKS["pfc_dynamics"](table, {})
+    assert len(out) == 10
+    assert [c["passed"] for c in out if c["claim"].startswith("pfc_stl10: epoch 10: PFC2")] == [False]
+    assert all(c["passed"] for c in out if c["claim"].startswith("pfc_mnist:"))
