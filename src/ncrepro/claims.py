@@ -161,34 +161,25 @@ PFC_TABLE_I = {
 def pfc_table(table: pd.DataFrame, meta: dict) -> list[dict]:
     """Table I: at every scale, the measured segment has blocks + 1 layers of one dimension; at paper
     scale, every built architecture equals the printed table."""
+    from .figures import architectures
+
     out = []
-    for name, sub in table.groupby("setting", sort=False):
-        v = {(r.stage, r.metric): r.value for r in sub.itertuples()}
-        stages = sorted({s for s, _ in v if s > 0})
-        built = []
-        for j in stages:
-            axes = ("channels",) if v.get((j, "fc")) else ("channels", "height", "width")
-            built.append((tuple(int(v[(j, a)]) for a in axes), int(v[(j, "blocks")])))
-        last_shape, last_blocks = built[-1]
+    for name, arch in architectures(table).items():
+        last_shape, last_blocks = arch["stages"][-1]
         dim = int(np.prod(last_shape))
+        got = {"measured_layers": arch["measured_layers"], "measured_dim": arch["measured_dim"]}
         out.append(
             claim(
                 f"{name}: the measured segment (last stage) has blocks + 1 layers of one dimension",
-                int(v[(0, "measured_layers")]) == last_blocks + 1 and int(v[(0, "measured_dim")]) == dim,
-                {"measured_layers": int(v[(0, "measured_layers")]), "measured_dim": int(v[(0, "measured_dim")])},
+                got == {"measured_layers": last_blocks + 1, "measured_dim": dim},
+                got,
                 {"measured_layers": last_blocks + 1, "measured_dim": dim},
             )
         )
         if meta.get("scale") == "paper":
-            printed = PFC_TABLE_I[sub.paper_dataset.iloc[0]]
-            out.append(
-                claim(
-                    f"{name}: the built architecture equals PFC Table I",
-                    [(list(s), b) for s, b in built] == [(list(s), b) for s, b in printed],
-                    [[list(s), b] for s, b in built],
-                    [[list(s), b] for s, b in printed],
-                )
-            )
+            built = [[list(shape), blocks] for shape, blocks in arch["stages"]]
+            printed = [[list(shape), blocks] for shape, blocks in PFC_TABLE_I[arch["paper_dataset"]]]
+            out.append(claim(f"{name}: the built architecture equals PFC Table I", built == printed, built, printed))
     return out
 
 

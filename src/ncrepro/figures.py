@@ -238,32 +238,50 @@ def pfc_table_data(inputs: list[str], meta: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def pfc_table_rows(table: pd.DataFrame) -> list[dict]:
-    """Table I's columns, one dict per setting."""
-    out = []
-    for _, sub in table.groupby("setting", sort=False):
+def architectures(table: pd.DataFrame) -> dict[str, dict]:
+    """The architectures in a ``pfc_table`` data table, by setting: data shape, per stage the feature
+    shape (C, H, W) or (width,) and the number of blocks, the measured segment, the parameter count."""
+    out = {}
+    for name, sub in table.groupby("setting", sort=False):
         v = {(r.stage, r.metric): r.value for r in sub.itertuples()}
-        stages = sorted({s for s, _ in v if s > 0})
-        dims = []
-        for j in stages:
-            if v.get((j, "fc")):
-                dims.append(f"{int(v[(j, 'channels')])}")
-            else:
-                dims.append("x".join(str(int(v[(j, k)])) for k in ("channels", "height", "width")))
-        out.append(
+        stages = []
+        for j in sorted({s for s, _ in v if s > 0}):
+            axes = ("channels",) if v.get((j, "fc")) else ("channels", "height", "width")
+            stages.append((tuple(int(v[(j, a)]) for a in axes), int(v[(j, "blocks")])))
+        out[name] = {
+            "dataset": sub.dataset.iloc[0],
+            "paper_dataset": sub.paper_dataset.iloc[0],
+            "data": tuple(int(v[(0, k)]) for k in ("data_channels", "data_height", "data_width")),
+            "stages": stages,
+            "fc": bool(v.get((1, "fc"))),
+            "measured_dim": int(v[(0, "measured_dim")]),
+            "measured_layers": int(v[(0, "measured_layers")]),
+            "parameters": int(v[(0, "parameters")]),
+        }
+    return out
+
+
+def pfc_table_rows(table: pd.DataFrame) -> list[dict]:
+    """Table I's columns (plus the measured segment and parameters), one dict per setting."""
+    rows = []
+    for arch in architectures(table).values():
+        label = DATASET_NAMES.get(arch["dataset"], arch["dataset"])
+        if arch["paper_dataset"] != arch["dataset"]:
+            label += f", stand-in for {DATASET_NAMES.get(arch['paper_dataset'], arch['paper_dataset'])}"
+        rows.append(
             {
-                "Dataset": DATASET_NAMES.get(sub.dataset.iloc[0], sub.dataset.iloc[0]),
-                "Data dim.": "x".join(str(int(v[(0, k)])) for k in ("data_channels", "data_height", "data_width")),
-                "# stages": str(len(stages)),
-                "Intermediate dim.": " / ".join(dims),
-                "# of blocks": " / ".join(str(int(v[(j, "blocks")])) for j in stages),
-                "Layer": "FC" if v.get((stages[0], "fc")) else "Conv",
-                "Measured dim.": f"{int(v[(0, 'measured_dim')]):,}",
-                "Measured layers": str(int(v[(0, "measured_layers")])),
-                "Parameters": f"{int(v[(0, 'parameters')]):,}",
+                "Dataset": label,
+                "Data dim.": "x".join(map(str, arch["data"])),
+                "# stages": str(len(arch["stages"])),
+                "Intermediate dim.": " / ".join("x".join(map(str, shape)) for shape, _ in arch["stages"]),
+                "# of blocks": " / ".join(str(blocks) for _, blocks in arch["stages"]),
+                "Layer": "FC" if arch["fc"] else "Conv",
+                "Measured dim.": f"{arch['measured_dim']:,}",
+                "Measured layers": str(arch["measured_layers"]),
+                "Parameters": f"{arch['parameters']:,}",
             }
         )
-    return out
+    return rows
 
 
 def pfc_table_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
