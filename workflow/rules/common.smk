@@ -6,6 +6,7 @@ import sys
 
 from ncrepro import config as ncconfig
 from ncrepro.figures import BUILDERS
+from ncrepro.provenance import code_digest
 
 try:
     NC = ncconfig.load(config, root=Path(workflow.basedir))
@@ -16,6 +17,11 @@ except ncconfig.ConfigError as exc:
 SCALE = NC.scale
 DATA_ROOT = NC.data["root"]
 RESULTS = f"results/{SCALE}"
+# Digest of the package code each stage runs: a param of its rule, so editing that code reruns it.
+CODE = {
+    stage: code_digest(stage)
+    for stage in ("stage_data", "train", "stats", "metrics", "figure")
+}
 
 
 wildcard_constraints:

@@ -9,6 +9,7 @@ rule stage_data:
         "../envs/ncrepro.yaml"
     params:
         data_config=json.dumps(NC.data, sort_keys=True),
+        code=CODE["stage_data"],
     shell:
         "ncrepro data --dataset {wildcards.dataset} --data-config {params.data_config:q} 2> {log}"
 

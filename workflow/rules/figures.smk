@@ -15,6 +15,7 @@ rule figure:
     params:
         rule=figure_rule,
         meta=figure_meta,
+        code=CODE["figure"],
     shell:
         "ncrepro figure --id {wildcards.figure} --rule {params.rule} --inputs {input}"
         " --pdf {output.pdf} --figdata {output.figdata} --claims {output.claims}"

@@ -12,6 +12,7 @@ rule stats:
     threads: NC.threads
     params:
         device=NC.device,
+        code=CODE["stats"],
     shell:
         "ncrepro stats --manifest {input.manifest} --epoch {wildcards.epoch} --data {input.data}"
         " --out {output} --device {params.device} --threads {threads} 2> {log}"
@@ -29,6 +30,8 @@ rule metrics:
         f"{RESULTS}/metrics/{{setting}}/seed{{seed}}/metrics.log",
     conda:
         "../envs/ncrepro.yaml"
+    params:
+        code=CODE["metrics"],
     shell:
         "ncrepro metrics --manifest {input.manifest} --stats {input.stats}"
         " --out-metrics {output.metrics} --out-geodesic {output.geodesic} 2> {log}"

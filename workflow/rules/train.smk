@@ -14,6 +14,7 @@ rule train:
         setting=setting_json,
         out_dir=f"{RESULTS}/train/{{setting}}/seed{{seed}}",
         device=NC.device,
+        code=CODE["train"],
     shell:
         "ncrepro train --setting {params.setting:q} --seed {wildcards.seed} --data {input.data}"
         " --out {params.out_dir} --device {params.device} --threads {threads} 2> {log}"
