@@ -13,6 +13,7 @@ its l-th block (Sec. IV-A: "the final 4 or 5 blocks whose input features are of 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import torch
 from torch import nn
@@ -22,40 +23,26 @@ def conv3x3(c_in: int, c_out: int, stride: int = 1) -> nn.Conv2d:
     return nn.Conv2d(c_in, c_out, kernel_size=3, stride=stride, padding=1, bias=False)
 
 
-class PreActConvBlock(nn.Module):
-    """x + Conv(ReLU(BN(Conv(ReLU(BN(x)))))): an exact identity skip (PFC eq. 3)."""
+class PreActBlock(nn.Module):
+    """x + layer(ReLU(norm(layer(ReLU(norm(x)))))): a pre-activation residual block with an exact
+    identity skip (PFC eq. 3, He et al. [49])."""
 
-    def __init__(self, channels: int):
+    def __init__(self, norm: Callable[[], nn.Module], layer: Callable[[], nn.Module]):
         super().__init__()
-        self.branch = nn.Sequential(
-            nn.BatchNorm2d(channels),
-            nn.ReLU(),
-            conv3x3(channels, channels),
-            nn.BatchNorm2d(channels),
-            nn.ReLU(),
-            conv3x3(channels, channels),
-        )
+        self.branch = nn.Sequential(norm(), nn.ReLU(), layer(), norm(), nn.ReLU(), layer())
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x + self.branch(x)
 
 
-class PreActLinearBlock(nn.Module):
-    """x + Linear(ReLU(BN(Linear(ReLU(BN(x)))))): the FC residual block of the MNIST ResNet."""
+def preact_conv_block(channels: int) -> PreActBlock:
+    """The conv block of the PFC ResNets: BN2d and 3x3 convolutions, stride 1, no bias."""
+    return PreActBlock(lambda: nn.BatchNorm2d(channels), lambda: conv3x3(channels, channels))
 
-    def __init__(self, width: int):
-        super().__init__()
-        self.branch = nn.Sequential(
-            nn.BatchNorm1d(width),
-            nn.ReLU(),
-            nn.Linear(width, width),
-            nn.BatchNorm1d(width),
-            nn.ReLU(),
-            nn.Linear(width, width),
-        )
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x + self.branch(x)
+def preact_linear_block(width: int) -> PreActBlock:
+    """The FC block of the PFC MNIST ResNet: BN1d and width x width linear layers."""
+    return PreActBlock(lambda: nn.BatchNorm1d(width), lambda: nn.Linear(width, width))
 
 
 class MeasuredNet(nn.Module):
@@ -100,9 +87,9 @@ class PFCConvResNet(MeasuredNet):
             if j > 0:
                 pre += [nn.BatchNorm2d(widths[j - 1]), nn.ReLU(), conv3x3(widths[j - 1], widths[j], stride=2)]
             if j < len(stages) - 1:
-                pre += [PreActConvBlock(widths[j]) for _ in range(stage["blocks"])]
+                pre += [preact_conv_block(widths[j]) for _ in range(stage["blocks"])]
         self.pre = nn.Sequential(*pre)
-        self.blocks = nn.ModuleList(PreActConvBlock(widths[-1]) for _ in range(stages[-1]["blocks"]))
+        self.blocks = nn.ModuleList(preact_conv_block(widths[-1]) for _ in range(stages[-1]["blocks"]))
         self.head = nn.Sequential(
             nn.BatchNorm2d(widths[-1]),
             nn.ReLU(),
@@ -120,7 +107,7 @@ class PFCFCResNet(MeasuredNet):
     def __init__(self, in_shape: tuple[int, int, int], num_classes: int, width: int, blocks: int):
         super().__init__()
         self.pre = nn.Sequential(nn.Flatten(), nn.Linear(math.prod(in_shape), width))
-        self.blocks = nn.ModuleList(PreActLinearBlock(width) for _ in range(blocks))
+        self.blocks = nn.ModuleList(preact_linear_block(width) for _ in range(blocks))
         self.head = nn.Sequential(nn.BatchNorm1d(width), nn.ReLU(), nn.Linear(width, num_classes))
         self.stage_shapes = [(width,)]
 

@@ -46,8 +46,9 @@ _WORKSPACE: dict[tuple[str, torch.device], torch.Tensor] = {}
 
 def workspace(slot: str, rows: int, dim: int, device: torch.device) -> torch.Tensor:
     """A reusable float64 buffer of shape (rows, dim). Fresh allocations of this size are served by
-    mmap and page-fault on first touch, which made the engine memory-bound; reusing two buffers per
-    process keeps the temporary memory at ~2 x ``CHUNK_BYTES`` and avoids that cost."""
+    mmap and page-fault on first touch, which made the engine memory-bound; reusing one buffer per
+    slot (the engine uses three: "a", "b", "c") keeps the temporary memory at ~3 x ``CHUNK_BYTES``
+    and avoids that cost."""
     key = (slot, torch.device(device))
     buf = _WORKSPACE.get(key)
     if buf is None or buf.numel() < rows * dim:
