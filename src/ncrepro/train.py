@@ -128,7 +128,7 @@ def run(
             start_epoch, history = state["epoch"], state["history"]
             print(f"resuming {setting['name']} seed {seed} from epoch {start_epoch}", file=sys.stderr)
         else:
-            print(f"discarding checkpoints of another setting in {ckpt_dir}", file=sys.stderr)
+            print(f"discarding checkpoints in {ckpt_dir}: unreadable, or made by another setting/seed", file=sys.stderr)
             shutil.rmtree(ckpt_dir)
 
     def save_checkpoint(epoch: int, train_loss: float, train_acc: float) -> None:
