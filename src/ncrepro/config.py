@@ -202,6 +202,8 @@ def load(config: dict | None = None, root: Path | None = None) -> Resolved:
 
     papers: dict[str, dict] = {}
     layers: dict[str, list[tuple[str, str, dict]]] = {}
+    paper_layer_count: dict[str, int] = {}
+    families: dict[str, list[str]] = {}  # a setting with variants -> its variants' full names
     figures: dict[str, Figure] = {}
     for paper in PAPERS:
         path = root / "config" / "papers" / f"{paper}.yaml"
@@ -214,13 +216,32 @@ def load(config: dict | None = None, root: Path | None = None) -> Resolved:
         defaults = doc.get("defaults", {})
         _validate(defaults, partial_schema, where, "defaults", root)
         for name, partial in doc["settings"].items():
-            if name in layers:
-                raise ConfigError(f"{where}: settings.{name}: setting defined twice")
+            partial = dict(partial)
+            variants = partial.pop("variants", None)
             _validate(partial, partial_schema, where, f"settings.{name}", root)
-            layers[name] = [(where, "defaults", defaults), (where, f"settings.{name}", partial)]
+            paper_layers = [(where, "defaults", defaults), (where, f"settings.{name}", partial)]
+            if variants is None:
+                expanded = {name: paper_layers}
+            else:
+                if not isinstance(variants, dict) or not variants:
+                    raise ConfigError(f"{where}: settings.{name}.variants: must be a non-empty mapping")
+                expanded = {}
+                for variant, patch in variants.items():
+                    _validate(patch or {}, partial_schema, where, f"settings.{name}.variants.{variant}", root)
+                    key = f"settings.{name}.variants.{variant}"
+                    expanded[f"{name}_{variant}"] = [*paper_layers, (where, key, patch or {})]
+                families[name] = list(expanded)
+            for full, stack in expanded.items():
+                if full in layers:
+                    raise ConfigError(f"{where}: settings.{full}: setting defined twice")
+                layers[full] = stack
+                paper_layer_count[full] = len(stack)
         for fig_id, fig in doc["figures"].items():
             if not fig_id.startswith(paper + "_"):
                 raise ConfigError(f"{where}: figures.{fig_id}: figure ids of {paper} start with '{paper}_'")
+            fig = dict(fig)
+            # A setting family (a setting with variants) stands for all its variants, in order.
+            fig["settings"] = [v for s in fig.get("settings", []) for v in families.get(s, [s])]
             figures[fig_id] = Figure(id=fig_id, paper=paper, **fig)
 
     scale = config["scale"]
@@ -233,18 +254,27 @@ def load(config: dict | None = None, root: Path | None = None) -> Resolved:
     override_layers.append(("config", config["overrides"]))
     for where, doc in override_layers:
         prefix = "overrides.settings" if where == "config" else "settings"
-        for name, partial in doc.get("settings", {}).items():
-            if name not in layers:
+        entries = doc.get("settings", {})
+        # A family's layer first, then its variants' own layers, whatever their order in the file.
+        for name in sorted(entries, key=lambda n: n not in families):
+            partial = entries[name]
+            targets = families.get(name, [name] if name in layers else [])
+            if not targets:
                 raise ConfigError(f"{where}: {prefix}.{name}: unknown setting")
             _validate(partial, partial_schema, where, f"{prefix}.{name}", root)
-            layers[name].append((where, f"{prefix}.{name}", partial))
+            for target in targets:
+                layers[target].append((where, f"{prefix}.{name}", partial))
 
     settings: dict[str, dict] = {}
     for name, stack in layers.items():
         merged: dict = {}
         for i, (_, _, partial) in enumerate(stack):
+            arch = partial.get("model", {}).get("arch")
+            if arch and merged.get("model", {}).get("arch") not in (None, arch):
+                # Another architecture replaces the model block instead of merging into it.
+                merged = {**merged, "model": {}}
             merged = deep_merge(merged, partial)
-            if i == 1:  # the paper's own layers end here
+            if i == paper_layer_count[name] - 1:  # the paper's own layers end here
                 paper_dataset = merged.get("data", {}).get("dataset")
         where = " + ".join(sorted({w for w, _, _ in stack}))
         _validate(merged, setting_schema, where, f"settings.{name}", root)
@@ -307,12 +337,52 @@ def _finalise(name: str, setting: dict, scale: str, where: str) -> dict:
     for i, e in enumerate(setting["checkpoints"]):
         if e > epochs:
             raise ConfigError(f"{where}: settings.{name}.checkpoints.{i}: epoch {e} is after the last epoch {epochs}")
-    model = setting["model"]
-    if model["arch"] == "pfc_conv_resnet" and "stages" not in model:
-        raise ConfigError(f"{where}: settings.{name}.model.stages: required for pfc_conv_resnet")
-    if model["arch"] == "pfc_fc_resnet" and not {"width", "blocks"} <= model.keys():
-        raise ConfigError(f"{where}: settings.{name}.model: width and blocks are required for pfc_fc_resnet")
+    _check_model(setting, f"{where}: settings.{name}")
+    # Keys of other optimisers than the one in use would only mislead a reader of the resolved setting.
+    for key, optimizer in OPTIMIZER_KEYS.items():
+        if train["optimizer"] != optimizer:
+            train.pop(key, None)
     setting["name"] = name
     setting["scale"] = scale
     setting["format_version"] = SETTING_FORMAT_VERSION
     return setting
+
+
+OPTIMIZER_KEYS = {"momentum": "sgd", "nesterov": "sgd", "betas": "adam", "history_size": "lbfgs"}
+
+# Keys each architecture needs, beyond ``arch``.
+ARCH_REQUIRED = {
+    "pfc_conv_resnet": ("stages",),
+    "pfc_fc_resnet": ("width", "blocks"),
+    "resnet": ("widths", "blocks"),
+    "mlp": ("widths",),
+    "vgg": (),
+}
+
+
+def _check_model(setting: dict, where: str) -> None:
+    """Architecture-dependent requirements of a merged setting, each a one-line :class:`ConfigError`."""
+    model, train = setting["model"], setting["train"]
+    arch = model["arch"]
+    missing = [k for k in ARCH_REQUIRED[arch] if k not in model]
+    if missing:
+        raise ConfigError(f"{where}.model: {', '.join(missing)} required for {arch}")
+    if arch == "pfc_fc_resnet" and not isinstance(model["blocks"], int):
+        raise ConfigError(f"{where}.model.blocks: a number of blocks for pfc_fc_resnet")
+    if arch == "resnet" and (not isinstance(model["blocks"], list) or len(model["blocks"]) != len(model["widths"])):
+        raise ConfigError(f"{where}.model.blocks: one block count per entry of widths for resnet")
+    if arch == "vgg" and (model.get("depth") is None) == (model.get("cfg") is None):
+        raise ConfigError(f"{where}.model: vgg needs exactly one of depth and cfg (set the other to null)")
+    generic = arch in ("resnet", "vgg", "mlp")
+    if not generic and ({"head", "classifier_bias"} & model.keys() or train.get("feature_penalty")):
+        raise ConfigError(f"{where}: head, classifier_bias and feature_penalty need arch resnet, vgg or mlp")
+    layerwise = train.get("layerwise")
+    if layerwise:
+        per = layerwise["epochs_per_layer"]
+        if arch != "mlp" or len(set(model["widths"])) != 1 or model.get("head", {}).get("layers", 1) != 1:
+            raise ConfigError(f"{where}.train.layerwise: needs arch mlp with equal widths and a linear classifier")
+        if train["epochs"] != per * len(model["widths"]):
+            raise ConfigError(
+                f"{where}.train.epochs: layer-wise training of {len(model['widths'])} layers x {per} epochs "
+                f"needs epochs = {per * len(model['widths'])}, got {train['epochs']}"
+            )

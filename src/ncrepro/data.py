@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from torch import nn
 
 from .io import atomic_torch_save, file_digest, load_torch
 
@@ -476,9 +477,13 @@ def load_cached(path: Path | str) -> dict:
     return blob
 
 
-def balanced_subset(y: torch.Tensor, per_class: int | None, num_classes: int, seed: int = 0) -> torch.Tensor:
-    """Indices of a class-balanced subset: ``per_class`` samples of each class drawn without
-    replacement with a seeded generator (sorted by class then original order). ``None`` = all."""
+def balanced_subset(
+    y: torch.Tensor, per_class: int | None, num_classes: int, seed: int = 0, rule: str = "random"
+) -> torch.Tensor:
+    """Indices of a class-balanced subset of ``per_class`` samples per class, sorted by class then
+    original order. ``rule="random"``: drawn without replacement with a seeded generator;
+    ``rule="first"``: the first ``per_class`` of each class in file order (Zhu et al.'s ``sample_size``,
+    recommended by perturb.md). ``per_class=None`` = all samples."""
     if per_class is None:
         return torch.arange(len(y))
     gen = torch.Generator().manual_seed(seed)
@@ -487,8 +492,29 @@ def balanced_subset(y: torch.Tensor, per_class: int | None, num_classes: int, se
         idx = torch.nonzero(y == k).flatten()
         if len(idx) < per_class:
             raise DataError(f"class {k} has {len(idx)} samples, fewer than per_class={per_class}")
-        parts.append(idx[torch.randperm(len(idx), generator=gen)[:per_class]].sort().values)
+        if rule == "first":
+            parts.append(idx[:per_class])
+        else:
+            parts.append(idx[torch.randperm(len(idx), generator=gen)[:per_class]].sort().values)
     return torch.cat(parts)
+
+
+def box_blur(x: torch.Tensor, kernel: int) -> torch.Tensor:
+    """Mean filter of ``kernel`` x ``kernel`` pixels with zero padding, same output size (perturb.md
+    Fig. 6: a 9x9 uniform blur of the 28x28 images of the chosen classes, before resizing)."""
+    if kernel % 2 != 1:
+        raise DataError(f"blur kernel must be odd, got {kernel}")
+    return nn.functional.avg_pool2d(x, kernel, stride=1, padding=kernel // 2, count_include_pad=True)
+
+
+def randomize_labels(y: torch.Tensor, fraction: float, num_classes: int, seed: int) -> torch.Tensor:
+    """``y`` with a seeded ``fraction`` of the samples given uniformly random labels (Zhang et al.'s
+    random-label experiment, review.md)."""
+    gen = torch.Generator().manual_seed(seed)
+    chosen = torch.randperm(len(y), generator=gen)[: int(round(fraction * len(y)))]
+    y = y.clone()
+    y[chosen] = torch.randint(num_classes, (len(chosen),), generator=gen)
+    return y
 
 
 def to_shape(x: torch.Tensor, shape: list[int] | None, resize: str = "interpolate") -> torch.Tensor:
@@ -526,9 +552,16 @@ class Tensors:
 def _subset_images(data: dict, cache_file: Path | str) -> tuple[torch.Tensor, torch.Tensor, int]:
     blob = load_cached(cache_file)
     num_classes = int(blob["num_classes"])
-    idx = balanced_subset(blob["y"], data.get("per_class"), num_classes)
-    x = to_shape(blob["x"][idx].float() / 255.0, data.get("shape"), data.get("resize", "interpolate"))
-    return x, blob["y"][idx].clone(), num_classes
+    idx = balanced_subset(blob["y"], data.get("per_class"), num_classes, rule=data.get("subset", "random"))
+    x, y = blob["x"][idx].float() / 255.0, blob["y"][idx].clone()
+    blur = data.get("blur")
+    if blur:
+        chosen = torch.isin(y, torch.tensor(blur["classes"]))
+        x[chosen] = box_blur(x[chosen], blur["kernel"])
+    if data.get("random_labels"):
+        y = randomize_labels(y, data["random_labels"], num_classes, data.get("label_seed", 0))
+    x = to_shape(x, data.get("shape"), data.get("resize", "interpolate"))
+    return x, y, num_classes
 
 
 def setting_tensors(data: dict, cache_file: Path | str, train_cache_file: Path | str | None = None) -> Tensors:

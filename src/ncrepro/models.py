@@ -1,7 +1,14 @@
 """Architectures. Every model exposes its *measured layers*: ``model.features(x)`` returns the list of
-feature tensors ``[layer0, layer1, ..., layerL]`` the statistics stage measures, and
+feature tensors the statistics stage measures (names in ``model.measured_layers``), and
 ``model.classify(features[-1])`` maps the last one to logits, so the statistics stage needs no hooks
-and no knowledge of the model.
+and no knowledge of the model. ``model.parameter_groups()`` splits the parameters into ``backbone``,
+``head`` (hidden layers of a DUFM head) and ``classifier`` (the last linear layer), the groups that
+per-group weight decay addresses.
+
+Architectures (``model.arch``): ``pfc_conv_resnet`` and ``pfc_fc_resnet`` (PFC Table I), ``resnet``
+(ResNet18, ResNet20 and smaller, torchvision blocks), ``vgg`` (VGG11/13/16/19 with BN, CIFAR-style),
+``mlp`` (deep MLPs with optional BatchNorm); the last three take a ``head`` (linear classifier, or the
+bias-free L-layer MLP head of dufm.md).
 
 PFC ResNets (pfc.md, "Recommended concrete builds", everything beyond Table I being unspecified by the
 paper): pre-activation residual blocks ``x + v(x)`` (eq. 3, He et al. [49]), downsampling by a
@@ -73,6 +80,16 @@ class MeasuredNet(nn.Module):
             h = block(h)
         return self.head(h)
 
+    def parameter_groups(self) -> dict[str, list[nn.Parameter]]:
+        """``classifier``: the last linear layer; ``backbone``: everything before it."""
+        classifier = list(self.head[-1].parameters())
+        ids = {id(p) for p in classifier}
+        return {
+            "backbone": [p for p in self.parameters() if id(p) not in ids],
+            "head": [],
+            "classifier": classifier,
+        }
+
 
 class PFCConvResNet(MeasuredNet):
     """Conv ResNet of PFC Table I: stem conv3x3 (given stride), stages of pre-activation blocks,
@@ -122,16 +139,266 @@ def _stage_shapes(in_shape, stem_stride: int, widths: list[int]) -> list[tuple[i
     return shapes
 
 
-def build_model(model: dict, in_shape: tuple[int, int, int], num_classes: int) -> MeasuredNet:
+# torchvision.models.vgg.cfgs, by depth ("M" = 2x2 max-pool).
+VGG_CONFIGS: dict[int, list] = {
+    11: [64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"],
+    13: [64, 64, "M", 128, 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"],
+    16: [64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M"],
+    19: [64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M", 512, 512, 512, 512, "M", 512, 512, 512, 512, "M"],
+}
+
+
+def torchvision_init(module: nn.Module) -> None:
+    """The initialisation of torchvision's ResNet/VGG constructors: Kaiming-normal (fan_out) convolutions
+    with zero bias, BatchNorm weight 1 and bias 0 (perturb.md A2, following Zhu et al.'s code)."""
+    for m in module.modules():
+        if isinstance(m, nn.Conv2d):
+            nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+        elif isinstance(m, nn.BatchNorm2d | nn.BatchNorm1d):
+            nn.init.ones_(m.weight)
+            nn.init.zeros_(m.bias)
+
+
+def global_avg_pool(h: torch.Tensor) -> torch.Tensor:
+    return torch.flatten(nn.functional.adaptive_avg_pool2d(h, 1), 1)
+
+
+class ResNetBackbone(nn.Module):
+    """ResNet of torchvision basic blocks (He et al. 2016) with any number of stages.
+
+    ``stem="imagenet"``: torchvision's conv7x7/2 - BN - ReLU - maxpool3x3/2 (ResNet18 of perturb.md A2,
+    as in Zhu et al.'s code); ``stem="cifar"``: conv3x3/1 - BN - ReLU, no max-pool (ResNet18 of ulpm.md,
+    ResNet20 of dufm.md M4, He et al.'s CIFAR ResNets). Stage ``i`` has ``blocks[i]`` blocks of width
+    ``widths[i]``, stride 2 from the second stage on, and a 1x1-conv + BN shortcut where the shape changes
+    (option B; dufm.md leaves the shortcut of ResNet20 unspecified). ResNet18 = widths 64/128/256/512,
+    blocks 2/2/2/2; ResNet20 = 16/32/64, 3/3/3.
+
+    Feature list: the output of every stage (``layer1`` ...) and the global-average-pooled feature.
+    """
+
+    def __init__(self, in_channels: int, widths: list[int], blocks: list[int], stem: str, init: str):
+        super().__init__()
+        from torchvision.models.resnet import BasicBlock
+
+        if len(widths) != len(blocks):
+            raise ValueError(f"resnet: {len(widths)} widths but {len(blocks)} block counts")
+        c = widths[0]
+        if stem == "cifar":
+            self.stem = nn.Sequential(conv3x3(in_channels, c), nn.BatchNorm2d(c), nn.ReLU(inplace=True))
+        elif stem == "imagenet":
+            self.stem = nn.Sequential(
+                nn.Conv2d(in_channels, c, kernel_size=7, stride=2, padding=3, bias=False),
+                nn.BatchNorm2d(c),
+                nn.ReLU(inplace=True),
+                nn.MaxPool2d(kernel_size=3, stride=2, padding=1),
+            )
+        else:
+            raise ValueError(f"resnet: unknown stem {stem!r}")
+        stages = []
+        for i, (width, n_blocks) in enumerate(zip(widths, blocks, strict=True)):
+            layers = []
+            for j in range(n_blocks):
+                stride = 2 if (i > 0 and j == 0) else 1
+                shortcut = None
+                if stride != 1 or c != width:
+                    shortcut = nn.Sequential(
+                        nn.Conv2d(c, width, kernel_size=1, stride=stride, bias=False), nn.BatchNorm2d(width)
+                    )
+                layers.append(BasicBlock(c, width, stride, shortcut))
+                c = width
+            stages.append(nn.Sequential(*layers))
+        self.stages = nn.ModuleList(stages)
+        self.out_dim = c
+        self.layer_names = [f"layer{i + 1}" for i in range(len(stages))] + ["penultimate"]
+        if init == "torchvision":
+            torchvision_init(self)
+
+    def forward_features(self, x: torch.Tensor) -> list[torch.Tensor]:
+        h = self.stem(x)
+        out = []
+        for stage in self.stages:
+            h = stage(h)
+            out.append(h)
+        out.append(global_avg_pool(h))
+        return out
+
+
+class VGGBackbone(nn.Module):
+    """VGG with BatchNorm, CIFAR-style (ulpm.md "Real networks"): the convolutional configuration of
+    torchvision's VGG (``cfg``, "M" = max-pool) followed by global average pooling to a ``cfg[-1]``-d
+    feature; no 4096-wide FC layers and no dropout. On 32x32 inputs five max-pools leave a 1x1 map, so
+    the pooled feature equals the flattened one of the CIFAR-style VGG."""
+
+    def __init__(self, in_channels: int, cfg: list, batch_norm: bool, init: str):
+        super().__init__()
+        layers: list[nn.Module] = []
+        c = in_channels
+        for v in cfg:
+            if v == "M":
+                layers.append(nn.MaxPool2d(kernel_size=2, stride=2))
+                continue
+            layers.append(nn.Conv2d(c, v, kernel_size=3, padding=1))
+            if batch_norm:
+                layers.append(nn.BatchNorm2d(v))
+            layers.append(nn.ReLU(inplace=True))
+            c = v
+        self.body = nn.Sequential(*layers)
+        self.out_dim = c
+        self.layer_names = ["penultimate"]
+        if init == "torchvision":
+            torchvision_init(self)
+
+    def forward_features(self, x: torch.Tensor) -> list[torch.Tensor]:
+        return [global_avg_pool(self.body(x))]
+
+
+class MLPBackbone(nn.Module):
+    """Flatten, then hidden layers Linear - [BatchNorm1d] - ReLU of the given widths (perturb.md A1 and
+    its BN-MLP analog; the DUFM analog backbone). Features: the output of every hidden layer
+    (``layer1`` ...), after ReLU.
+
+    ``active_depth`` (a buffer, so checkpoints carry it) is the number of hidden layers in use: the
+    layer-wise training of perturb.md Fig. 2 grows it from 1 to ``len(widths)``.
+    """
+
+    def __init__(self, in_dim: int, widths: list[int], batch_norm: bool):
+        super().__init__()
+        layers = []
+        for w in widths:
+            parts: list[nn.Module] = [nn.Linear(in_dim, w)]
+            if batch_norm:
+                parts.append(nn.BatchNorm1d(w))
+            parts.append(nn.ReLU(inplace=True))
+            layers.append(nn.Sequential(*parts))
+            in_dim = w
+        self.hidden = nn.ModuleList(layers)
+        self.out_dim = widths[-1]
+        self.register_buffer("active_depth", torch.tensor(len(widths)))
+
+    @property
+    def layer_names(self) -> list[str]:
+        return [f"layer{i + 1}" for i in range(int(self.active_depth))]
+
+    def forward_features(self, x: torch.Tensor) -> list[torch.Tensor]:
+        h = torch.flatten(x, 1)
+        out = []
+        for layer in self.hidden[: int(self.active_depth)]:
+            h = layer(h)
+            out.append(h)
+        return out
+
+
+class Head(nn.Module):
+    """What follows the backbone's feature ``H1``.
+
+    ``layers == 1``: one linear classifier (with or without bias; perturb.md A2: no bias with MSE, bias
+    with CE). ``layers == L > 1``: the bias-free L-layer MLP head of dufm.md (Súkeník et al. eq. (1)):
+    ``H_{l+1} = ReLU(W_l H_l)`` for ``l < L``, logits ``W_L H_L``; its hidden outputs ``H2 .. HL`` are
+    measured layers. ``init="kaiming"``: Kaiming-normal (fan_in) weights, which dufm.md found
+    necessary for the DUFM-like regulariser (PyTorch's default init shrinks to the zero solution).
+    """
+
+    def __init__(self, in_dim: int, num_classes: int, layers: int, width: int, classifier_bias: bool, init: str):
+        super().__init__()
+        hidden = []
+        d = in_dim
+        for _ in range(layers - 1):
+            hidden.append(nn.Linear(d, width, bias=False))
+            d = width
+        self.hidden = nn.ModuleList(hidden)
+        self.classifier = nn.Linear(d, num_classes, bias=classifier_bias and layers == 1)
+        if init == "kaiming":
+            for lin in [*self.hidden, self.classifier]:
+                nn.init.kaiming_normal_(lin.weight, nonlinearity="relu")
+                if lin.bias is not None:
+                    nn.init.zeros_(lin.bias)
+
+    def forward_hidden(self, h: torch.Tensor) -> list[torch.Tensor]:
+        out = []
+        for lin in self.hidden:
+            h = torch.relu(lin(h))
+            out.append(h)
+        return out
+
+
+class ComposedNet(nn.Module):
+    """A backbone (ResNet, VGG or MLP) and a :class:`Head`, with the interface of :class:`MeasuredNet`.
+
+    Measured layers: the backbone's feature list, whose last entry is the backbone output (named
+    ``penultimate``, or ``H1`` under a multi-layer head), then the head's ``H2 .. HL``. The last measured
+    layer is always the classifier's input.
+    """
+
+    def __init__(self, backbone: nn.Module, head: Head):
+        super().__init__()
+        self.backbone = backbone
+        self.head = head
+
+    @property
+    def measured_layers(self) -> list[str]:
+        names = list(self.backbone.layer_names)
+        if len(self.head.hidden):
+            names[-1] = "H1"
+        return names + [f"H{l + 2}" for l in range(len(self.head.hidden))]
+
+    def features(self, x: torch.Tensor) -> list[torch.Tensor]:
+        feats = self.backbone.forward_features(x)
+        return feats + self.head.forward_hidden(feats[-1])
+
+    def classify(self, h: torch.Tensor) -> torch.Tensor:
+        return self.head.classifier(h)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.classify(self.features(x)[-1])
+
+    def forward_with_backbone_output(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Logits and the backbone output ``H1`` (for the feature penalty of dufm.md M4)."""
+        h1 = self.backbone.forward_features(x)[-1]
+        hidden = self.head.forward_hidden(h1)
+        return self.classify(hidden[-1] if hidden else h1), h1
+
+    def parameter_groups(self) -> dict[str, list[nn.Parameter]]:
+        return {
+            "backbone": list(self.backbone.parameters()),
+            "head": list(self.head.hidden.parameters()),
+            "classifier": list(self.head.classifier.parameters()),
+        }
+
+
+def build_model(model: dict, in_shape: tuple[int, int, int], num_classes: int) -> nn.Module:
     """The network of a setting's ``model`` block for inputs of ``in_shape`` = (C, H, W)."""
     arch = model["arch"]
     if arch == "pfc_conv_resnet":
         return PFCConvResNet(in_shape, num_classes, model.get("stem_stride", 1), model["stages"])
     if arch == "pfc_fc_resnet":
         return PFCFCResNet(in_shape, num_classes, model["width"], model["blocks"])
-    raise ValueError(f"unknown architecture {arch!r}")
+    if arch == "resnet":
+        backbone: nn.Module = ResNetBackbone(
+            in_shape[0], model["widths"], model["blocks"], model.get("stem", "cifar"), model.get("init", "default")
+        )
+    elif arch == "vgg":
+        cfg = model.get("cfg") or VGG_CONFIGS[model["depth"]]
+        backbone = VGGBackbone(in_shape[0], cfg, model.get("batch_norm", True), model.get("init", "default"))
+    elif arch == "mlp":
+        backbone = MLPBackbone(math.prod(in_shape), model["widths"], model.get("batch_norm", False))
+    else:
+        raise ValueError(f"unknown architecture {arch!r}")
+    head = model.get("head", {})
+    return ComposedNet(
+        backbone,
+        Head(
+            backbone.out_dim,
+            num_classes,
+            layers=head.get("layers", 1),
+            width=head.get("width", backbone.out_dim),
+            classifier_bias=model.get("classifier_bias", True),
+            init=head.get("init", "default"),
+        ),
+    )
 
 
 def measured_dim(net: MeasuredNet) -> int:
-    """Dimension of every measured layer (the last stage's C*H*W, or the FC width)."""
+    """Dimension of every measured layer of a PFC ResNet (the last stage's C*H*W, or the FC width)."""
     return math.prod(net.stage_shapes[-1])

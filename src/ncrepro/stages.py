@@ -48,10 +48,15 @@ def stage_stats(
     tensors = data.setting_tensors(setting["data"], split_cache or train_cache, train_cache)
     x, y = tensors.x.to(dev), tensors.y.to(dev)
     measure = setting.get("measure", {})
+    names = model.measured_layers
+    keep = measure.get("layers") or names
+    unknown = [n for n in keep if n not in names]
+    if unknown:
+        raise ValueError(f"{setting['name']}: measure.layers {unknown} are not layers of this model; it has {names}")
     stats = collect(
-        model_batches(model, x, y, measure.get("batch_size", 1000)),
+        model_batches(model, x, y, measure.get("batch_size", 1000), layers=[names.index(n) for n in keep]),
         tensors.num_classes,
-        model.measured_layers,
+        keep,
         device=dev,
         geodesic_t=GEODESIC_GRID if measure.get("geodesic") else None,
         with_logits=True,

@@ -336,8 +336,11 @@ def tensor_batches(H: torch.Tensor, y: torch.Tensor, batch_size: int, logits: to
     return gen
 
 
-def model_batches(model, x: torch.Tensor, y: torch.Tensor, batch_size: int, with_logits: bool = True):
-    """A ``batches`` callable for :func:`collect` over a model's measured layers (eval mode)."""
+def model_batches(
+    model, x: torch.Tensor, y: torch.Tensor, batch_size: int, with_logits: bool = True, layers: list[int] | None = None
+):
+    """A ``batches`` callable for :func:`collect` over a model's measured layers (eval mode), or the
+    ``layers`` (indices into ``model.measured_layers``) among them; logits always from the last."""
 
     def gen():
         model.eval()
@@ -345,6 +348,7 @@ def model_batches(model, x: torch.Tensor, y: torch.Tensor, batch_size: int, with
             for start in range(0, len(y), batch_size):
                 feats = model.features(x[start : start + batch_size])
                 logits = model.classify(feats[-1]) if with_logits else None
-                yield [f.flatten(1) for f in feats], y[start : start + batch_size], logits
+                chosen = feats if layers is None else [feats[i] for i in layers]
+                yield [f.flatten(1) for f in chosen], y[start : start + batch_size], logits
 
     return gen

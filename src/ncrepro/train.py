@@ -22,6 +22,7 @@ import math
 import shutil
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -62,18 +63,106 @@ def epoch_order(n: int, seed: int, epoch: int) -> torch.Tensor:
     return torch.randperm(n, generator=gen)
 
 
-def make_loss(name: str) -> nn.Module:
+def make_loss(train: dict) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
+    """The data-fit loss of logits against integer labels.
+
+    ``ce``: cross-entropy, mean over the batch. ``mse``: squared error against one-hot targets
+    (uncentred, unscaled), with ``mse_reduction`` ``mean`` = ``nn.MSELoss()``, the mean over batch x K
+    (Zhu et al.'s code, recommended by perturb.md for Figs. 3-6), or ``half_sum`` = 1/2 sum over classes,
+    mean over the batch (the fit term 1/(2N) ||W_L ... H_1 - Y||_F^2 of dufm.md eq. (1)).
+    """
+    name = train["loss"]
     if name == "ce":
         return nn.CrossEntropyLoss()
-    raise ValueError(f"loss {name!r} is not implemented yet")
+    if name == "mse":
+        reduction = train.get("mse_reduction", "mean")
+
+        def mse(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+            target = nn.functional.one_hot(y, logits.shape[1]).to(logits.dtype)
+            if reduction == "mean":
+                return nn.functional.mse_loss(logits, target)
+            return 0.5 * (logits - target).pow(2).sum(1).mean()
+
+        return mse
+    raise ValueError(f"unknown loss {name!r}")
 
 
-def make_optimizer(train: dict, params) -> torch.optim.Optimizer:
-    if train["optimizer"] == "sgd":
-        return torch.optim.SGD(
-            params, lr=train["lr"], momentum=train.get("momentum", 0.0), weight_decay=train.get("weight_decay", 0.0)
-        )
-    raise ValueError(f"optimizer {train['optimizer']!r} is not implemented yet")
+PARAMETER_GROUPS = ("backbone", "head", "classifier")
+
+
+def group_weight_decay(train: dict) -> dict[str, float]:
+    """Weight decay per parameter group: ``weight_decay`` for every group unless
+    ``weight_decay_<group>`` overrides it (perturb.md: "feature mapping" = backbone, "last layer" =
+    classifier incl. its bias; dufm.md M4: the head matrices and the classifier, not the backbone)."""
+    default = train.get("weight_decay", 0.0)
+    return {g: train.get(f"weight_decay_{g}", default) for g in PARAMETER_GROUPS}
+
+
+def parameter_groups(train: dict, model: nn.Module) -> list[dict]:
+    """Optimiser parameter groups of the trainable parameters, each with its weight decay."""
+    decay = group_weight_decay(train)
+    groups = []
+    for name, params in model.parameter_groups().items():
+        params = [p for p in params if p.requires_grad]
+        if params:
+            groups.append({"params": params, "weight_decay": decay[name], "name": name})
+    return groups
+
+
+def make_optimizer(train: dict, model: nn.Module) -> torch.optim.Optimizer:
+    """SGD (momentum), Adam or L-BFGS over the trainable parameters. Weight decay is coupled L2 (added
+    to the gradient); L-BFGS takes no per-group options, so for it the L2 term is added to the loss
+    instead (:func:`explicit_l2`)."""
+    groups = parameter_groups(train, model)
+    name, lr = train["optimizer"], train["lr"]
+    if name == "sgd":
+        momentum, nesterov = train.get("momentum", 0.0), train.get("nesterov", False)
+        return torch.optim.SGD(groups, lr=lr, momentum=momentum, nesterov=nesterov)
+    if name == "adam":
+        return torch.optim.Adam(groups, lr=lr, betas=tuple(train.get("betas", (0.9, 0.999))))
+    if name == "lbfgs":
+        params = [p for g in groups for p in g["params"]]
+        history = train.get("history_size", 100)
+        return torch.optim.LBFGS(params, lr=lr, history_size=history, line_search_fn="strong_wolfe")
+    raise ValueError(f"unknown optimizer {name!r}")
+
+
+def explicit_l2(train: dict, model: nn.Module) -> torch.Tensor | None:
+    """sum_g wd_g / 2 ||theta_g||^2 over trainable parameters, for optimisers without weight decay."""
+    if train["optimizer"] != "lbfgs":
+        return None
+    terms = [
+        g["weight_decay"] / 2 * sum(p.pow(2).sum() for p in g["params"])
+        for g in parameter_groups(train, model)
+        if g["weight_decay"]
+    ]
+    return sum(terms) if terms else None
+
+
+class LayerwiseSchedule:
+    """Layer-wise training of an MLP (perturb.md Fig. 2, App. E.1): outer iteration ``L`` (epochs
+    ``(L-1)*E+1 .. L*E``) trains only hidden layer ``L`` (fresh from its construction-time init) and the
+    classifier (carried over), with a fresh optimiser; layers ``1..L-1`` are frozen and kept in eval
+    mode, so the trunk is a fixed map (the catalog's recommended reading)."""
+
+    def __init__(self, epochs_per_layer: int):
+        self.epochs_per_layer = epochs_per_layer
+
+    def layer_of(self, epoch: int) -> int:
+        return max(1, (epoch - 1) // self.epochs_per_layer + 1)
+
+    @staticmethod
+    def enter(model: nn.Module, layer: int) -> None:
+        backbone = model.backbone
+        backbone.active_depth.fill_(layer)
+        for i, hidden in enumerate(backbone.hidden):
+            hidden.requires_grad_(i == layer - 1)
+
+    @staticmethod
+    def freeze_modes(model: nn.Module) -> None:
+        backbone = model.backbone
+        for hidden in backbone.hidden[: int(backbone.active_depth) - 1]:
+            hidden.eval()
 
 
 def checkpoint_path(out_dir: Path, epoch: int) -> Path:
@@ -107,11 +196,21 @@ def run(
 
     torch.manual_seed(seed)
     model = build_model(setting["model"], in_shape, data.num_classes).to(dev)
-    optimizer = make_optimizer(train_cfg, model.parameters())
-    scheduler = torch.optim.lr_scheduler.MultiStepLR(
-        optimizer, milestones=train_cfg.get("milestones", []), gamma=train_cfg.get("gamma", 0.1)
-    )
-    loss_fn = make_loss(train_cfg["loss"])
+    loss_fn = make_loss(train_cfg)
+    feature_penalty = train_cfg.get("feature_penalty", 0.0)
+    layerwise = LayerwiseSchedule(train_cfg["layerwise"]["epochs_per_layer"]) if "layerwise" in train_cfg else None
+
+    def new_optimizer():
+        opt = make_optimizer(train_cfg, model)
+        sched = torch.optim.lr_scheduler.MultiStepLR(
+            opt, milestones=train_cfg.get("milestones", []), gamma=train_cfg.get("gamma", 0.1)
+        )
+        return opt, sched
+
+    stage = 1
+    if layerwise:
+        layerwise.enter(model, stage)
+    optimizer, scheduler = new_optimizer()
 
     ckpt_dir = out_dir / "ckpt"
     resume_path = ckpt_dir / "resume.pt"
@@ -123,6 +222,10 @@ def run(
             state = None
         if state is not None and state.get("digest") == digest and state.get("seed") == seed:
             model.load_state_dict(state["model"])
+            if layerwise:
+                stage = state["stage"]
+                layerwise.enter(model, stage)
+                optimizer, scheduler = new_optimizer()
             optimizer.load_state_dict(state["optimizer"])
             scheduler.load_state_dict(state["scheduler"])
             start_epoch, history = state["epoch"], state["history"]
@@ -154,6 +257,23 @@ def run(
 
     n = len(y)
     batch = train_cfg["batch_size"]
+    # dufm.md M4: lambda_H1/2 ||H1||_F^2 over all N samples, estimated per batch as N*lambda/2 * mean ||h||^2.
+    penalty_scale = n * feature_penalty / 2
+
+    def objective(xb: torch.Tensor, yb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(total loss to minimise, data-fit loss, logits) of one batch."""
+        if feature_penalty:
+            logits, h1 = model.forward_with_backbone_output(xb)
+            fit = loss_fn(logits, yb)
+            total = fit + penalty_scale * h1.pow(2).sum() / len(yb)
+        else:
+            logits = model(xb)
+            total = fit = loss_fn(logits, yb)
+        l2 = explicit_l2(train_cfg, model)
+        if l2 is not None:
+            total = total + l2
+        return total, fit, logits
+
     bar = tqdm(
         range(start_epoch + 1, epochs + 1),
         initial=start_epoch,
@@ -165,7 +285,13 @@ def run(
         mininterval=1.0,
     )
     for epoch in bar:
+        if layerwise and layerwise.layer_of(epoch) != stage:
+            stage = layerwise.layer_of(epoch)
+            layerwise.enter(model, stage)
+            optimizer, scheduler = new_optimizer()
         model.train()
+        if layerwise:
+            layerwise.freeze_modes(model)
         t0 = time.perf_counter()
         order = epoch_order(n, seed, epoch).to(dev)
         loss_sum = torch.zeros((), dtype=torch.float64, device=dev)
@@ -174,13 +300,22 @@ def run(
         for start in range(0, n, batch):
             idx = order[start : start + batch]
             xb, yb = x[idx], y[idx]
-            logits = model(xb)
-            loss = loss_fn(logits, yb)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            loss_sum += loss.detach().double() * len(idx)
-            correct += (logits.detach().argmax(1) == yb).sum()
+            last: dict[str, torch.Tensor] = {}
+
+            def closure(xb=xb, yb=yb, last=last, optimizer=optimizer) -> torch.Tensor:
+                optimizer.zero_grad(set_to_none=True)
+                total, fit, logits = objective(xb, yb)
+                total.backward()
+                last["fit"], last["logits"] = fit.detach(), logits.detach()
+                return total
+
+            if isinstance(optimizer, torch.optim.LBFGS):
+                optimizer.step(closure)
+            else:
+                closure()
+                optimizer.step()
+            loss_sum += last["fit"].double() * len(idx)
+            correct += (last["logits"].argmax(1) == yb).sum()
         scheduler.step()
         train_loss = float(loss_sum) / n
         train_acc = float(correct) / n
@@ -206,6 +341,7 @@ def run(
                 "digest": digest,
                 "seed": seed,
                 "epoch": epoch,
+                "stage": stage,
                 "history": history,
                 "model": model.state_dict(),
                 "optimizer": optimizer.state_dict(),
