@@ -36,6 +36,7 @@ demo: venv
 # Benchmarks, JSON results under results/bench/ (minutes; not part of the test suite).
 bench: venv
 	$(BIN)/python bench/stats_bench.py --out results/bench/stats.json
+	$(BIN)/python bench/train_bench.py --out results/bench/train.json
 
 list: venv
 	$(BIN)/python -m ncrepro.cli list-figures

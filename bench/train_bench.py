@@ -14,6 +14,8 @@ Cases (real Fashion-MNIST, pre-staged from Debian's ``dataset-fashion-mnist``):
 Each (case, implementation) runs in a fresh subprocess; the per-epoch time of ours is the trainer's
 own epoch timer (``history`` seconds). "Identical numerics": the largest absolute difference between
 the two implementations' parameters after the same epochs, and between their per-epoch losses.
+Each case also records where the time goes: one epoch of input handling alone (ours: index gathers;
+reference: iterating its DataLoader) and an operator profile of a training step (torch.profiler).
 
     python bench/train_bench.py --out results/bench/train.json [--epochs 2]
 """
@@ -146,12 +148,76 @@ def run_reference(setting: dict, cache: Path, raw_root: Path, workdir: Path, thr
     return {"losses": losses, "epoch_seconds": seconds}
 
 
+def input_seconds(setting: dict, cache: Path, raw_root: Path, threads: int) -> dict:
+    """One epoch of input handling alone: our index gathers from resident tensors vs iterating the
+    reference DataLoader (0 workers)."""
+    import torch
+    import torchvision
+    from torchvision import transforms
+
+    from ncrepro import data, train
+
+    torch.set_num_threads(threads)
+    tensors = data.setting_tensors(setting["data"], cache)
+    batch = setting["train"]["batch_size"]
+    t0 = time.perf_counter()
+    order = train.epoch_order(len(tensors.y), 0, 1)
+    for start in range(0, len(order), batch):
+        idx = order[start : start + batch]
+        tensors.x[idx], tensors.y[idx]
+    ours = time.perf_counter() - t0
+    blob = data.load_cached(cache)
+    idx = data.balanced_subset(blob["y"], setting["data"].get("per_class"), 10).tolist()
+    tf = transforms.Compose([transforms.ToTensor(), transforms.Normalize(tensors.mean, tensors.std)])
+    dataset = torch.utils.data.Subset(
+        torchvision.datasets.FashionMNIST(str(raw_root), train=True, download=False, transform=tf), idx
+    )
+    t0 = time.perf_counter()
+    for _ in torch.utils.data.DataLoader(dataset, batch_size=batch, shuffle=True, num_workers=0):
+        pass
+    return {"ours": ours, "reference0": time.perf_counter() - t0}
+
+
+def op_profile(setting: dict, threads: int, batches: int = 5, top: int = 8) -> dict:
+    """Where a training step's time goes: self CPU time per operator over a few batches."""
+    import torch
+    from torch.profiler import ProfilerActivity, profile
+
+    from ncrepro import train
+    from ncrepro.models import build_model
+
+    train.configure_torch(threads, torch.device("cpu"))
+    torch.manual_seed(0)
+    model = build_model(setting["model"], (1, 28, 28), 10).train()
+    optimizer = train.make_optimizer(setting["train"], model)
+    loss_fn = train.make_loss(setting["train"])
+    b = setting["train"]["batch_size"]
+    x, y = torch.randn(b, 1, 28, 28), torch.randint(10, (b,))
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        for _ in range(batches):
+            loss = loss_fn(model(x), y)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+    events = prof.key_averages()
+    total = sum(e.self_cpu_time_total for e in events)
+    ranked = sorted(events, key=lambda e: e.self_cpu_time_total, reverse=True)
+    conv = sum(e.self_cpu_time_total for e in events if "conv" in e.key or "mkldnn" in e.key)
+    return {
+        "top_ops_self_cpu_fraction": {e.key: e.self_cpu_time_total / total for e in ranked[:top]},
+        "convolution_fraction": conv / total,
+    }
+
+
 def child(args) -> None:
     case, impl, workdir, cache, raw_root, epochs, threads = args
     setting = setting_of(case, int(epochs))
     workdir, cache = Path(workdir), Path(cache)
     if impl == "ours":
         out = run_ours(setting, cache, workdir, int(threads))
+    elif impl == "profile":
+        out = {"input_seconds": input_seconds(setting, cache, Path(raw_root), int(threads))}
+        out["step_profile"] = op_profile(setting, int(threads))
     else:
         out = run_reference(setting, cache, Path(raw_root), workdir, int(threads), int(impl[len("reference") :]))
     print(json.dumps(out))
@@ -191,7 +257,7 @@ def main() -> None:
         results = []
         for case in args.cases:
             row: dict = {"case": case, "epochs": args.epochs, "setting": setting_of(case, args.epochs)}
-            for impl in ("ours", "reference0", "reference2"):
+            for impl in ("ours", "reference0", "reference2", "profile"):
                 work = tmp / case / impl
                 work.mkdir(parents=True)
                 cmd = [sys.executable, __file__, "--child", case, impl, str(work), str(cache), str(tmp / "tv")]
@@ -200,7 +266,8 @@ def main() -> None:
                 if out.returncode:
                     raise RuntimeError(f"{case} {impl} failed:\n{out.stderr[-3000:]}")
                 row[impl] = json.loads(out.stdout.strip().splitlines()[-1])
-                row[impl]["mean_epoch_seconds"] = sum(row[impl]["epoch_seconds"]) / args.epochs
+                if impl != "profile":
+                    row[impl]["mean_epoch_seconds"] = sum(row[impl]["epoch_seconds"]) / args.epochs
             ours_state = tmp / case / "ours" / "state.pt"
             best = min(("reference0", "reference2"), key=lambda r: row[r]["mean_epoch_seconds"])
             row["reference_best"] = best

@@ -180,3 +180,14 @@ def test_other_optimizers_reduce_the_loss(digits_cache, tmp_path, optimizer):
 
     loss = pd.read_parquet(tmp_path / "history.parquet").train_loss.tolist()
     assert loss[-1] < loss[0] and all(np.isfinite(loss))
+
+
+@pytest.mark.parametrize("name", ["dufm_dufmlike_cifar10", "ulpm_vgg13_mnist", "perturb_blur49_b_blur_fcwd5e4"])
+def test_same_seed_gives_identical_checkpoints(digits_cache, tmp_path, name):
+    s = smoke_setting(name, train__epochs=2)
+    s["train"]["milestones"] = []
+    s["checkpoints"] = [0, 2]
+    runs = [json.loads(train.run(s, 3, digits_cache, tmp_path / d, "cpu", 1, progress=False).read_text()) for d in "ab"]
+    assert [c["sha256"] for c in runs[0]["checkpoints"].values()] == [
+        c["sha256"] for c in runs[1]["checkpoints"].values()
+    ]

@@ -183,8 +183,68 @@ def pfc_table(table: pd.DataFrame, meta: dict) -> list[dict]:
     return out
 
 
+def perturb_spectrum(table: pd.DataFrame, meta: dict) -> list[dict]:
+    """perturb Theorem 4.2 and Fig. 1's statements, on the assembled operator's singular values."""
+    p = next(iter(meta["surrogates"].values()))["params"]
+    K, d, n, lam_W, beta = p["K"], p["d"], p["n"], p["lam_W"], p["beta"]
+    intra, inter = table[table.block == "intra"], table[table.block == "inter"]
+    lams = sorted(intra.lam_H.unique())
+    smax = {lam: float(intra[intra.lam_H == lam].value.max()) for lam in lams}
+    smin = {lam: float(intra[intra.lam_H == lam].value.min()) for lam in lams}
+    smin_theory = {lam: 1 - np.sqrt(lam / lam_W) / beta for lam in lams}
+    ones = {lam: float(np.mean(np.abs(intra[intra.lam_H == lam].value - 1) < 1e-9)) for lam in lams}
+    inter_s = {lam: np.sort(inter[inter.lam_H == lam].value.to_numpy())[::-1] for lam in lams}
+    inter_theory = {lam: 2 * lam * (1 - np.sqrt(lam * lam_W)) / beta for lam in lams}
+    by_index = intra.pivot(index="index", columns="lam_H", values="value")[lams].to_numpy()
+    lower_at_end = float(np.mean(by_index[:, -1] < by_index[:, 0] - 1e-12))
+    return [
+        claim(
+            "sigma_max(F_kk) = 1 for every lambda_H (Theorem 4.2)",
+            max(abs(v - 1) for v in smax.values()) < 1e-9,
+            {str(k): v for k, v in smax.items()},
+            1.0,
+        ),
+        claim(
+            "sigma_min(F_kk) = 1 - sqrt(lambda_H/lambda_W)/beta (Theorem 4.2)",
+            max(abs(smin[lam] - smin_theory[lam]) for lam in lams) < 1e-9,
+            {str(k): v for k, v in smin.items()},
+            {str(k): v for k, v in smin_theory.items()},
+        ),
+        claim(
+            "the fraction of singular values of F_kk equal to 1 is (1 - K/d)/n",
+            all(abs(f - (1 - K / d) / n) < 1e-12 for f in ones.values()),
+            {str(k): v for k, v in ones.items()},
+            (1 - K / d) / n,
+        ),
+        claim(
+            "F_k,kbar is rank one with sigma_max = 2 lambda_H (1 - sqrt(lambda_H lambda_W)) / beta (Theorem 4.2)",
+            all(
+                abs(inter_s[lam][0] - inter_theory[lam]) < 1e-9 * inter_theory[lam] + 1e-15
+                and inter_s[lam][1] < 1e-9 * inter_s[lam][0]
+                for lam in lams
+            ),
+            {str(lam): [float(inter_s[lam][0]), float(inter_s[lam][1])] for lam in lams},
+            {str(k): v for k, v in inter_theory.items()},
+        ),
+        claim(
+            "intra-class blocks dominate: sigma_max(F_k,kbar) << sigma_min(F_kk) (ratio < 1%)",
+            max(inter_s[lam][0] / smin[lam] for lam in lams) < 0.01,
+            max(float(inter_s[lam][0] / smin[lam]) for lam in lams),
+            "< 0.01",
+        ),
+        claim(
+            "almost all singular values decrease as lambda_H increases: a fraction >= (n-1)/n of the sorted "
+            "values is lower at the largest lambda_H than at the smallest",
+            lower_at_end >= (n - 1) / n,
+            lower_at_end,
+            f">= {(n - 1) / n:g}",
+        ),
+    ]
+
+
 CHECKS = {
     "pfc_dynamics": per_setting(pfc_dynamics),
     "pfc_depth": per_setting(pfc_depth),
     "pfc_table": pfc_table,
+    "perturb_spectrum": perturb_spectrum,
 }

@@ -46,6 +46,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out-metrics", required=True)
     s.add_argument("--out-geodesic", required=True)
 
+    s = sub.add_parser("surrogate", help="solve one surrogate model")
+    s.add_argument("--spec", type=_json, required=True, help="the resolved surrogate spec (JSON)")
+    s.add_argument("--out", required=True)
+    s.add_argument("--threads", type=int, default=1)
     s = sub.add_parser("figure", help="build one figure (PDF, figdata, claims)")
     s.add_argument("--id", required=True)
     s.add_argument("--rule", required=True)
@@ -101,6 +105,8 @@ def main(argv: list[str] | None = None) -> int:
             )
         elif args.command == "metrics":
             stages.stage_metrics(args.manifest, args.stats, args.out_metrics, args.out_geodesic)
+        elif args.command == "surrogate":
+            stages.stage_surrogate(args.spec, args.out, args.threads)
         elif args.command == "figure":
             stages.stage_figure(args.id, args.rule, args.inputs, args.pdf, args.figdata, args.claims, args.meta)
         elif args.command == "list-figures":

@@ -144,6 +144,7 @@ class Figure:
     caption: str
     rule: str | None = None
     settings: list[str] = field(default_factory=list)
+    surrogates: list[str] = field(default_factory=list)
 
     @property
     def implemented(self) -> bool:
@@ -162,12 +163,19 @@ class Resolved:
     papers: dict[str, dict]
     settings: dict[str, dict]
     figures: dict[str, Figure]
+    surrogates: dict[str, dict] = field(default_factory=dict)
 
     def setting(self, name: str) -> dict:
         try:
             return self.settings[name]
         except KeyError:
             raise ConfigError(f"unknown setting {name!r}; known: {', '.join(sorted(self.settings))}") from None
+
+    def surrogate(self, name: str) -> dict:
+        try:
+            return self.surrogates[name]
+        except KeyError:
+            raise ConfigError(f"unknown surrogate {name!r}; known: {', '.join(sorted(self.surrogates))}") from None
 
     def figure(self, fig_id: str) -> Figure:
         try:
@@ -205,6 +213,7 @@ def load(config: dict | None = None, root: Path | None = None) -> Resolved:
     paper_layer_count: dict[str, int] = {}
     families: dict[str, list[str]] = {}  # a setting with variants -> its variants' full names
     figures: dict[str, Figure] = {}
+    surrogates: dict[str, dict] = {}
     for paper in PAPERS:
         path = root / "config" / "papers" / f"{paper}.yaml"
         where = f"config/papers/{paper}.yaml"
@@ -236,6 +245,10 @@ def load(config: dict | None = None, root: Path | None = None) -> Resolved:
                     raise ConfigError(f"{where}: settings.{full}: setting defined twice")
                 layers[full] = stack
                 paper_layer_count[full] = len(stack)
+        for name, spec in doc.get("surrogates", {}).items():
+            if name in surrogates:
+                raise ConfigError(f"{where}: surrogates.{name}: surrogate defined twice")
+            surrogates[name] = copy.deepcopy(spec)
         for fig_id, fig in doc["figures"].items():
             if not fig_id.startswith(paper + "_"):
                 raise ConfigError(f"{where}: figures.{fig_id}: figure ids of {paper} start with '{paper}_'")
@@ -264,6 +277,12 @@ def load(config: dict | None = None, root: Path | None = None) -> Resolved:
             _validate(partial, partial_schema, where, f"{prefix}.{name}", root)
             for target in targets:
                 layers[target].append((where, f"{prefix}.{name}", partial))
+        for name, partial in doc.get("surrogates", {}).items():
+            if name not in surrogates:
+                raise ConfigError(f"{where}: {prefix.replace('settings', 'surrogates')}.{name}: unknown surrogate")
+            surrogates[name] = deep_merge(surrogates[name], partial)
+    for name, spec in surrogates.items():
+        spec.update(name=name, scale=scale)
 
     settings: dict[str, dict] = {}
     for name, stack in layers.items():
@@ -287,8 +306,13 @@ def load(config: dict | None = None, root: Path | None = None) -> Resolved:
                 raise ConfigError(
                     f"config/papers/{fig.paper}.yaml: figures.{fig.id}.settings: unknown setting {name!r}"
                 )
-        if fig.rule and not fig.settings:
-            raise ConfigError(f"config/papers/{fig.paper}.yaml: figures.{fig.id}.settings: required with a rule")
+        for name in fig.surrogates:
+            if name not in surrogates:
+                raise ConfigError(
+                    f"config/papers/{fig.paper}.yaml: figures.{fig.id}.surrogates: unknown surrogate {name!r}"
+                )
+        if fig.rule and not (fig.settings or fig.surrogates):
+            raise ConfigError(f"config/papers/{fig.paper}.yaml: figures.{fig.id}: a rule needs settings or surrogates")
     for i, target in enumerate(config["targets"]):
         if target not in figures:
             raise ConfigError(f"config: targets.{i}: unknown figure id {target!r}")
@@ -303,6 +327,7 @@ def load(config: dict | None = None, root: Path | None = None) -> Resolved:
         papers=papers,
         settings=settings,
         figures=figures,
+        surrogates=surrogates,
     )
 
 

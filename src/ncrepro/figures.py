@@ -60,12 +60,27 @@ def data_description(setting: dict) -> str:
     return f"{name} ({per_class}{shape}, {d.get('split', 'train')} split)"
 
 
+def _param_text(value) -> str:
+    if isinstance(value, list) and len(value) > 4:
+        return f"[{value[0]:g} .. {value[-1]:g}] ({len(value)} values)"
+    if isinstance(value, list):
+        return "[" + ", ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in value) + "]"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def surrogate_description(spec: dict) -> str:
+    """'perturb_spectrum K=4, d=10, ...' -- the model and every parameter of a surrogate solve."""
+    return f"{spec['model']} " + ", ".join(f"{k}={_param_text(v)}" for k, v in spec["params"].items())
+
+
 def footer_text(meta: dict) -> str:
     settings = meta.get("settings", {})
     parts = [f"scale={meta['scale']}"]
     for name, setting in settings.items():
         seeds = ",".join(map(str, setting.get("seeds", [])))
         parts.append(f"{name}: {data_description(setting)}, {setting['train']['epochs']} epochs, seed {seeds}")
+    for spec in meta.get("surrogates", {}).values():
+        parts.append(surrogate_description(spec))
     parts.append(f"ncrepro {__version__}")
     return "  |  ".join(parts)
 
@@ -310,6 +325,52 @@ def pfc_table_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
     save_pdf(fig, pdf, meta)
 
 
+# ---------------------------------------------------------------------------------------------
+# perturb Fig. 1: the spectrum of the intra-class block F_kk for several lambda_H
+# ---------------------------------------------------------------------------------------------
+
+
+def perturb_spectrum_data(inputs: list[str], meta: dict) -> pd.DataFrame:
+    return _read(inputs)
+
+
+def perturb_spectrum_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
+    """One panel (perturb.md fig1): singular values of F_kk sorted descending against their index,
+    linear axes, one staircase per lambda_H; a side table of sigma_max of the inter-class block."""
+    spec = next(iter(meta["surrogates"].values()))["params"]
+    fig, ax = plt.subplots(figsize=(7.4, 3.9))
+    intra = table[table.block == "intra"]
+    lams = sorted(intra.lam_H.unique())
+    cmap = plt.get_cmap("viridis")
+    for i, lam in enumerate(lams):
+        rows = intra[intra.lam_H == lam].sort_values("index")
+        ax.step(
+            rows["index"], rows.value, where="mid", color=cmap(i / max(len(lams) - 1, 1)), label=rf"$\lambda_H={lam:g}$"
+        )
+    ax.set_xlabel(r"index of singular value of $\mathbf{F}_{k,k}$")
+    ax.set_ylabel("singular value")
+    ax.set_title(
+        rf"The effect of $\lambda_H$ on the spectrum of $\mathbf{{F}}_{{k,k}}$ ($\beta={spec['beta']:g}$, "
+        rf"$K={spec['K']}$, $d={spec['d']}$, $n={spec['n']}$, $\lambda_W={spec['lam_W']:.4g}$)",
+        fontsize=8,
+    )
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    inter = table[(table.block == "inter") & (table["index"] == 1)].sort_values("lam_H")
+    lines = [r"$\sigma_{max}(\mathbf{F}_{k,\bar k})$:"] + [f"{r.lam_H:g}: {r.value:.3g}" for r in inter.itertuples()]
+    ax.text(
+        1.01,
+        0.0,
+        "\n".join(lines),
+        transform=ax.transAxes,
+        ha="left",
+        va="bottom",
+        fontsize=6,
+        bbox={"boxstyle": "round", "fc": "white", "ec": "0.7"},
+    )
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    save_pdf(fig, pdf, meta)
+
+
 @dataclass(frozen=True)
 class Builder:
     data: Callable[[list[str], dict], pd.DataFrame]
@@ -321,4 +382,5 @@ BUILDERS: dict[str, Builder] = {
     "pfc_dynamics": Builder(pfc_dynamics_data, pfc_dynamics_plot),
     "pfc_depth": Builder(pfc_depth_data, pfc_depth_plot),
     "pfc_table": Builder(pfc_table_data, pfc_table_plot, needs_training=False),
+    "perturb_spectrum": Builder(perturb_spectrum_data, perturb_spectrum_plot, needs_training=False),
 }

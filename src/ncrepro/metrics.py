@@ -176,6 +176,13 @@ def pfc_metrics(layer: dict) -> dict[str, float]:
     return {pfc: m[key] for pfc, key in PFC_METRICS.items()}
 
 
+def alignment_distance(H, X) -> float:
+    """PFC Fig. 5, last panel (reconstructed, pfc.md): ||H/||H||_F - X/||X||_F||_F on the raw,
+    uncentred d x Kn matrices, in [0, 2]; lower = closer to the data."""
+    H, X = np.asarray(H, dtype=np.float64), np.asarray(X, dtype=np.float64)
+    return float(np.linalg.norm(H / np.linalg.norm(H) - X / np.linalg.norm(X)))
+
+
 def relative_depth(path_lengths: np.ndarray) -> np.ndarray:
     """PFC Sec. IV-A abscissa, corrected reading (pfc.md hazard 8): s_l = sum_{j<l} P_j / sum_j P_j
     with P_j = sum_i ||h^{j+1}_i - h^j_i|| (norms not squared); s_0 = 0, s_L = 1."""

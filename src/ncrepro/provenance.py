@@ -19,13 +19,18 @@ STAGE_MODULES: dict[str, tuple[str, ...]] = {
     "stats": ("stats", "stages", "models", "data", "train", "io"),
     "metrics": ("metrics", "stats", "stages", "io"),
     "figure": ("figures", "claims", "metrics", "stages", "io", "config"),
+    "surrogate": ("surrogates", "stages", "io", "config"),
 }
 
 
 def code_digest(stage: str, package_dir: Path | str = PACKAGE_DIR) -> str:
-    """SHA-256 (16 hex digits) of the source of the modules ``stage`` runs."""
+    """SHA-256 (16 hex digits) of the source of the modules ``stage`` runs (a subpackage counts with
+    all its ``.py`` files)."""
     h = hashlib.sha256()
     for module in sorted(STAGE_MODULES[stage]):
-        h.update(module.encode())
-        h.update((Path(package_dir) / f"{module}.py").read_bytes())
+        path = Path(package_dir) / module
+        files = sorted(path.glob("*.py")) if path.is_dir() else [path.with_suffix(".py")]
+        for file in files:
+            h.update(str(file.relative_to(package_dir)).encode())
+            h.update(file.read_bytes())
     return h.hexdigest()[:16]

@@ -114,6 +114,17 @@ def stage_metrics(manifest_path: str, stats_paths: list[str], out_metrics: str, 
     atomic_write_parquet(geo, out_geodesic, meta)
 
 
+def stage_surrogate(spec: dict, out: str, threads: int) -> None:
+    """One surrogate-model solve (:mod:`ncrepro.surrogates`) to a tidy Parquet table carrying its spec."""
+    import torch
+
+    from . import surrogates
+
+    torch.set_num_threads(threads)
+    table = surrogates.solve(spec)
+    atomic_write_parquet(table, out, {"surrogate": spec, "ncrepro": __version__})
+
+
 def stage_figure(
     fig_id: str, rule: str, inputs: list[str], pdf: str, figdata: str, claims: str, figure_meta: dict
 ) -> None:

@@ -20,7 +20,7 @@ RESULTS = f"results/{SCALE}"
 # Digest of the package code each stage runs: a param of its rule, so editing that code reruns it.
 CODE = {
     stage: code_digest(stage)
-    for stage in ("stage_data", "train", "stats", "metrics", "figure")
+    for stage in ("stage_data", "train", "stats", "metrics", "surrogate", "figure")
 }
 
 
@@ -30,6 +30,7 @@ wildcard_constraints:
     epoch=r"\d+",
     dataset="[a-z0-9]+",
     figure="[a-z0-9_]+",
+    surrogate="[a-z0-9_]+",
 
 
 def setting_of(wildcards):
@@ -54,12 +55,16 @@ def run_stats_files(wildcards):
     )
 
 
+def surrogate_json(wildcards):
+    return json.dumps(NC.surrogate(wildcards.surrogate), sort_keys=True)
+
+
 def figure_inputs(wildcards):
-    """The metric tables of every (setting, seed) a figure draws from."""
+    """The metric tables of every (setting, seed) a figure draws from, and its surrogate solves."""
     fig = NC.figure(wildcards.figure)
+    files = [f"{RESULTS}/surrogates/{name}.parquet" for name in fig.surrogates]
     if not BUILDERS[fig.rule].needs_training:
-        return []
-    files = []
+        return files
     for name in fig.settings:
         for seed in NC.setting(name)["seeds"]:
             files += [
@@ -84,6 +89,7 @@ def figure_meta(wildcards):
         "scale": SCALE,
         "settings": {name: NC.setting(name) for name in fig.settings},
         "setting_order": fig.settings,
+        "surrogates": {name: NC.surrogate(name) for name in fig.surrogates},
     }
     return json.dumps(meta, sort_keys=True)
 

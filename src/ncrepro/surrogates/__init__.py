@@ -1,0 +1,48 @@
+"""Surrogate models of neural collapse (unconstrained-features models and their relatives), solved or
+assembled in float64. One module per model:
+
+- :mod:`ncrepro.surrogates.perturb`: the regularised bias-free UFM of Tirer et al. (perturb.md S1) and
+  the perturbation operator F of their Theorem 4.1 (Eq. 5) with its block spectra (App. D).
+
+A *surrogate spec* (``surrogates:`` of a paper file) names a model of :data:`SOLVERS` and its
+parameters; :func:`solve` runs it and returns a tidy table, the input of the figures built on it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+
+import pandas as pd
+
+from ..config import ConfigError
+
+# model -> (module, function); the function takes the spec's params as keyword arguments.
+SOLVERS: dict[str, tuple[str, str]] = {
+    "perturb_spectrum": ("ncrepro.surrogates.perturb", "spectrum_table"),
+}
+
+
+def solver(model: str):
+    try:
+        module, name = SOLVERS[model]
+    except KeyError:
+        raise ConfigError(f"unknown surrogate model {model!r}; known: {', '.join(SOLVERS)}") from None
+    return getattr(importlib.import_module(module), name)
+
+
+def solve(spec: dict) -> pd.DataFrame:
+    """Run one surrogate spec; unknown or missing parameters are a one-line :class:`ConfigError`."""
+    fn = solver(spec["model"])
+    sig = inspect.signature(fn)
+    params = spec["params"]
+    unknown = sorted(set(params) - set(sig.parameters))
+    missing = [p.name for p in sig.parameters.values() if p.default is inspect.Parameter.empty and p.name not in params]
+    if unknown or missing:
+        raise ConfigError(
+            f"surrogate {spec.get('name', spec['model'])}: "
+            + (f"unknown params {unknown}; " if unknown else "")
+            + (f"missing params {missing}; " if missing else "")
+            + f"{spec['model']} takes {list(sig.parameters)}"
+        )
+    return fn(**params)

@@ -1,0 +1,15 @@
+# One surrogate-model solve (UFM, MUFM, ULPM, DUFM, the perturbation operator): its spec and the
+# surrogate code digest are params, so changing either reruns it; plotting options do not.
+rule surrogate:
+    output:
+        f"{RESULTS}/surrogates/{{surrogate}}.parquet",
+    log:
+        f"{RESULTS}/surrogates/{{surrogate}}.log",
+    conda:
+        "../envs/ncrepro.yaml"
+    threads: NC.threads
+    params:
+        spec=surrogate_json,
+        code=CODE["surrogate"],
+    shell:
+        "ncrepro surrogate --spec {params.spec:q} --out {output} --threads {threads} 2> {log}"
