@@ -242,9 +242,152 @@ def perturb_spectrum(table: pd.DataFrame, meta: dict) -> list[dict]:
     ]
 
 
+def _final(table: pd.DataFrame, model: str, solver: str) -> pd.DataFrame:
+    rows = table[(table.model == model) & (table.solver == solver)]
+    return rows[rows.iteration == rows.iteration.max()].pivot(index="seed", columns="metric", values="value")
+
+
+def _mufm_orderings(mufm: pd.DataFrame, data: pd.DataFrame) -> bool:
+    return bool(
+        (mufm.pfc1 > 1e-3).all()
+        and (mufm.pfc1 < data.pfc1).all()
+        and (mufm.pfc2 < data.pfc2).all()
+        and (mufm.pfc3 > data.pfc3).all()
+    )
+
+
+def mufm_collapse(table: pd.DataFrame, meta: dict) -> list[dict]:
+    """PFC Fig. 4 and Sec. IV-B: the UFM solution collapses, the MUFM solution does not but is more
+    collapsed than the data, for every seed (block-step GD; BCD as the cross-check)."""
+    p = next(iter(meta["surrogates"].values()))["params"]
+    from .surrogates.mufm import ufm_optimum
+
+    data = table[table.model == "data"].pivot(index="seed", columns="metric", values="value")
+    primary = p.get("solver", "block_gd")
+    ufm, mufm = _final(table, "ufm", primary), _final(table, "mufm", primary)
+    optimum = ufm_optimum(p["lam_W"], p["lam"])
+    out = [
+        claim(
+            "UFM solution exhibits NC: PFC1 < 1e-6, PFC2 < 1e-4 and PFC3 = 1 for every seed",
+            bool((ufm.pfc1 < 1e-6).all() and (ufm.pfc2 < 1e-4).all() and (ufm.pfc3 == 1).all()),
+            {m: _rounded(ufm[m]) for m in ("pfc1", "pfc2", "pfc3")},
+            {"pfc1": "< 1e-6", "pfc2": "< 1e-4", "pfc3": 1.0},
+        ),
+        claim(
+            "UFM objective equals the closed form sqrt(lam_W lam) - lam_W lam / 2 (relative 1e-6)",
+            bool((abs(ufm.objective - optimum) / optimum < 1e-6).all()),
+            _rounded(ufm.objective),
+            optimum,
+        ),
+        claim(
+            "MUFM solution does not collapse but is more collapsed than the data: 1e-3 < PFC1(H) < PFC1(X), "
+            "PFC2(H) < PFC2(X), PFC3(H) > PFC3(X) for every seed",
+            _mufm_orderings(mufm, data),
+            {f"{m}(H)": _rounded(mufm[m]) for m in ("pfc1", "pfc2", "pfc3")}
+            | {f"{m}(X)": _rounded(data[m]) for m in ("pfc1", "pfc2", "pfc3")},
+            "orderings",
+        ),
+    ]
+    check = p.get("check_solver", "bcd")
+    if check:
+        ufm_c, mufm_c = _final(table, "ufm", check), _final(table, "mufm", check)
+        gap = {
+            m: float((abs(mufm[m] - mufm_c[m]) / mufm_c[m].abs().clip(lower=1e-300)).max()) for m in ("pfc1", "pfc2")
+        }
+        out.append(
+            claim(
+                f"cross-check: the same orderings (and UFM collapse, PFC1 < 1e-6) hold at the {check} optimum",
+                _mufm_orderings(mufm_c, data) and bool((ufm_c.pfc1 < 1e-6).all()),
+                {f"max relative gap {primary} vs {check}": gap, f"{check} pfc1(H)": _rounded(mufm_c.pfc1)},
+                "orderings",
+            )
+        )
+    return out
+
+
+def mufm_tradeoff(table: pd.DataFrame, meta: dict) -> list[dict]:
+    """PFC Fig. 5 and Theorem 4: as lambda/lambda_W grows the MUFM solution moves away from NC (PFC1,
+    PFC2 increase, PFC3 decreases) and towards the data (alignment distance decreases), yet stays more
+    collapsed than the data. Monotonicity is checked on the mean over data draws."""
+    mufm = table[table.model == "mufm"]
+    mean = mufm.groupby(["lam_ratio", "metric"]).value.mean().unstack().sort_index()
+    data = table[table.model == "data"].pivot(index="seed", columns="metric", values="value")
+    per = mufm[mufm.metric == "pfc1"].merge(data.pfc1.rename("data_pfc1"), left_on="seed", right_index=True)
+    out = []
+    for metric, sign, word in (
+        ("pfc1", 1, "increases"),
+        ("pfc2", 1, "increases"),
+        ("pfc3", -1, "decreases"),
+        ("alignment", -1, "decreases"),
+    ):
+        v = mean[metric].to_numpy()
+        strict = sign * np.diff(v) > 0 if metric != "pfc3" else sign * np.diff(v) >= 0
+        out.append(
+            claim(
+                f"{metric} {word} monotonically with lambda/lambda_W"
+                + (" (non-increasing; it saturates at 1 for small lambda)" if metric == "pfc3" else ""),
+                bool(np.all(strict)) and (metric != "pfc3" or v[-1] < v[0]),
+                _rounded(v),
+                "monotone",
+            )
+        )
+    out.append(
+        claim(
+            "every MUFM solution is more collapsed than its data: PFC1(H) < PFC1(X) (Theorem 4)",
+            bool((per.value < per.data_pfc1).all()),
+            {"max PFC1(H)": float(per.value.max()), "min PFC1(X)": float(per.data_pfc1.min())},
+            "PFC1(H) < PFC1(X)",
+        )
+    )
+    return out
+
+
+ULPM_LABELS = ("m1a", "m1b", "m2", "m3a", "m3b", "m4")
+
+
+def late_slope(loglog_t: np.ndarray, value: np.ndarray, t: np.ndarray, t_from: float) -> float:
+    """Least-squares slope of log(value) against log(log t) over t >= t_from (ulpm.md: a quantity
+    proportional to 1/log t has slope -1 on Fig. 2's axes)."""
+    keep = t >= t_from
+    return float(np.polyfit(loglog_t[keep], np.log(value[keep]), 1)[0])
+
+
+def ulpm_dynamics(table: pd.DataFrame, meta: dict) -> list[dict]:
+    """ULPM Fig. 2 (App. D): "all four quantities decrease at approximately the rate O(1/log t)".
+    Checked on the mean over seeds: each of the six curves ends lower than it is at t = 10 and has a
+    negative late slope (t >= T/100); and, as stated, a late slope near -1 (within a factor 2)."""
+    t_end = table.t.max()
+    slopes, first_last = {}, {}
+    for metric in ULPM_LABELS:
+        curve = table[table.metric == metric].groupby("t").agg(value=("value", "mean"), loglog=("loglog_t", "first"))
+        t = curve.index.to_numpy()
+        slopes[metric] = late_slope(curve.loglog.to_numpy(), curve.value.to_numpy(), t, t_end / 100)
+        at10 = curve.value.iloc[int(np.argmin(np.abs(t - 10)))]
+        first_last[metric] = [float(at10), float(curve.value.iloc[-1])]
+    acc = float(table[(table.metric == "train_acc") & (table.t == t_end)].value.mean())
+    return [
+        claim(
+            "all six NC quantities decrease: lower at the last iteration than at t = 10, negative late slope",
+            all(v[1] < v[0] for v in first_last.values()) and all(s < 0 for s in slopes.values()),
+            {"t=10 -> end": {k: _rounded(v) for k, v in first_last.items()}, "late slope": slopes},
+            "decreasing",
+        ),
+        claim(
+            "rate approximately O(1/log t): late slope of log y against log log t within [-2, -0.5] for all six",
+            all(-2 <= s <= -0.5 for s in slopes.values()),
+            {k: round(v, 3) for k, v in slopes.items()},
+            "slope ~ -1 (within a factor 2)",
+        ),
+        claim("the features are separated (train accuracy 1) at the end", acc == 1.0, acc, 1.0),
+    ]
+
+
 CHECKS = {
     "pfc_dynamics": per_setting(pfc_dynamics),
     "pfc_depth": per_setting(pfc_depth),
     "pfc_table": pfc_table,
     "perturb_spectrum": perturb_spectrum,
+    "mufm_collapse": mufm_collapse,
+    "mufm_tradeoff": mufm_tradeoff,
+    "ulpm_dynamics": ulpm_dynamics,
 }

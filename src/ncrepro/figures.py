@@ -330,10 +330,6 @@ def pfc_table_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-def perturb_spectrum_data(inputs: list[str], meta: dict) -> pd.DataFrame:
-    return _read(inputs)
-
-
 def perturb_spectrum_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
     """One panel (perturb.md fig1): singular values of F_kk sorted descending against their index,
     linear axes, one staircase per lambda_H; a side table of sigma_max of the inter-class block."""
@@ -371,6 +367,113 @@ def perturb_spectrum_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
     save_pdf(fig, pdf, meta)
 
 
+# ---------------------------------------------------------------------------------------------
+# PFC Figs. 4-5: MUFM / UFM solutions
+# ---------------------------------------------------------------------------------------------
+
+
+def surrogate_data(inputs: list[str], meta: dict) -> pd.DataFrame:
+    """A surrogate figure's table is its solve's table (one input)."""
+    return _read(inputs)
+
+
+def mufm_collapse_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
+    """pfc.md fig4: (a) MUFM, PFC1-3 vs iteration of the spec's solver, red line = the data; (b) UFM,
+    log scale (1 - PFC3 on symlog). Thin lines: seeds; thick: their mean. The cross-check solver's and
+    the literal run's final values are in the figdata."""
+    solver = next(iter(meta["surrogates"].values()))["params"].get("solver", "block_gd")
+    fig, axes = plt.subplots(2, 3, figsize=(10, 5.6))
+    gd = table[(table.solver == solver) & (table.iteration > 0)]
+    data = table[table.model == "data"]
+    for row, (model, title) in enumerate((("mufm", "(a) MUFM"), ("ufm", "(b) UFM"))):
+        for col, metric in enumerate(("pfc1", "pfc2", "pfc3")):
+            ax = axes[row, col]
+            sub = gd[(gd.model == model) & (gd.metric == metric)]
+            y_of = (lambda v: 1 - v) if (model == "ufm" and metric == "pfc3") else (lambda v: v)
+            for _, seed_rows in sub.groupby("seed"):
+                ax.plot(seed_rows.iteration, y_of(seed_rows.value), color="C0", lw=0.6, alpha=0.5)
+            mean = sub.groupby("iteration").value.mean()
+            ax.plot(mean.index, y_of(mean.to_numpy()), color="C0", lw=1.8, label=f"{model.upper()} solution H")
+            if model == "mufm":
+                ax.axhline(data[data.metric == metric].value.mean(), color="red", lw=1.2, label="data X")
+            ax.set_xscale("log")
+            if model == "ufm" and metric == "pfc3":
+                ax.set_yscale("symlog", linthresh=1e-3)  # 1 - PFC3 reaches exactly 0
+                ax.set_ylim(0, 1)
+            elif metric != "pfc3":
+                ax.set_yscale("log")
+            label = PFC_LABELS[metric] if not (model == "ufm" and metric == "pfc3") else r"$1-\mathcal{PFC}_3$"
+            ax.set_ylabel(label)
+            ax.set_title(f"{title}: {label}")
+            if row == 1:
+                ax.set_xlabel("gradient-descent iteration" if solver != "bcd" else "block-coordinate-descent sweep")
+            if col == 0:
+                ax.legend(fontsize=7)
+    fig.suptitle(f"{meta['number']} ({meta['paper']}): {meta['caption']}", fontsize=9)
+    fig.tight_layout(rect=(0, 0.05, 1, 0.97))
+    save_pdf(fig, pdf, meta)
+
+
+def mufm_tradeoff_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
+    """pfc.md fig5: PFC1, PFC2, (PFC3) and the alignment distance of the converged MUFM solution
+    against lambda/lambda_W (log x), mean +- SD over data draws; dashed red: the data's PFC value."""
+    panels = (
+        ("pfc1", PFC_LABELS["pfc1"]),
+        ("pfc2", PFC_LABELS["pfc2"]),
+        ("pfc3", PFC_LABELS["pfc3"]),
+        ("alignment", r"$\|H/\|H\|_F - X/\|X\|_F\|_F$"),
+    )
+    fig, axes = plt.subplots(1, 4, figsize=(12, 3.4))
+    mufm = table[table.model == "mufm"]
+    data = table[table.model == "data"]
+    for ax, (metric, label) in zip(axes, panels, strict=True):
+        g = mufm[mufm.metric == metric].groupby("lam_ratio").value
+        mean, sd = g.mean(), g.std(ddof=1).fillna(0.0)
+        ax.errorbar(mean.index, mean.to_numpy(), yerr=sd.to_numpy(), marker="o", ms=3, capsize=2, label="MUFM solution")
+        if metric in ("pfc1", "pfc2", "pfc3"):
+            ax.axhline(data[data.metric == metric].value.mean(), color="red", ls="--", lw=1, label="data X")
+        ax.set_xscale("log")
+        ax.set_xlabel(r"$\lambda/\lambda_W$")
+        ax.set_title(label)
+        ax.legend(fontsize=7)
+    fig.suptitle(f"{meta['number']} ({meta['paper']}): {meta['caption']}", fontsize=9)
+    fig.tight_layout(rect=(0, 0.07, 1, 0.95))
+    save_pdf(fig, pdf, meta)
+
+
+# ---------------------------------------------------------------------------------------------
+# ULPM Fig. 2: the NC quantities of gradient descent on the ULPM, against log(log t)
+# ---------------------------------------------------------------------------------------------
+
+ULPM_PANELS = (
+    ("(a) variation of norms", (("m1a", "centred class means", "C0"), ("m1b", "classifier", "C3"))),
+    ("(b) within-class variation", (("m2", "features", "C0"),)),
+    ("(c) cosines + 1/(K-1)", (("m3a", "centred class means", "C0"), ("m3b", "classifier", "C3"))),
+    ("(d) distance to self-duality", (("m4", "normalised centred W vs means", "C0"),)),
+)
+
+
+def ulpm_dynamics_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
+    """ulpm.md fig2 (and the panel convention of Figs. 1, 3-8): x = log(log t), y log; blue the
+    features' quantity, red the classifier's; mean over seeds with thin per-seed lines."""
+    fig, axes = plt.subplots(1, 4, figsize=(12, 3.3))
+    for ax, (title, curves) in zip(axes, ULPM_PANELS, strict=True):
+        for metric, label, color in curves:
+            sub = table[table.metric == metric]
+            if sub.seed.nunique() > 1:
+                for _, rows in sub.groupby("seed"):
+                    ax.plot(rows.loglog_t, rows.value, color=color, lw=0.5, alpha=0.4)
+            mean = sub.groupby("loglog_t").value.mean()
+            ax.plot(mean.index, mean.to_numpy(), color=color, lw=1.6, label=label)
+        ax.set_yscale("log")
+        ax.set_xlabel(r"$\log(\log t)$")
+        ax.set_title(title)
+        ax.legend(fontsize=7)
+    fig.suptitle(f"{meta['number']} ({meta['paper']}): {meta['caption']}", fontsize=9)
+    fig.tight_layout(rect=(0, 0.07, 1, 0.95))
+    save_pdf(fig, pdf, meta)
+
+
 @dataclass(frozen=True)
 class Builder:
     data: Callable[[list[str], dict], pd.DataFrame]
@@ -382,5 +485,8 @@ BUILDERS: dict[str, Builder] = {
     "pfc_dynamics": Builder(pfc_dynamics_data, pfc_dynamics_plot),
     "pfc_depth": Builder(pfc_depth_data, pfc_depth_plot),
     "pfc_table": Builder(pfc_table_data, pfc_table_plot, needs_training=False),
-    "perturb_spectrum": Builder(perturb_spectrum_data, perturb_spectrum_plot, needs_training=False),
+    "perturb_spectrum": Builder(surrogate_data, perturb_spectrum_plot, needs_training=False),
+    "mufm_collapse": Builder(surrogate_data, mufm_collapse_plot, needs_training=False),
+    "mufm_tradeoff": Builder(surrogate_data, mufm_tradeoff_plot, needs_training=False),
+    "ulpm_dynamics": Builder(surrogate_data, ulpm_dynamics_plot, needs_training=False),
 }

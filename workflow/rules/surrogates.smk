@@ -7,7 +7,9 @@ rule surrogate:
         f"{RESULTS}/surrogates/{{surrogate}}.log",
     conda:
         "../envs/ncrepro.yaml"
-    threads: NC.threads
+    # The surrogates' matrices are small: one thread per solve is fastest (thread hand-offs cost more
+    # than the arithmetic), and independent solves run as parallel jobs.
+    threads: 1
     params:
         spec=surrogate_json,
         code=CODE["surrogate"],

@@ -2,7 +2,9 @@
 assembled in float64. One module per model:
 
 - :mod:`ncrepro.surrogates.perturb`: the regularised bias-free UFM of Tirer et al. (perturb.md S1) and
-  the perturbation operator F of their Theorem 4.1 (Eq. 5) with its block spectra (App. D).
+  the perturbation operator F of their Theorem 4.1 (Eq. 5) with its block spectra (App. D);
+- :mod:`ncrepro.surrogates.mufm`: the UFM and PFC's multilayer UFM (MUFM) with MSE loss (pfc.md);
+- :mod:`ncrepro.surrogates.ulpm`: gradient descent on the unconstrained layer-peeled model (ulpm.md).
 
 A *surrogate spec* (``surrogates:`` of a paper file) names a model of :data:`SOLVERS` and its
 parameters; :func:`solve` runs it and returns a tidy table, the input of the figures built on it.
@@ -20,6 +22,9 @@ from ..config import ConfigError
 # model -> (module, function); the function takes the spec's params as keyword arguments.
 SOLVERS: dict[str, tuple[str, str]] = {
     "perturb_spectrum": ("ncrepro.surrogates.perturb", "spectrum_table"),
+    "mufm_collapse": ("ncrepro.surrogates.mufm", "collapse_table"),
+    "mufm_tradeoff": ("ncrepro.surrogates.mufm", "tradeoff_table"),
+    "ulpm_dynamics": ("ncrepro.surrogates.ulpm", "dynamics_table"),
 }
 
 

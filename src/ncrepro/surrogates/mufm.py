@@ -136,38 +136,48 @@ def collapse_table(
     lr: float = 0.1,
     seeds: list[int] = (0,),
     log_points: int = 60,
-    bcd_sweeps: int = 20000,
+    solver: str = "block_gd",
+    check_solver: str | None = "bcd",
+    check_iterations: int = 20000,
+    literal: bool = True,
 ) -> pd.DataFrame:
     """pfc.md Fig. 4: per seed (data draw and the shared N(0,1) init of W, H), the PFC metrics of the
-    data, and of the MUFM and UFM solutions along block-step GD; the final point cross-checked by BCD
-    and the literal lr-0.1 run logged. Columns: model (data/mufm/ufm), solver, seed, iteration, metric
-    (pfc1-3, objective), value."""
+    data, and of the MUFM and UFM solutions along ``solver``; the final point cross-checked by
+    ``check_solver`` and the literal lr-0.1 run logged (``literal``). MUFM and UFM runs of all seeds are
+    one batch. Columns: model (data/mufm/ufm), solver, seed, iteration, metric (pfc1-3, objective), value."""
+    S = len(seeds)
     X = torch.stack([gaussian_mixture(K, d, n, s) for s in seeds])
     gens = [torch.Generator().manual_seed(10_000 + s) for s in seeds]
     W0 = torch.stack([torch.randn(K, d, generator=g, dtype=torch.float64) for g in gens])
     H0 = torch.stack([torch.randn(d, K * n, generator=g, dtype=torch.float64) for g in gens])
     Y = targets(K, n)
-    rows = []
+    # batch: MUFM of every seed, then the UFM (X = 0) of every seed from the same init
+    data = torch.cat([X, torch.zeros_like(X)])
+    W0, H0 = torch.cat([W0, W0]), torch.cat([H0, H0])
+    rows = [
+        {"model": "data", "solver": "", "seed": seed, "iteration": 0, "metric": m, "value": v}
+        for j, seed in enumerate(seeds)
+        for m, v in pfc_of(X[j], K, n).items()
+    ]
 
-    def record(model, solver, it, W, H, data):
+    def record(name: str, it: int, W: torch.Tensor, H: torch.Tensor) -> None:
         obj = objective(W, H, data, Y, lam_W, lam)
-        for j, seed in enumerate(seeds):
-            values = {**pfc_of(H[j], K, n), "objective": float(obj[j])}
+        for b in range(2 * S):
+            model, seed = ("mufm" if b < S else "ufm"), seeds[b % S]
+            values = {**pfc_of(H[b], K, n), "objective": float(obj[b])}
             rows.extend(
-                {"model": model, "solver": solver, "seed": seed, "iteration": it, "metric": m, "value": v}
+                {"model": model, "solver": name, "seed": seed, "iteration": it, "metric": m, "value": v}
                 for m, v in values.items()
             )
 
-    for j, seed in enumerate(seeds):
-        for m, v in pfc_of(X[j], K, n).items():
-            rows.append({"model": "data", "solver": "", "seed": seed, "iteration": 0, "metric": m, "value": v})
-    zeros = torch.zeros_like(X)
-    for model, data in (("mufm", X), ("ufm", zeros)):
-        for it, W, H in solve(data, W0, H0, n, lam_W, lam, iterations, "block_gd", lr, log_iterations(iterations, log_points)):
-            record(model, "block_gd", it, W, H, data)
-        for solver, steps in (("bcd", bcd_sweeps), ("literal", iterations)):
-            for it, W, H in solve(data, W0, H0, n, lam_W, lam, steps, solver, lr):
-                record(model, solver, it, W, H, data)
+    runs = [(solver, iterations, log_iterations(iterations, log_points))]
+    if check_solver:
+        runs.append((check_solver, check_iterations, None))
+    if literal:
+        runs.append(("literal", iterations, None))
+    for name, steps, log_at in runs:
+        for it, W, H in solve(data, W0, H0, n, lam_W, lam, steps, name, lr, log_at):
+            record(name, it, W, H)
     return pd.DataFrame(rows)
 
 
@@ -180,8 +190,9 @@ def tradeoff_table(
     iterations: int,
     lr: float = 0.1,
     seeds: list[int] = (0,),
+    solver: str = "block_gd",
 ) -> pd.DataFrame:
-    """pfc.md Fig. 5: for one data draw per seed, the converged MUFM solution (block-step GD) for every
+    """pfc.md Fig. 5: for one data draw per seed, the converged MUFM solution (``solver``) for every
     ``lam`` of the grid, solved as one batch: PFC1-3 and the alignment ||H/||H|| - X/||X|| ||_F.
     Columns: seed, lam, lam_ratio (lam/lam_W), metric, value; the data's PFC metrics with lam = NaN."""
     rows = []
@@ -195,7 +206,7 @@ def tradeoff_table(
         Xb = X.expand(B, d, K * n)
         for m, v in pfc_of(X, K, n).items():
             rows.append({"seed": seed, "lam": np.nan, "lam_ratio": np.nan, "model": "data", "metric": m, "value": v})
-        ((_, _, H),) = solve(Xb, W0, H0, n, lam_W, lam_t, iterations, "block_gd", lr)
+        ((_, _, H),) = solve(Xb, W0, H0, n, lam_W, lam_t, iterations, solver, lr)
         for b, lb in enumerate(lam):
             values = {**pfc_of(H[b], K, n), "alignment": alignment_distance(H[b], X)}
             rows.extend(
