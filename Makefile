@@ -37,6 +37,7 @@ demo: venv
 bench: venv
 	$(BIN)/python bench/stats_bench.py --out results/bench/stats.json
 	$(BIN)/python bench/train_bench.py --out results/bench/train.json
+	$(BIN)/python bench/surrogates_bench.py --out results/bench/surrogates.json
 
 list: venv
 	$(BIN)/python -m ncrepro.cli list-figures

@@ -133,4 +133,4 @@ def test_figure_registry_lists_every_paper(base_config):
         "dufm_fig10",
         "review_fig3",
     } <= set(figs)
-    assert figs["pfc_fashionmnist"].implemented and not figs["dufm_fig3"].implemented
+    assert figs["pfc_fashionmnist"].implemented and figs["dufm_fig3"].implemented and not figs["dufm_fig10"].implemented

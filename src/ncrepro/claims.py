@@ -382,6 +382,102 @@ def ulpm_dynamics(table: pd.DataFrame, meta: dict) -> list[dict]:
     ]
 
 
+def dufm_construction(table: pd.DataFrame, meta: dict) -> list[dict]:
+    """dufm.md fig1 "measured": the SRG solution has rank r in M_{L-1} and M~_L (r >= 5) and rank K after
+    the last ReLU; the DNC solution rank K everywhere; the SRG Gram of M~_L/alpha_L has diagonal 1,
+    +1/4 for classes whose edges share a vertex and -1/2 for disjoint edges (r = 5)."""
+    p = next(iter(meta["surrogates"].values()))["params"]
+    r, L = p["r"], p["L"]
+    K = r * (r - 1) // 2
+    ranks = {f"{s}:{m}": int(v) for s, m, v in table[table.panel == "rank"][["solution", "matrix", "value"]].to_numpy()}
+    want = {f"srg:M{L - 1}": r, f"srg:Mt{L}": r if r >= 5 else 3, f"srg:M{L}": K}
+    want |= {f"dnc:M{L - 1}": K, f"dnc:Mt{L}": K, f"dnc:M{L}": K}
+    out = [claim("ranks of the constructed SRG and DNC solutions (Definition 4, Lemma 15)", ranks == want, ranks, want)]
+    G = table[table.panel == f"srg_gram_Mt{L}"].pivot(index="row", columns="col", values="value").to_numpy()
+    G = G / G[0, 0]
+    from .surrogates.dufm import edges
+
+    e = edges(r)
+    expected = np.array(
+        [[1.0 if i == j else (0.25 if set(a) & set(b) else -0.5) for j, b in enumerate(e)] for i, a in enumerate(e)]
+    )
+    if r == 5:
+        out.append(
+            claim(
+                "SRG Gram of M~_L / alpha_L: 1 on the diagonal, +1/4 for edges sharing a vertex, "
+                "-1/2 for disjoint edges",
+                bool(np.abs(G - expected).max() < 1e-10),
+                float(np.abs(G - expected).max()),
+                "max abs deviation < 1e-10",
+            )
+        )
+    return out
+
+
+def dufm_sweeps(table: pd.DataFrame, meta: dict) -> list[dict]:
+    """dufm.md fig3: (left, Theorem 5) SRG beats DNC for K >= 10 at L = 3 and K >= 6 at L >= 4, lower for
+    deeper models; (middle) "the stronger the weight decay, the lower the rank"; (right) "large width has
+    a strong implicit bias towards DNC": the DNC fraction at the largest width exceeds that at the
+    smallest."""
+    out = []
+    left = table[(table.panel == "left") & (table.metric == "srg_dnc_loss_ratio")]
+    if len(left):
+        theorem = left[((left.L == 3) & (left.K >= 10)) | ((left.L >= 4) & (left.K >= 6))]
+        dnc = table[(table.panel == "left") & (table.metric == "loss_dnc")].set_index(["L", "r"]).value
+        valid = theorem[[dnc[(row.L, row.r)] < 0.499 for row in theorem.itertuples()]]
+        out.append(
+            claim(
+                "Theorem 5: L_SRG < L_DNC for K >= 10 (L = 3) and K >= 6 (L >= 4), where L_DNC < 0.499",
+                bool((valid.value < 1).all()),
+                {"max ratio": float(valid.value.max()), "cases": len(valid)},
+                "< 1",
+            )
+        )
+        by_L = left.pivot(index="r", columns="L", values="value")
+        deeper = bool((by_L.diff(axis=1).iloc[:, 1:] < 0).all().all()) if by_L.shape[1] > 1 else True
+        out.append(
+            claim(
+                "the ratio is lower for deeper models (every r)",
+                deeper,
+                {str(c): _rounded(by_L[c]) for c in by_L.columns},
+                "decreasing in L",
+            )
+        )
+        for depth, rows in left[left.L >= 4].groupby("L"):
+            v = rows.sort_values("r").value.to_numpy()
+            out.append(
+                claim(
+                    f"L = {depth}: the ratio decreases with r (Theorem 5, K^((3-L)/(2(L+1))))",
+                    bool(np.all(np.diff(v) < 0)),
+                    _rounded(v),
+                    "decreasing",
+                )
+            )
+    mid = table[(table.panel == "middle") & (table.metric == "rank")]
+    if len(mid):
+        mean = mid.groupby("log2_weight_decay").value.mean().sort_index()
+        out.append(
+            claim(
+                "the stronger the weight decay, the lower the rank (mean over runs, non-increasing, last < first)",
+                bool(np.all(np.diff(mean.to_numpy()) <= 0) and mean.iloc[-1] < mean.iloc[0]),
+                {str(k): float(v) for k, v in mean.items()},
+                "non-increasing in weight decay",
+            )
+        )
+    right = table[(table.panel == "right") & (table.metric == "dnc_found")]
+    if len(right):
+        frac = right.groupby("width").value.mean().sort_index()
+        out.append(
+            claim(
+                "large width has an implicit bias towards DNC: P(DNC) at the largest width > at the smallest",
+                bool(frac.iloc[-1] > frac.iloc[0]),
+                {str(k): float(v) for k, v in frac.items()},
+                "increasing with width",
+            )
+        )
+    return out
+
+
 CHECKS = {
     "pfc_dynamics": per_setting(pfc_dynamics),
     "pfc_depth": per_setting(pfc_depth),
@@ -390,4 +486,6 @@ CHECKS = {
     "mufm_collapse": mufm_collapse,
     "mufm_tradeoff": mufm_tradeoff,
     "ulpm_dynamics": ulpm_dynamics,
+    "dufm_construction": dufm_construction,
+    "dufm_sweeps": dufm_sweeps,
 }

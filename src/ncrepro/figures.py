@@ -373,7 +373,7 @@ def perturb_spectrum_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
 
 
 def surrogate_data(inputs: list[str], meta: dict) -> pd.DataFrame:
-    """A surrogate figure's table is its solve's table (one input)."""
+    """A surrogate figure's table: its solves' tables, stacked."""
     return _read(inputs)
 
 
@@ -474,6 +474,70 @@ def ulpm_dynamics_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
     save_pdf(fig, pdf, meta)
 
 
+# ---------------------------------------------------------------------------------------------
+# DUFM Figs. 1 and 3: the SRG construction; loss ratio, rank against weight decay, DNC against width
+# ---------------------------------------------------------------------------------------------
+
+
+def _heatmap(ax, table: pd.DataFrame, panel: str, title: str, xlabel: str, ylabel: str) -> None:
+    rows = table[table.panel == panel]
+    M = rows.pivot(index="row", columns="col", values="value").to_numpy()
+    vmax = float(np.abs(M).max()) or 1.0
+    im = ax.imshow(M / vmax, cmap="RdBu_r", vmin=-1, vmax=1, aspect="auto", interpolation="nearest")
+    ax.set_title(title, fontsize=8)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(False)
+    plt.colorbar(im, ax=ax, fraction=0.046, pad=0.02)
+
+
+def dufm_construction_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
+    """dufm.md fig1: four heat maps, each normalised by its largest absolute entry (diverging, centred
+    at 0): M_{L-1} of the SRG solution (its r non-zero rows), M~_L, M~_L^T M~_L, and the DNC Gram."""
+    p = next(iter(meta["surrogates"].values()))["params"]
+    L = p["L"]
+    fig, axes = plt.subplots(1, 4, figsize=(13, 3.3))
+    ranks = table[table.panel == "rank"].set_index(["solution", "matrix"]).value
+    _heatmap(
+        axes[0], table, f"M{L - 1}", rf"SRG $M_{L - 1}$ (rank {int(ranks['srg', f'M{L - 1}'])})", "class", "neuron"
+    )
+    _heatmap(axes[1], table, f"Mt{L}", rf"SRG $\tilde M_{L}$ (rank {int(ranks['srg', f'Mt{L}'])})", "class", "neuron")
+    _heatmap(axes[2], table, f"srg_gram_Mt{L}", rf"SRG $\tilde M_{L}^T\tilde M_{L}$", "class", "class")
+    _heatmap(axes[3], table, f"dnc_gram_Mt{L}", rf"DNC $\tilde M_{L}^T\tilde M_{L}$", "class", "class")
+    fig.suptitle(f"{meta['number']} ({meta['paper']}): {meta['caption']}", fontsize=9)
+    fig.tight_layout(rect=(0, 0.07, 1, 0.94))
+    save_pdf(fig, pdf, meta)
+
+
+def dufm_sweeps_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
+    """dufm.md fig3: left, L_SRG/L_DNC against r for each L (dashed line at 1); middle, the average
+    rank of the intermediate class means at convergence against log2 weight decay (mean +- SD over
+    runs); right, the fraction of runs that found DNC against the width."""
+    fig, axes = plt.subplots(1, 3, figsize=(12, 3.5))
+    left = table[(table.panel == "left") & (table.metric == "srg_dnc_loss_ratio")]
+    for depth, rows in left.groupby("L"):
+        axes[0].plot(rows.r, rows.value, marker="o", ms=3, label=f"L = {depth}")
+    axes[0].axhline(1.0, color="0.4", ls="--", lw=0.8)
+    axes[0].set_xlabel(r"$r$  ($K = \binom{r}{2}$)")
+    axes[0].set_title(r"$\mathcal{L}_{SRG}/\mathcal{L}_{DNC}$")
+    axes[0].legend(fontsize=7)
+    mid = table[(table.panel == "middle") & (table.metric == "rank")].groupby("log2_weight_decay").value
+    axes[1].errorbar(
+        mid.mean().index, mid.mean().to_numpy(), yerr=mid.std(ddof=0).to_numpy(), marker="o", ms=3, capsize=2
+    )
+    axes[1].set_xlabel(r"$\log_2$ weight decay")
+    axes[1].set_title("average rank at convergence")
+    right = table[(table.panel == "right") & (table.metric == "dnc_found")].groupby("width").value.mean()
+    axes[2].plot(right.index, right.to_numpy(), marker="o", ms=3)
+    axes[2].set_xscale("log", base=2)
+    axes[2].set_ylim(-0.05, 1.05)
+    axes[2].set_xlabel("width")
+    axes[2].set_title("probability of finding DNC")
+    fig.suptitle(f"{meta['number']} ({meta['paper']}): {meta['caption']}", fontsize=9)
+    fig.tight_layout(rect=(0, 0.08, 1, 0.94))
+    save_pdf(fig, pdf, meta)
+
+
 @dataclass(frozen=True)
 class Builder:
     data: Callable[[list[str], dict], pd.DataFrame]
@@ -489,4 +553,6 @@ BUILDERS: dict[str, Builder] = {
     "mufm_collapse": Builder(surrogate_data, mufm_collapse_plot, needs_training=False),
     "mufm_tradeoff": Builder(surrogate_data, mufm_tradeoff_plot, needs_training=False),
     "ulpm_dynamics": Builder(surrogate_data, ulpm_dynamics_plot, needs_training=False),
+    "dufm_construction": Builder(surrogate_data, dufm_construction_plot, needs_training=False),
+    "dufm_sweeps": Builder(surrogate_data, dufm_sweeps_plot, needs_training=False),
 }

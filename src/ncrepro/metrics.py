@@ -149,10 +149,13 @@ def classifier_metrics(layer: dict, W: np.ndarray, b: np.ndarray | None = None) 
     return out
 
 
-def collapse_metrics(H, y, num_classes: int, W=None, b=None, batch_size: int = 4096) -> dict[str, float]:
+def collapse_metrics(
+    H, y, num_classes: int, W=None, b=None, batch_size: int = 4096, pinv_rtol: float | None = None
+) -> dict[str, float]:
     """Collapse metrics of features ``H`` (N x D) with integer labels ``y`` (NumPy or torch),
     computed exactly (float64) by the streaming engine. With the classifier ``W`` (K x D) and bias
-    ``b`` (K), also ``self_duality``, ``wh_etf_dist`` and ``ncc_agreement``."""
+    ``b`` (K), also ``self_duality``, ``wh_etf_dist`` and ``ncc_agreement``; ``pinv_rtol`` as in
+    :func:`layer_metrics`."""
     H = torch.as_tensor(np.asarray(H) if not isinstance(H, torch.Tensor) else H)
     y = torch.as_tensor(np.asarray(y) if not isinstance(y, torch.Tensor) else y).long()
     logits = None
@@ -162,7 +165,8 @@ def collapse_metrics(H, y, num_classes: int, W=None, b=None, batch_size: int = 4
         if b is not None:
             logits = logits + torch.as_tensor(np.asarray(b, dtype=np.float64))
     stats = collect(tensor_batches(H, y, batch_size, logits), num_classes, ["h"], with_logits=logits is not None)
-    return layer_metrics(stats.layers["h"], None if W is None else np.asarray(W), None if b is None else np.asarray(b))
+    W = None if W is None else np.asarray(W)
+    return layer_metrics(stats.layers["h"], W, None if b is None else np.asarray(b), pinv_rtol=pinv_rtol)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -5,6 +5,8 @@ rule surrogate:
         f"{RESULTS}/surrogates/{{surrogate}}.parquet",
     log:
         f"{RESULTS}/surrogates/{{surrogate}}.log",
+    benchmark:
+        f"{RESULTS}/surrogates/{{surrogate}}.benchmark.tsv"
     conda:
         "../envs/ncrepro.yaml"
     # The surrogates' matrices are small: one thread per solve is fastest (thread hand-offs cost more

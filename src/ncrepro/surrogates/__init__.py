@@ -4,7 +4,9 @@ assembled in float64. One module per model:
 - :mod:`ncrepro.surrogates.perturb`: the regularised bias-free UFM of Tirer et al. (perturb.md S1) and
   the perturbation operator F of their Theorem 4.1 (Eq. 5) with its block spectra (App. D);
 - :mod:`ncrepro.surrogates.mufm`: the UFM and PFC's multilayer UFM (MUFM) with MSE loss (pfc.md);
-- :mod:`ncrepro.surrogates.ulpm`: gradient descent on the unconstrained layer-peeled model (ulpm.md).
+- :mod:`ncrepro.surrogates.ulpm`: gradient descent on the unconstrained layer-peeled model (ulpm.md);
+- :mod:`ncrepro.surrogates.dufm`: the deep UFM, its DNC and SRG solutions and closed-form losses,
+  gradient descent batched over runs (dufm.md).
 
 A *surrogate spec* (``surrogates:`` of a paper file) names a model of :data:`SOLVERS` and its
 parameters; :func:`solve` runs it and returns a tidy table, the input of the figures built on it.
@@ -25,6 +27,10 @@ SOLVERS: dict[str, tuple[str, str]] = {
     "mufm_collapse": ("ncrepro.surrogates.mufm", "collapse_table"),
     "mufm_tradeoff": ("ncrepro.surrogates.mufm", "tradeoff_table"),
     "ulpm_dynamics": ("ncrepro.surrogates.ulpm", "dynamics_table"),
+    "dufm_construction": ("ncrepro.surrogates.dufm", "construction_table"),
+    "dufm_ratio": ("ncrepro.surrogates.dufm", "ratio_table"),
+    "dufm_rank_sweep": ("ncrepro.surrogates.dufm", "rank_sweep_table"),
+    "dufm_width_sweep": ("ncrepro.surrogates.dufm", "width_sweep_table"),
 }
 
 

@@ -1,0 +1,115 @@
+"""The L-DUFM (dufm.md): closed-form L_DNC / L_SRG against the catalog's reference numbers and against the
+objective evaluated at the explicit DNC / SRG matrices, the SRG Gram spectrum, and gradient descent."""
+
+import numpy as np
+import pytest
+import torch
+
+from ncrepro.surrogates import dufm as D
+
+# dufm.md "Reference numbers": (K, L, n, lam_H1, lam_W) -> (L_DNC, L_SRG)
+REFERENCE = {
+    (10, 4, 50, 0.004, 0.004): (0.21462, 0.17483),
+    (10, 4, 1, 0.004, 0.004): (0.09918, 0.08091),
+    (10, 4, 5000, 5e-6, 0.005): (0.16998, 0.13854),
+    (15, 7, 50, 0.0025, 0.0025): (0.24264, 0.14786),
+    (15, 7, 1, 0.0025, 0.0025): (0.14928, 0.09094),
+    (15, 4, 1, 0.004, 0.004): (0.14813, 0.11582),
+}
+# dufm.md ratio table, lambda = 1e-4, n = 1: L -> ratio at r = 4, 5, 6, 8, 10, 15, 20, 30
+RATIOS = {
+    3: [1.056, 0.923, 0.927, 0.947, 0.960, 0.976, 0.982, 0.988],
+    4: [0.963, 0.817, 0.783, 0.746, 0.717, 0.665, 0.629, 0.583],
+    5: [0.906, 0.753, 0.700, 0.635, 0.590, 0.515, 0.468, 0.409],
+}
+
+
+def r_of(K: int) -> int:
+    return int(round((1 + np.sqrt(1 + 8 * K)) / 2))
+
+
+@pytest.mark.parametrize("args", list(REFERENCE))
+def test_reference_losses(args):
+    K, L, n, lam_h, lam_w = args
+    dnc, srg = REFERENCE[args]
+    assert D.loss_dnc(K, L, n, lam_h, lam_w).loss == pytest.approx(dnc, abs=6e-6)
+    assert D.loss_srg(r_of(K), L, n, lam_h, lam_w).loss == pytest.approx(srg, abs=6e-6)
+
+
+def test_ratio_table_of_figure_3_left():
+    for L, want in RATIOS.items():
+        got = [
+            D.loss_srg(r, L, 1, 1e-4, 1e-4).loss / D.loss_dnc(r * (r - 1) // 2, L, 1, 1e-4, 1e-4).loss
+            for r in (4, 5, 6, 8, 10, 15, 20, 30)
+        ]
+        assert np.allclose(got, want, atol=6e-4), (L, got)
+
+
+@pytest.mark.parametrize("r,L", [(4, 4), (5, 3), (5, 4), (6, 4), (6, 5), (7, 4), (8, 3)])
+def test_closed_forms_equal_the_objective_at_the_explicit_matrices(r, L):
+    """dufm.md: building the matrices and evaluating (1) by a forward pass reproduces the closed form."""
+    K, n, lam_h = r * (r - 1) // 2, 3, 0.003
+    lam_w = [0.004, 0.002, 0.005, 0.003, 0.004][:L]
+    for sol, ref in (
+        (D.srg_solution(r, L, n, lam_h, lam_w, K + 3), D.loss_srg(r, L, n, lam_h, lam_w)),
+        (D.dnc_solution(K, L, n, lam_h, lam_w, K + 3), D.loss_dnc(K, L, n, lam_h, lam_w)),
+    ):
+        assert not ref.trivial
+        total = float(D.objective(sol.H1(n), sol.W, n, lam_h, lam_w)[0])
+        assert total == pytest.approx(ref.loss, abs=1e-10)
+
+
+def test_srg_gram_spectrum_and_ranks():
+    """Lemma 15 / dufm.md "Gram matrices": M_l^T M_l of an intermediate layer has eigenvalues
+    proportional to {2, (r-2)/(r-1) x (r-1), 0 x r(r-3)/2}."""
+    for r in (4, 5, 6, 7):
+        K = r * (r - 1) // 2
+        sol = D.srg_solution(r, 4, 2, 0.004, 0.004, K)
+        _, post, _ = D.forward(torch.as_tensor(sol.M1), [torch.as_tensor(w) for w in sol.W])
+        ev = np.sort(np.linalg.eigvalsh(post[1].numpy().T @ post[1].numpy()))[::-1]
+        ev = ev / ev[0] * 2
+        want = np.array([2.0] + [(r - 2) / (r - 1)] * (r - 1) + [0.0] * (r * (r - 3) // 2))
+        assert np.allclose(ev, want, atol=1e-9)
+
+
+def test_printed_mu1_differs_only_for_r_above_5():
+    for r in (4, 5):
+        assert np.allclose(D.srg_mu(r)[0], D.srg_mu(r, printed_mu1=True)[0])
+    assert not np.isclose(D.srg_mu(8)[0][0], D.srg_mu(8, printed_mu1=True)[0][0])
+
+
+def test_hand_gradients_match_autograd():
+    H1, W = D.init_params(4, 3, 2, 5, [0, 1])
+    lam_h = torch.tensor([0.01, 0.02], dtype=torch.float64).reshape(2, 1, 1)
+    lam_w = [torch.full((2, 1, 1), v, dtype=torch.float64) for v in (0.003, 0.004, 0.005)]
+    Y = torch.kron(torch.eye(4, dtype=torch.float64), torch.ones(1, 2, dtype=torch.float64))
+    params = [H1.clone().requires_grad_(), *[w.clone().requires_grad_() for w in W]]
+    total = D.loss_terms(params[0], params[1:], Y, lam_h, lam_w)[0]
+    auto = torch.autograd.grad(total.sum(), params)
+    gH, gW = D.gradients(H1, W, Y, lam_h, lam_w)
+    for a, b in zip(auto, [gH, *gW], strict=True):
+        assert torch.allclose(a, b, atol=1e-13)
+
+
+def test_batched_gradient_descent_equals_one_run_at_a_time():
+    H1, W = D.init_params(6, 4, 3, 8, [0, 1, 2])
+    lam = torch.tensor([2.0**-9, 2.0**-8, 2.0**-7], dtype=torch.float64)
+    *_, (_, total, _, _, Hb, Wb) = D.gradient_descent(H1, W, 3, lam, lam, 0.5, 300)
+    for i in range(3):
+        *_, (_, t1, _, _, H1i, W1i) = D.gradient_descent(
+            H1[i : i + 1], [w[i : i + 1] for w in W], 3, float(lam[i]), float(lam[i]), 0.5, 300
+        )
+        assert torch.allclose(total[i], t1[0], rtol=1e-12)
+        assert torch.allclose(Hb[i], H1i[0], rtol=1e-10, atol=1e-12)
+
+
+def test_gradient_descent_beats_dnc_with_low_rank():
+    """dufm.md fig2 top (reduced n with the same n lam_H1): 4-DUFM, K = 10, width 30 reaches a loss below
+    L_DNC with intermediate rank < K."""
+    K, L, n = 10, 4, 10
+    lam_h, lam_w = 0.2 / n, 0.004
+    H1, W = D.init_params(K, L, n, 30, [0])
+    *_, (_, total, _, _, H1, W) = D.gradient_descent(H1, W, n, lam_h, lam_w, 0.5, 8000)
+    (out,) = D.run_outcomes(H1, W, total, K, L, n, lam_h, lam_w)
+    assert out["loss"] < D.loss_dnc(K, L, n, lam_h, lam_w).loss
+    assert out["rank"] < K and out["dnc_found"] == 0.0
