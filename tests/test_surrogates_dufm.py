@@ -113,3 +113,18 @@ def test_gradient_descent_beats_dnc_with_low_rank():
     (out,) = D.run_outcomes(H1, W, total, K, L, n, lam_h, lam_w)
     assert out["loss"] < D.loss_dnc(K, L, n, lam_h, lam_w).loss
     assert out["rank"] < K and out["dnc_found"] == 0.0
+
+
+def test_trajectory_table_records_losses_dnc1_spectra_and_the_best_runs_matrices():
+    tab = D.trajectory_table(6, 4, 3, 8, 0.02, 0.004, 0.5, 400, [0, 1], 100, ["gram:Mt3", "Mt4"])
+    assert set(tab.kind) == {"reference", "loss", "dnc1", "sv", "rank", "matrix"}
+    refs = tab[tab.kind == "reference"].set_index("name").value
+    assert refs["loss_dnc"] == D.loss_dnc(6, 4, 3, 0.02, 0.004).loss and "loss_srg" in refs
+    loss = tab[(tab.kind == "loss") & (tab.name == "total")]
+    assert sorted(loss.step.unique()) == [0, 100, 200, 300, 400]
+    parts = tab[tab.kind == "loss"].pivot_table(index=["seed", "step"], columns="name", values="value")
+    assert np.allclose(parts.total, parts.fit + parts.reg)
+    gram = tab[(tab.kind == "matrix") & (tab.name == "gram:Mt3")]
+    assert gram.row.max() == 5 and gram.col.max() == 5
+    final = loss[loss.step == 400].set_index("seed").value
+    assert set(tab[tab.kind == "matrix"].seed) == {int(final.idxmin())}

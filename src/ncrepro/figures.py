@@ -538,6 +538,111 @@ def dufm_sweeps_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
     save_pdf(fig, pdf, meta)
 
 
+def dufm_solution_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
+    """dufm.md Figs. 2 (top), 6, 7, 8: loss against gradient-descent step (mean +- SD over runs, with the
+    fit and regularisation parts of the lowest-loss run, and the L_DNC / L_SRG lines), DNC1 per layer
+    (log y), singular values of every M_l at the end (mean +- SD, log y); then heat maps of the selected
+    run's matrices, each normalised by its largest absolute entry."""
+    mats = list(dict.fromkeys(table[table.kind == "matrix"].name))
+    ncols = max(3, len(mats))
+    fig, axes = plt.subplots(2 if mats else 1, ncols, figsize=(4 * ncols, 6.4 if mats else 3.4), squeeze=False)
+    loss = table[table.kind == "loss"]
+    total = loss[loss.name == "total"].groupby("step").value
+    ax = axes[0, 0]
+    ax.plot(total.mean().index, total.mean().to_numpy(), color="C0", label="loss (mean over runs)")
+    ax.fill_between(
+        total.mean().index,
+        (total.mean() - total.std(ddof=0)).to_numpy(),
+        (total.mean() + total.std(ddof=0)).to_numpy(),
+        color="C0",
+        alpha=0.2,
+    )
+    last = loss[loss.step == loss.step.max()]
+    best = int(last[last.name == "total"].sort_values("value").seed.iloc[0])
+    for part, color in (("fit", "C2"), ("reg", "C4")):
+        rows = loss[(loss.name == part) & (loss.seed == best)]
+        ax.plot(rows.step, rows.value, color=color, lw=0.8, label=f"{part} (run {best})")
+    refs = table[table.kind == "reference"].set_index("name").value
+    for name, color, label in (
+        ("loss_dnc", "red", r"$\mathcal{L}_{DNC}$"),
+        ("loss_srg", "green", r"$\mathcal{L}_{SRG}$"),
+    ):
+        if name in refs:
+            ax.axhline(refs[name], color=color, ls="--", lw=1, label=label)
+    ax.set_yscale("log")
+    ax.set_xlabel("gradient-descent step")
+    ax.set_title("training loss")
+    ax.legend(fontsize=6)
+    dnc1 = table[table.kind == "dnc1"]
+    layers = sorted(dnc1.layer.unique())
+    colors = _layer_colors(len(layers))
+    for layer, color in zip(layers, colors, strict=True):
+        curve = dnc1[dnc1.layer == layer].groupby("step").value.mean()
+        axes[0, 1].plot(curve.index, np.maximum(curve.to_numpy(), 1e-16), color=color, label=f"layer {int(layer)}")
+    axes[0, 1].set_yscale("log")
+    axes[0, 1].set_xlabel("gradient-descent step")
+    axes[0, 1].set_title("DNC1 (mean over runs)")
+    axes[0, 1].legend(fontsize=6)
+    sv = table[(table.kind == "sv") & table.name.str.match(r"^M\d+$")]
+    names = sorted(sv.name.unique(), key=lambda s: int(s[1:]))
+    for name, color in zip(names, _layer_colors(len(names)), strict=True):
+        g = sv[sv.name == name].groupby("index").value
+        axes[0, 2].errorbar(
+            g.mean().index,
+            np.maximum(g.mean().to_numpy(), 1e-16),
+            yerr=g.std(ddof=0).to_numpy(),
+            color=color,
+            marker="o",
+            ms=2,
+            capsize=1.5,
+            label=f"$M_{{{name[1:]}}}$",
+        )
+    axes[0, 2].set_yscale("log")
+    axes[0, 2].set_xlabel("index")
+    axes[0, 2].set_title("singular values of class means")
+    axes[0, 2].legend(fontsize=6)
+    for ax in axes[0, 3:]:
+        ax.axis("off")
+    for ax, name in zip(axes[1] if mats else [], mats, strict=False):
+        rows = table[(table.kind == "matrix") & (table.name == name)]
+        M = rows.pivot(index="row", columns="col", values="value").to_numpy()
+        vmax = float(np.abs(M).max()) or 1.0
+        im = ax.imshow(M / vmax, cmap="RdBu_r", vmin=-1, vmax=1, aspect="auto", interpolation="nearest")
+        gram, base = name.startswith("gram:"), name.removeprefix("gram:")
+        sym = ("\\tilde M_{" + base[2:] + "}") if base.startswith("Mt") else ("M_{" + base[1:] + "}")
+        ax.set_title(f"${sym}^T{sym}$" if gram else f"${sym}$ (run {best})", fontsize=8)
+        ax.grid(False)
+        plt.colorbar(im, ax=ax, fraction=0.046, pad=0.02)
+    if mats:
+        for ax in axes[1, len(mats) :]:
+            ax.axis("off")
+    fig.suptitle(f"{meta['number']} ({meta['paper']}): {meta['caption']}", fontsize=9)
+    fig.tight_layout(rect=(0, 0.06, 1, 0.95))
+    save_pdf(fig, pdf, meta)
+
+
+def snc_errors_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
+    """review.md fig3: d_SNC1, d_SNC2, d_SNC3 against gradient-descent step (log-log), one curve per
+    initialisation scale epsilon: the median over seeds with the min-max band."""
+    labels = {"snc1": r"$\delta_{SNC1}$", "snc2": r"$\delta_{SNC2}$", "snc3": r"$\delta_{SNC3}$"}
+    fig, axes = plt.subplots(1, 3, figsize=(12, 3.4))
+    eps = sorted(table.epsilon.unique())
+    colors = _layer_colors(len(eps))
+    for ax, (metric, label) in zip(axes, labels.items(), strict=True):
+        for e, color in zip(eps, colors, strict=True):
+            g = table[(table.metric == metric) & (table.epsilon == e) & (table.step > 0)].groupby("step").value
+            ax.plot(g.median().index, g.median().to_numpy(), color=color, label=rf"$\epsilon={e:g}$")
+            ax.fill_between(g.min().index, g.min().to_numpy(), g.max().to_numpy(), color=color, alpha=0.2)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("gradient-descent step")
+        ax.set_title(label)
+        ax.legend(fontsize=7)
+    fig.suptitle(f"{meta['number']} ({meta['paper']}): {meta['caption']}", fontsize=9)
+    fig.tight_layout(rect=(0, 0.07, 1, 0.94))
+    save_pdf(fig, pdf, meta)
+
+
 @dataclass(frozen=True)
 class Builder:
     data: Callable[[list[str], dict], pd.DataFrame]
@@ -555,4 +660,6 @@ BUILDERS: dict[str, Builder] = {
     "ulpm_dynamics": Builder(surrogate_data, ulpm_dynamics_plot, needs_training=False),
     "dufm_construction": Builder(surrogate_data, dufm_construction_plot, needs_training=False),
     "dufm_sweeps": Builder(surrogate_data, dufm_sweeps_plot, needs_training=False),
+    "dufm_solution": Builder(surrogate_data, dufm_solution_plot, needs_training=False),
+    "snc_errors": Builder(surrogate_data, snc_errors_plot, needs_training=False),
 }

@@ -456,3 +456,71 @@ def width_sweep_table(
             for metric in ("rank", "loss", "loss_dnc", "dnc_found"):
                 rows.append({**common, "metric": metric, "value": o[metric]})
     return pd.DataFrame(rows)
+
+
+def _references(K: int, L: int, n: int, lam_H1: float, lam_W) -> dict[str, float]:
+    refs = {"loss_dnc": loss_dnc(K, L, n, lam_H1, lam_W).loss}
+    r = r_of(K)
+    if r * (r - 1) // 2 == K and r >= 4 and L >= 3:
+        refs["loss_srg"] = loss_srg(r, L, n, lam_H1, lam_W).loss
+    return refs
+
+
+def r_of(K: int) -> int:
+    """The r with C(r, 2) = K when K is triangular (else the nearest)."""
+    return int(round((1 + np.sqrt(1 + 8 * K)) / 2))
+
+
+def trajectory_table(
+    K: int,
+    L: int,
+    n: int,
+    width: int,
+    lam_H1: float,
+    lam_W: float,
+    lr: float,
+    steps: int,
+    seeds: list[int],
+    log_every: int = 500,
+    heatmaps: list[str] = (),
+) -> pd.DataFrame:
+    """dufm.md Figs. 2 (top), 6, 7, 8: gradient descent on the L-DUFM for several seeds (one batch),
+    logging every ``log_every`` steps the loss and its fit / regularisation parts and DNC1 of every
+    layer; at the end the singular values and ranks of every M_l and M~_l, and, for the lowest-loss run
+    (the figures show one selected run), the ``heatmaps`` matrices: ``Mt<l>`` / ``M<l>`` (class means,
+    the first ``width`` rows) or ``gram:Mt<l>`` / ``gram:M<l>``. Long table: kind (loss, dnc1, sv, rank,
+    matrix, reference), seed, step, layer, index, name, row, col, value."""
+    H1, W = init_params(K, L, n, width, seeds)
+    rows = [{"kind": "reference", "name": k, "value": v} for k, v in _references(K, L, n, lam_H1, lam_W).items()]
+    y = torch.arange(K).repeat_interleave(n)
+    from ..metrics import collapse_metrics
+
+    for step, total, fit, reg, H, Ws in gradient_descent(H1, W, n, lam_H1, lam_W, lr, steps, log_every):
+        _, post, _ = forward(H, Ws)
+        for b, seed in enumerate(seeds):
+            for name, v in (("total", total[b]), ("fit", fit[b]), ("reg", reg[b])):
+                rows.append({"kind": "loss", "seed": seed, "step": step, "name": name, "value": float(v)})
+            for l, Hl in enumerate(post):
+                m = collapse_metrics(Hl[b].T, y, K, pinv_rtol=RANK_TAU)
+                rows.append({"kind": "dnc1", "seed": seed, "step": step, "layer": l + 1, "value": float(m["nc1"])})
+    pre, post, _ = forward(H, Ws)
+    means = {f"M{l + 1}": class_means(h, K) for l, h in enumerate(post)}
+    means |= {f"Mt{l + 2}": class_means(z, K) for l, z in enumerate(pre)}
+    for name, M in means.items():
+        for b, seed in enumerate(seeds):
+            s = torch.linalg.svdvals(M[b]).numpy()
+            rows += [
+                {"kind": "sv", "seed": seed, "name": name, "index": i + 1, "value": float(v)} for i, v in enumerate(s)
+            ]
+            rows.append({"kind": "rank", "seed": seed, "name": name, "value": float(rank_tau(s))})
+    best = int(torch.argmin(total))
+    for spec in heatmaps:
+        gram, name = spec.startswith("gram:"), spec.removeprefix("gram:")
+        M = means[name][best].numpy()
+        M = M.T @ M if gram else M
+        rows += [
+            {"kind": "matrix", "seed": seeds[best], "name": spec, "row": i, "col": j, "value": float(M[i, j])}
+            for i in range(M.shape[0])
+            for j in range(M.shape[1])
+        ]
+    return pd.DataFrame(rows)
