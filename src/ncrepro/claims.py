@@ -576,6 +576,34 @@ def snc_errors(table: pd.DataFrame, meta: dict) -> list[dict]:
     return out
 
 
+def pfc_illustration(table: pd.DataFrame, meta: dict) -> list[dict]:
+    """PFC Fig. 1 with Theorems 1-2: along the straight-line motion to the collapsed ETF end point, PFC1
+    and PFC2 decrease and PFC3 does not (Theorem 1's condition holds by the choice of the end point)."""
+    m = table[table.kind == "metric"].pivot(index="t", columns="metric", values="value").sort_index()
+    inner = float(table[table.kind == "theorem1"].value.iloc[0])
+    return [
+        claim("Theorem 1 condition: sum_k <h~0_k, h~1_k> >= 0", inner >= 0, inner, ">= 0"),
+        claim(
+            "PFC1 decreases monotonically along t (Theorem 1)",
+            bool(np.all(np.diff(m.pfc1) < 0)),
+            _rounded(m.pfc1.iloc[[0, -1]]),
+            "decreasing",
+        ),
+        claim(
+            "PFC2 decreases monotonically along t (Theorem 2)",
+            bool(np.all(np.diff(m.pfc2) <= 1e-12)),
+            _rounded(m.pfc2.iloc[[0, -1]]),
+            "non-increasing",
+        ),
+        claim(
+            "PFC3 (NCC accuracy) never decreases along t",
+            bool(np.all(np.diff(m.pfc3) >= 0)),
+            _rounded(m.pfc3.iloc[[0, -1]]),
+            "non-decreasing",
+        ),
+    ]
+
+
 CHECKS = {
     "pfc_dynamics": per_setting(pfc_dynamics),
     "pfc_depth": per_setting(pfc_depth),
@@ -588,4 +616,5 @@ CHECKS = {
     "dufm_sweeps": dufm_sweeps,
     "dufm_solution": dufm_solution,
     "snc_errors": snc_errors,
+    "pfc_illustration": pfc_illustration,
 }

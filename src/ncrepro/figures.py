@@ -643,6 +643,54 @@ def snc_errors_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
     save_pdf(fig, pdf, meta)
 
 
+def pfc_illustration_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
+    """pfc.md fig1: (a) trajectories of every point (dotted) with arrows, colour darkening with t, one
+    hue per class; (b) features (top) and centred class means (bottom) at t = 0, 0.5, 1."""
+    fig = plt.figure(figsize=(11, 4.2))
+    grid = fig.add_gridspec(2, 4, width_ratios=[1.6, 1, 1, 1])
+    ax = fig.add_subplot(grid[:, 0])
+    pts = table[table.kind == "point"]
+    cmaps = ["Blues", "Oranges", "Greens", "Purples", "Reds"]
+    ts = sorted(pts.t.unique())
+    for (c, _), rows in pts.groupby(["class", "point"]):
+        rows = rows.sort_values("t")
+        cmap = plt.get_cmap(cmaps[int(c) % len(cmaps)])
+        ax.plot(rows.x, rows.y, ls=":", color=cmap(0.7), lw=0.8)
+        ax.scatter(rows.x, rows.y, c=[cmap(0.35 + 0.6 * t) for t in rows.t], s=14, zorder=3)
+        ax.annotate(
+            "",
+            xy=(rows.x.iloc[-1], rows.y.iloc[-1]),
+            xytext=(rows.x.iloc[-2], rows.y.iloc[-2]),
+            arrowprops={"arrowstyle": "->", "color": cmap(0.9), "lw": 0.8},
+        )
+    ax.set_aspect("equal")
+    ax.set_title("(a) uniform straight-line motion")
+    means = table[table.kind == "mean"]
+    shown = [ts[0], ts[len(ts) // 2], ts[-1]]
+    for col, t in enumerate(shown):
+        top, bottom = fig.add_subplot(grid[0, col + 1]), fig.add_subplot(grid[1, col + 1])
+        for c, rows in pts[pts.t == t].groupby("class"):
+            top.scatter(rows.x, rows.y, s=12, color=plt.get_cmap(cmaps[int(c) % len(cmaps)])(0.75))
+        for r in means[means.t == t].rename(columns={"class": "label"}).itertuples():
+            bottom.annotate(
+                "",
+                xy=(r.x, r.y),
+                xytext=(0, 0),
+                arrowprops={"arrowstyle": "->", "lw": 1.2, "color": plt.get_cmap(cmaps[int(r.label) % len(cmaps)])(0.8)},
+            )
+        lim = float(np.abs(means[["x", "y"]].to_numpy()).max()) * 1.2
+        bottom.set_xlim(-lim, lim)
+        bottom.set_ylim(-lim, lim)
+        for a in (top, bottom):
+            a.set_aspect("equal")
+            a.set_xticks([])
+            a.set_yticks([])
+        top.set_title(f"t = {t:g}" + (" (input)" if col == 0 else " (last layer)" if col == 2 else ""), fontsize=8)
+    fig.suptitle(f"{meta['number']} ({meta['paper']}): {meta['caption']}", fontsize=9)
+    fig.tight_layout(rect=(0, 0.06, 1, 0.94))
+    save_pdf(fig, pdf, meta)
+
+
 @dataclass(frozen=True)
 class Builder:
     data: Callable[[list[str], dict], pd.DataFrame]
@@ -662,4 +710,5 @@ BUILDERS: dict[str, Builder] = {
     "dufm_sweeps": Builder(surrogate_data, dufm_sweeps_plot, needs_training=False),
     "dufm_solution": Builder(surrogate_data, dufm_solution_plot, needs_training=False),
     "snc_errors": Builder(surrogate_data, snc_errors_plot, needs_training=False),
+    "pfc_illustration": Builder(surrogate_data, pfc_illustration_plot, needs_training=False),
 }

@@ -7,7 +7,8 @@ assembled in float64. One module per model:
 - :mod:`ncrepro.surrogates.ulpm`: gradient descent on the unconstrained layer-peeled model (ulpm.md);
 - :mod:`ncrepro.surrogates.dufm`: the deep UFM, its DNC and SRG solutions and closed-form losses,
   gradient descent batched over runs (dufm.md);
-- :mod:`ncrepro.surrogates.mixon`: Mixon et al.'s squared-error UFM and its strong-NC errors (review.md).
+- :mod:`ncrepro.surrogates.mixon`: Mixon et al.'s squared-error UFM and its strong-NC errors (review.md);
+- :mod:`ncrepro.surrogates.geodesic`: PFC's illustration of straight-line motion to the simplex ETF.
 
 A *surrogate spec* (``surrogates:`` of a paper file) names a model of :data:`SOLVERS` and its
 parameters; :func:`solve` runs it and returns a tidy table, the input of the figures built on it.
@@ -34,6 +35,7 @@ SOLVERS: dict[str, tuple[str, str]] = {
     "dufm_width_sweep": ("ncrepro.surrogates.dufm", "width_sweep_table"),
     "dufm_trajectory": ("ncrepro.surrogates.dufm", "trajectory_table"),
     "mixon_snc": ("ncrepro.surrogates.mixon", "snc_table"),
+    "pfc_illustration": ("ncrepro.surrogates.geodesic", "illustration_table"),
 }
 
 
