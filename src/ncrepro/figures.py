@@ -676,7 +676,7 @@ def pfc_illustration_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
                 "",
                 xy=(r.x, r.y),
                 xytext=(0, 0),
-                arrowprops={"arrowstyle": "->", "lw": 1.2, "color": plt.get_cmap(cmaps[r.label % len(cmaps)])(0.8)},
+                arrowprops={"arrowstyle": "->", "lw": 1.2, "color": plt.get_cmap(cmaps[int(r.label) % 5])(0.8)},
             )
         lim = float(np.abs(means[["x", "y"]].to_numpy()).max()) * 1.2
         bottom.set_xlim(-lim, lim)
