@@ -17,13 +17,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import resource
 import subprocess
 import sys
 import time
-from pathlib import Path
+
+from report import write_report
 
 METRIC_KEYS = ("nc1", "nc1_tilde", "etf_gram_dist", "ncc_acc")
 
@@ -157,14 +156,7 @@ def main() -> None:
             )
         print(json.dumps(row), file=sys.stderr)
         results.append(row)
-    report = {
-        "benchmark": "streaming statistics engine vs D x D implementation",
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "threads": args.threads},
-        "results": results,
-    }
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(report, indent=2) + "\n")
-    print(f"wrote {args.out}")
+    write_report(args.out, "streaming statistics engine vs D x D implementation", results, threads=args.threads)
 
 
 if __name__ == "__main__":

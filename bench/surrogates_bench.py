@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import time
-from pathlib import Path
 
 import torch
+from report import write_report
 
 from ncrepro.surrogates import dufm as D
 
@@ -69,14 +67,11 @@ def main() -> None:
         }
         print(json.dumps(row))
         results.append(row)
-    report = {
-        "benchmark": "4-DUFM sweep (K=15, width 30, n=10, 7 weight decays x 5 seeds): batched vs one run at a time",
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
-        "results": results,
-    }
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(report, indent=2) + "\n")
-    print(f"wrote {args.out}")
+    write_report(
+        args.out,
+        "4-DUFM sweep (K=15, width 30, n=10, 7 weight decays x 5 seeds): batched vs one run at a time",
+        results,
+    )
 
 
 if __name__ == "__main__":

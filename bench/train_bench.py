@@ -26,13 +26,14 @@ import argparse
 import gzip
 import json
 import os
-import platform
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from report import write_report
 
 PRESTAGED = os.environ.get("NCREPRO_PRESTAGED_FASHIONMNIST", "/usr/share/datasets/fashion-mnist")
 
@@ -282,14 +283,12 @@ def main() -> None:
             results.append(row)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    report = {
-        "benchmark": "training epoch: ncrepro trainer vs torchvision dataset + DataLoader + per-sample transforms",
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "threads": args.threads},
-        "results": results,
-    }
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(report, indent=2) + "\n")
-    print(f"wrote {args.out}")
+    write_report(
+        args.out,
+        "training epoch: ncrepro trainer vs torchvision dataset + DataLoader + per-sample transforms",
+        results,
+        threads=args.threads,
+    )
 
 
 if __name__ == "__main__":

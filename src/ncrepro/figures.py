@@ -99,6 +99,13 @@ def save_pdf(fig, path: str | Path, meta: dict) -> None:
     plt.close(fig)
 
 
+def finish(fig, pdf: str, meta: dict, bottom: float = 0.07, top: float = 0.95) -> None:
+    """Title the figure with the paper's number and caption, lay it out above the footer, save it."""
+    fig.suptitle(f"{meta['number']} ({meta['paper']}): {meta['caption']}", fontsize=9)
+    fig.tight_layout(rect=(0, bottom, 1, top))
+    save_pdf(fig, pdf, meta)
+
+
 def _read(paths: list[str]) -> pd.DataFrame:
     return pd.concat([pd.read_parquet(p) for p in paths], ignore_index=True)
 
@@ -409,9 +416,7 @@ def mufm_collapse_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
                 ax.set_xlabel("gradient-descent iteration" if solver != "bcd" else "block-coordinate-descent sweep")
             if col == 0:
                 ax.legend(fontsize=7)
-    fig.suptitle(f"{meta['number']} ({meta['paper']}): {meta['caption']}", fontsize=9)
-    fig.tight_layout(rect=(0, 0.05, 1, 0.97))
-    save_pdf(fig, pdf, meta)
+    finish(fig, pdf, meta, bottom=0.05, top=0.97)
 
 
 def mufm_tradeoff_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
@@ -436,9 +441,7 @@ def mufm_tradeoff_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
         ax.set_xlabel(r"$\lambda/\lambda_W$")
         ax.set_title(label)
         ax.legend(fontsize=7)
-    fig.suptitle(f"{meta['number']} ({meta['paper']}): {meta['caption']}", fontsize=9)
-    fig.tight_layout(rect=(0, 0.07, 1, 0.95))
-    save_pdf(fig, pdf, meta)
+    finish(fig, pdf, meta, bottom=0.07, top=0.95)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -469,9 +472,7 @@ def ulpm_dynamics_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
         ax.set_xlabel(r"$\log(\log t)$")
         ax.set_title(title)
         ax.legend(fontsize=7)
-    fig.suptitle(f"{meta['number']} ({meta['paper']}): {meta['caption']}", fontsize=9)
-    fig.tight_layout(rect=(0, 0.07, 1, 0.95))
-    save_pdf(fig, pdf, meta)
+    finish(fig, pdf, meta, bottom=0.07, top=0.95)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -504,9 +505,7 @@ def dufm_construction_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
     _heatmap(axes[1], table, f"Mt{L}", rf"SRG $\tilde M_{L}$ (rank {int(ranks['srg', f'Mt{L}'])})", "class", "neuron")
     _heatmap(axes[2], table, f"srg_gram_Mt{L}", rf"SRG $\tilde M_{L}^T\tilde M_{L}$", "class", "class")
     _heatmap(axes[3], table, f"dnc_gram_Mt{L}", rf"DNC $\tilde M_{L}^T\tilde M_{L}$", "class", "class")
-    fig.suptitle(f"{meta['number']} ({meta['paper']}): {meta['caption']}", fontsize=9)
-    fig.tight_layout(rect=(0, 0.07, 1, 0.94))
-    save_pdf(fig, pdf, meta)
+    finish(fig, pdf, meta, bottom=0.07, top=0.94)
 
 
 def dufm_sweeps_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
@@ -533,9 +532,7 @@ def dufm_sweeps_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
     axes[2].set_ylim(-0.05, 1.05)
     axes[2].set_xlabel("width")
     axes[2].set_title("probability of finding DNC")
-    fig.suptitle(f"{meta['number']} ({meta['paper']}): {meta['caption']}", fontsize=9)
-    fig.tight_layout(rect=(0, 0.08, 1, 0.94))
-    save_pdf(fig, pdf, meta)
+    finish(fig, pdf, meta, bottom=0.08, top=0.94)
 
 
 def dufm_solution_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
@@ -616,9 +613,7 @@ def dufm_solution_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
     if mats:
         for ax in axes[1, len(mats) :]:
             ax.axis("off")
-    fig.suptitle(f"{meta['number']} ({meta['paper']}): {meta['caption']}", fontsize=9)
-    fig.tight_layout(rect=(0, 0.06, 1, 0.95))
-    save_pdf(fig, pdf, meta)
+    finish(fig, pdf, meta, bottom=0.06, top=0.95)
 
 
 def snc_errors_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
@@ -638,9 +633,7 @@ def snc_errors_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
         ax.set_xlabel("gradient-descent step")
         ax.set_title(label)
         ax.legend(fontsize=7)
-    fig.suptitle(f"{meta['number']} ({meta['paper']}): {meta['caption']}", fontsize=9)
-    fig.tight_layout(rect=(0, 0.07, 1, 0.94))
-    save_pdf(fig, pdf, meta)
+    finish(fig, pdf, meta, bottom=0.07, top=0.94)
 
 
 def pfc_illustration_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
@@ -686,9 +679,7 @@ def pfc_illustration_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
             a.set_xticks([])
             a.set_yticks([])
         top.set_title(f"t = {t:g}" + (" (input)" if col == 0 else " (last layer)" if col == 2 else ""), fontsize=8)
-    fig.suptitle(f"{meta['number']} ({meta['paper']}): {meta['caption']}", fontsize=9)
-    fig.tight_layout(rect=(0, 0.06, 1, 0.94))
-    save_pdf(fig, pdf, meta)
+    finish(fig, pdf, meta, bottom=0.06, top=0.94)
 
 
 @dataclass(frozen=True)

@@ -240,20 +240,9 @@ def init_params(K: int, L: int, n: int, width: int, seeds: list[int]) -> tuple[t
     return torch.stack(H1), [torch.stack(w) for w in W]
 
 
-def _forward_cache(H1, W):
-    zs, hs = [], [H1]
-    h = H1
-    for Wl in W[:-1]:
-        z = Wl @ h
-        h = torch.relu(z)
-        zs.append(z)
-        hs.append(h)
-    return zs, hs, W[-1] @ h
-
-
 def loss_terms(H1, W, Y, lam_h, lam_w):
     """(total, fit, reg) of (1) per run; ``lam_h`` and ``lam_w[l]`` are (B, 1, 1) tensors."""
-    R = _forward_cache(H1, W)[2] - Y
+    R = forward(H1, W)[2] - Y
     fit = (R**2).sum((-2, -1)) / (2 * H1.shape[-1])
     reg = lam_h[:, 0, 0] / 2 * (H1**2).sum((-2, -1))
     for lam_l, Wl in zip(lam_w, W, strict=True):
@@ -264,7 +253,7 @@ def loss_terms(H1, W, Y, lam_h, lam_w):
 def gradients(H1, W, Y, lam_h, lam_w):
     """Gradients of (1) w.r.t. H1 and every W_l, by hand (backward through the ReLUs; checked against
     autograd in the tests)."""
-    zs, hs, out = _forward_cache(H1, W)
+    zs, hs, out = forward(H1, W)
     G = (out - Y) / H1.shape[-1]
     grads = [None] * len(W)
     grads[-1] = torch.baddbmm(lam_w[-1] * W[-1], G, hs[-1].transpose(-1, -2))
