@@ -79,6 +79,15 @@ BAD = [
     ({"overrides": {"settings": {"pfc_mnist": {"train": {"milestones": [999]}}}}}, "train.milestones.0"),
     ({"overrides": {"settings": {"pfc_mnist": {"checkpoints": [0, 999]}}}}, "checkpoints.1"),
     ({"overrides": {"settings": {"pfc_mnist": {"model": {"stages": "wide"}}}}}, "pfc_mnist.model.stages"),
+    (
+        {"overrides": {"settings": {"perturb_layerwise_mlp": {"train": {"epochs": 7}}}}},
+        "perturb_layerwise_mlp.train.epochs: layer-wise training of 10 layers x 3 epochs needs epochs = 30",
+    ),
+    ({"overrides": {"settings": {"ulpm_vgg13_mnist": {"model": {"depth": 13}}}}}, "vgg needs exactly one of"),
+    ({"overrides": {"settings": {"perturb_cifar10_ce": {"train": {"weight_decay_head": -1}}}}}, "weight_decay_head"),
+    ({"overrides": {"settings": {"pfc_mnist": {"model": {"head": {"layers": 3}}}}}}, "need arch resnet, vgg or mlp"),
+    ({"overrides": {"surrogates": {"nope": {"params": {}}}}}, "overrides.surrogates.nope: unknown surrogate"),
+    ({"overrides": {"surrogates": {"dufm_srg_construction": {"model": "x"}}}}, "unknown key"),
 ]
 
 
