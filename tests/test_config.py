@@ -80,7 +80,7 @@ BAD = [
     ({"overrides": {"settings": {"pfc_mnist": {"checkpoints": [0, 999]}}}}, "checkpoints.1"),
     ({"overrides": {"settings": {"pfc_mnist": {"model": {"stages": "wide"}}}}}, "pfc_mnist.model.stages"),
     (
-        {"overrides": {"settings": {"perturb_layerwise_mlp": {"train": {"epochs": 7}}}}},
+        {"overrides": {"settings": {"perturb_layerwise_mlp": {"train": {"epochs": 40}}}}},
         "perturb_layerwise_mlp.train.epochs: layer-wise training of 10 layers x 3 epochs needs epochs = 30",
     ),
     ({"overrides": {"settings": {"ulpm_vgg13_mnist": {"model": {"depth": 13}}}}}, "vgg needs exactly one of"),
