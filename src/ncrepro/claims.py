@@ -479,16 +479,18 @@ def dufm_sweeps(table: pd.DataFrame, meta: dict) -> list[dict]:
 
 
 DNC1_HOLDS = 1e-3  # "DNC1 holds in a clear way" (dufm.md fig2): final truncated-pinv DNC1 below this
-# Figures whose shown solution the paper says beats the SRG construction (Fig. 6: rank below SRG's;
-# Figs. 7, 8: "slightly lower than the loss of our construction").
-BEATS_SRG = {"dufm_fig6", "dufm_fig7", "dufm_fig8"}
+# Figures that show one selected run (the lowest final loss), and those whose shown solution the paper
+# says beats the SRG construction (Figs. 7, 8: "slightly lower than the loss of our construction").
+SELECTED_RUN = {"dufm_fig6", "dufm_fig7", "dufm_fig8"}
+BEATS_SRG = {"dufm_fig7", "dufm_fig8"}
 
 
 def dufm_solution(table: pd.DataFrame, meta: dict) -> list[dict]:
-    """dufm.md Figs. 2 (top), 6-8: gradient descent finds low-rank solutions better than DNC that still
-    satisfy DNC1; for L <= 5 the intermediate layers share one rank; for deep models (L > 5) the rank
-    is low in the first layers and grows in the last ones; in Figs. 6-8 (:data:`BEATS_SRG`) the
-    selected run is below the SRG construction."""
+    """dufm.md Figs. 2 (top), 6-8: gradient descent finds low-rank solutions better than DNC (Fig. 2:
+    the median run; Figs. 6-8, which show one run: the lowest-loss run) that still satisfy DNC1; for
+    L <= 5 the intermediate layers share one rank within a run; for deep models (L > 5) the rank is low
+    in the first layers (below the SRG rank r) and grows in the last ones; in Figs. 7, 8
+    (:data:`BEATS_SRG`) the selected run is below the SRG construction."""
     p = next(iter(meta["surrogates"].values()))["params"]
     K, L = p["K"], p["L"]
     refs = table[table.kind == "reference"].set_index("name").value
@@ -502,10 +504,14 @@ def dufm_solution(table: pd.DataFrame, meta: dict) -> list[dict]:
     inter = [f"M{l}" for l in range(2, L)]
     below = final[final < refs["loss_dnc"]].index
     best = final.idxmin()
+    selected = meta["id"] in SELECTED_RUN
+    shown = final[best] if selected else final.median()
     out = [
         claim(
-            "gradient descent beats DNC: the median final loss is below L_DNC",
-            bool(final.median() < refs["loss_dnc"]),
+            "gradient descent beats DNC: the "
+            + ("selected (lowest-loss) run's" if selected else "median")
+            + " final loss is below L_DNC",
+            bool(shown < refs["loss_dnc"]),
             {"final losses": _rounded(final), "L_DNC": float(refs["loss_dnc"])}
             | ({"L_SRG": float(refs["loss_srg"])} if "loss_srg" in refs else {}),
             "< L_DNC",
@@ -534,12 +540,23 @@ def dufm_solution(table: pd.DataFrame, meta: dict) -> list[dict]:
         )
     else:
         first, last = int(ranks.loc[best, "M2"]), int(ranks.loc[best, f"M{L}"])
+        per_layer = [int(ranks.loc[best, f"M{l}"]) for l in range(1, L + 1)]
         out.append(
             claim(
                 "deep model: low rank in the first layers, growing in the last layers (rank M_L > rank M_2)",
                 last > first,
-                [int(ranks.loc[best, f"M{l}"]) for l in range(1, L + 1)],
+                per_layer,
                 "rank M_L > rank M_2",
+            )
+        )
+        from .surrogates.dufm import r_of
+
+        out.append(
+            claim(
+                "the first layers' rank is below the SRG solution's rank r (Fig. 6: 'remarkably small')",
+                first < r_of(K),
+                per_layer,
+                f"rank M_2 < r = {r_of(K)}",
             )
         )
     if meta["id"] in BEATS_SRG and "loss_srg" in refs:
