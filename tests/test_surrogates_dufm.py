@@ -24,16 +24,12 @@ RATIOS = {
 }
 
 
-def r_of(K: int) -> int:
-    return int(round((1 + np.sqrt(1 + 8 * K)) / 2))
-
-
 @pytest.mark.parametrize("args", list(REFERENCE))
 def test_reference_losses(args):
     K, L, n, lam_h, lam_w = args
     dnc, srg = REFERENCE[args]
     assert D.loss_dnc(K, L, n, lam_h, lam_w).loss == pytest.approx(dnc, abs=6e-6)
-    assert D.loss_srg(r_of(K), L, n, lam_h, lam_w).loss == pytest.approx(srg, abs=6e-6)
+    assert D.loss_srg(D.r_of(K), L, n, lam_h, lam_w).loss == pytest.approx(srg, abs=6e-6)
 
 
 def test_ratio_table_of_figure_3_left():
@@ -117,14 +113,14 @@ def test_gradient_descent_beats_dnc_with_low_rank():
 
 def test_trajectory_table_records_losses_dnc1_spectra_and_the_best_runs_matrices():
     tab = D.trajectory_table(6, 4, 3, 8, 0.02, 0.004, 0.5, 400, [0, 1], 100, ["gram:Mt3", "Mt4"])
-    assert set(tab.kind) == {"reference", "loss", "dnc1", "sv", "rank", "matrix"}
-    refs = tab[tab.kind == "reference"].set_index("name").value
+    assert set(tab.metric) == {"reference", "loss", "dnc1", "sv", "rank", "matrix"}
+    refs = tab[tab.metric == "reference"].set_index("name").value
     assert refs["loss_dnc"] == D.loss_dnc(6, 4, 3, 0.02, 0.004).loss and "loss_srg" in refs
-    loss = tab[(tab.kind == "loss") & (tab.name == "total")]
+    loss = tab[(tab.metric == "loss") & (tab.name == "total")]
     assert sorted(loss.step.unique()) == [0, 100, 200, 300, 400]
-    parts = tab[tab.kind == "loss"].pivot_table(index=["seed", "step"], columns="name", values="value")
+    parts = tab[tab.metric == "loss"].pivot_table(index=["seed", "step"], columns="name", values="value")
     assert np.allclose(parts.total, parts.fit + parts.reg)
-    gram = tab[(tab.kind == "matrix") & (tab.name == "gram:Mt3")]
+    gram = tab[(tab.metric == "matrix") & (tab.name == "gram:Mt3")]
     assert gram.row.max() == 5 and gram.col.max() == 5
     final = loss[loss.step == 400].set_index("seed").value
-    assert set(tab[tab.kind == "matrix"].seed) == {int(final.idxmin())}
+    assert set(tab[tab.metric == "matrix"].seed) == {int(final.idxmin())}

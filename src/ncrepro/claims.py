@@ -493,13 +493,13 @@ def dufm_solution(table: pd.DataFrame, meta: dict) -> list[dict]:
     (:data:`BEATS_SRG`) the selected run is below the SRG construction."""
     p = next(iter(meta["surrogates"].values()))["params"]
     K, L = p["K"], p["L"]
-    refs = table[table.kind == "reference"].set_index("name").value
-    final = table[(table.kind == "loss") & (table.name == "total")]
+    refs = table[table.metric == "reference"].set_index("name").value
+    final = table[(table.metric == "loss") & (table.name == "total")]
     final = final[final.step == final.step.max()].set_index("seed").value
     final.index = final.index.astype(int)
-    dnc1 = table[table.kind == "dnc1"]
+    dnc1 = table[table.metric == "dnc1"]
     dnc1 = dnc1[dnc1.step == dnc1.step.max()].groupby("layer").value.median()
-    ranks = table[table.kind == "rank"].pivot(index="seed", columns="name", values="value")
+    ranks = table[table.metric == "rank"].pivot(index="seed", columns="name", values="value")
     ranks.index = ranks.index.astype(int)
     inter = [f"M{l}" for l in range(2, L)]
     below = final[final < refs["loss_dnc"]].index

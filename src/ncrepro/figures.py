@@ -540,10 +540,10 @@ def dufm_solution_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
     fit and regularisation parts of the lowest-loss run, and the L_DNC / L_SRG lines), DNC1 per layer
     (log y), singular values of every M_l at the end (mean +- SD, log y); then heat maps of the selected
     run's matrices, each normalised by its largest absolute entry."""
-    mats = list(dict.fromkeys(table[table.kind == "matrix"].name))
+    mats = list(dict.fromkeys(table[table.metric == "matrix"].name))
     ncols = max(3, len(mats))
     fig, axes = plt.subplots(2 if mats else 1, ncols, figsize=(4 * ncols, 6.4 if mats else 3.4), squeeze=False)
-    loss = table[table.kind == "loss"]
+    loss = table[table.metric == "loss"]
     total = loss[loss.name == "total"].groupby("step").value
     ax = axes[0, 0]
     ax.plot(total.mean().index, total.mean().to_numpy(), color="C0", label="loss (mean over runs)")
@@ -559,7 +559,7 @@ def dufm_solution_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
     for part, color in (("fit", "C2"), ("reg", "C4")):
         rows = loss[(loss.name == part) & (loss.seed == best)]
         ax.plot(rows.step, rows.value, color=color, lw=0.8, label=f"{part} (run {best})")
-    refs = table[table.kind == "reference"].set_index("name").value
+    refs = table[table.metric == "reference"].set_index("name").value
     for name, color, label in (
         ("loss_dnc", "red", r"$\mathcal{L}_{DNC}$"),
         ("loss_srg", "green", r"$\mathcal{L}_{SRG}$"),
@@ -570,7 +570,7 @@ def dufm_solution_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
     ax.set_xlabel("gradient-descent step")
     ax.set_title("training loss")
     ax.legend(fontsize=6)
-    dnc1 = table[table.kind == "dnc1"]
+    dnc1 = table[table.metric == "dnc1"]
     layers = sorted(dnc1.layer.unique())
     colors = _layer_colors(len(layers))
     for layer, color in zip(layers, colors, strict=True):
@@ -580,7 +580,7 @@ def dufm_solution_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
     axes[0, 1].set_xlabel("gradient-descent step")
     axes[0, 1].set_title("DNC1 (mean over runs)")
     axes[0, 1].legend(fontsize=6)
-    sv = table[(table.kind == "sv") & table.name.str.match(r"^M\d+$")]
+    sv = table[(table.metric == "sv") & table.name.str.match(r"^M\d+$")]
     names = sorted(sv.name.unique(), key=lambda s: int(s[1:]))
     for name, color in zip(names, _layer_colors(len(names)), strict=True):
         g = sv[sv.name == name].groupby("index").value
@@ -601,7 +601,7 @@ def dufm_solution_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
     for ax in axes[0, 3:]:
         ax.axis("off")
     for ax, name in zip(axes[1] if mats else [], mats, strict=False):
-        rows = table[(table.kind == "matrix") & (table.name == name)]
+        rows = table[(table.metric == "matrix") & (table.name == name)]
         M = rows.pivot(index="row", columns="col", values="value").to_numpy()
         vmax = float(np.abs(M).max()) or 1.0
         im = ax.imshow(M / vmax, cmap="RdBu_r", vmin=-1, vmax=1, aspect="auto", interpolation="nearest")

@@ -331,7 +331,7 @@ def layer_report(H1: torch.Tensor, W: list[torch.Tensor], K: int, tau: float = R
 
 def _matrix_rows(panel: str, M: np.ndarray, **extra) -> list[dict]:
     return [
-        {"panel": panel, "row": i, "col": j, "value": float(M[i, j]), **extra}
+        {"panel": panel, "metric": "entry", "row": i, "col": j, "value": float(M[i, j]), **extra}
         for i in range(M.shape[0])
         for j in range(M.shape[1])
     ]
@@ -340,8 +340,8 @@ def _matrix_rows(panel: str, M: np.ndarray, **extra) -> list[dict]:
 def construction_table(r: int, L: int, n: int, lam: float, width: int, printed_mu1: bool = False) -> pd.DataFrame:
     """dufm.md Fig. 1: the SRG solution's M_{L-1} (its first r rows, the non-zero ones), M~_L and its
     Gram matrix, and the DNC solution's Gram of M~_L, all from a forward pass of the explicit
-    parameters; plus the ranks (rank_tau) of M_{L-1}, M~_L, M_L for both. Columns: panel, row, col,
-    value (matrices) or panel = "rank", solution, matrix, value."""
+    parameters; plus the ranks (rank_tau) of M_{L-1}, M~_L, M_L for both. Columns: panel, metric
+    ("entry": row, col; "rank": solution, matrix), value."""
     K = r * (r - 1) // 2
     rows = []
     for name, sol in (
@@ -477,10 +477,10 @@ def trajectory_table(
     logging every ``log_every`` steps the loss and its fit / regularisation parts and DNC1 of every
     layer; at the end the singular values and ranks of every M_l and M~_l, and, for the lowest-loss run
     (the figures show one selected run), the ``heatmaps`` matrices: ``Mt<l>`` / ``M<l>`` (class means,
-    the first ``width`` rows) or ``gram:Mt<l>`` / ``gram:M<l>``. Long table: kind (loss, dnc1, sv, rank,
+    the first ``width`` rows) or ``gram:Mt<l>`` / ``gram:M<l>``. Long table: metric (loss, dnc1, sv, rank,
     matrix, reference), seed, step, layer, index, name, row, col, value."""
     H1, W = init_params(K, L, n, width, seeds)
-    rows = [{"kind": "reference", "name": k, "value": v} for k, v in _references(K, L, n, lam_H1, lam_W).items()]
+    rows = [{"metric": "reference", "name": k, "value": v} for k, v in _references(K, L, n, lam_H1, lam_W).items()]
     y = torch.arange(K).repeat_interleave(n)
     from ..metrics import collapse_metrics
 
@@ -488,10 +488,10 @@ def trajectory_table(
         _, post, _ = forward(H, Ws)
         for b, seed in enumerate(seeds):
             for name, v in (("total", total[b]), ("fit", fit[b]), ("reg", reg[b])):
-                rows.append({"kind": "loss", "seed": seed, "step": step, "name": name, "value": float(v)})
+                rows.append({"metric": "loss", "seed": seed, "step": step, "name": name, "value": float(v)})
             for l, Hl in enumerate(post):
                 m = collapse_metrics(Hl[b].T, y, K, pinv_rtol=RANK_TAU)
-                rows.append({"kind": "dnc1", "seed": seed, "step": step, "layer": l + 1, "value": float(m["nc1"])})
+                rows.append({"metric": "dnc1", "seed": seed, "step": step, "layer": l + 1, "value": float(m["nc1"])})
     pre, post, _ = forward(H, Ws)
     means = {f"M{l + 1}": class_means(h, K) for l, h in enumerate(post)}
     means |= {f"Mt{l + 2}": class_means(z, K) for l, z in enumerate(pre)}
@@ -499,16 +499,16 @@ def trajectory_table(
         for b, seed in enumerate(seeds):
             s = torch.linalg.svdvals(M[b]).numpy()
             rows += [
-                {"kind": "sv", "seed": seed, "name": name, "index": i + 1, "value": float(v)} for i, v in enumerate(s)
+                {"metric": "sv", "seed": seed, "name": name, "index": i + 1, "value": float(v)} for i, v in enumerate(s)
             ]
-            rows.append({"kind": "rank", "seed": seed, "name": name, "value": float(rank_tau(s))})
+            rows.append({"metric": "rank", "seed": seed, "name": name, "value": float(rank_tau(s))})
     best = int(torch.argmin(total))
     for spec in heatmaps:
         gram, name = spec.startswith("gram:"), spec.removeprefix("gram:")
         M = means[name][best].numpy()
         M = M.T @ M if gram else M
         rows += [
-            {"kind": "matrix", "seed": seeds[best], "name": spec, "row": i, "col": j, "value": float(M[i, j])}
+            {"metric": "matrix", "seed": seeds[best], "name": spec, "row": i, "col": j, "value": float(M[i, j])}
             for i in range(M.shape[0])
             for j in range(M.shape[1])
         ]

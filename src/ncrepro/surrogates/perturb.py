@@ -111,7 +111,7 @@ def spectrum_table(
     """perturb.md Fig. 1: for each ``lam_H``, the singular values of the intra-class block ``F_11`` and
     of an inter-class block ``F_12`` of Eq. 5, assembled at a collapsed minimiser of Eq. 1, beside their
     closed forms (App. D levels; Theorem 4.2). Columns: lam_H, block (intra/inter), index (1-based,
-    descending), value, closed_form."""
+    descending), metric (singular_value), value, closed_form."""
     rows = []
     for lh in lam_H:
         W, H = collapsed_ufm_minimiser(K, d, n, lam_W, lh, seed)
@@ -123,5 +123,6 @@ def spectrum_table(
         inter_closed[0] = inter_class_sigma_max(lam_W, lh, beta)
         for block, values, closed in (("intra", intra, levels[::-1]), ("inter", inter, inter_closed)):
             for i, (v, c) in enumerate(zip(values, closed, strict=True)):
-                rows.append({"lam_H": lh, "block": block, "index": i + 1, "value": v, "closed_form": c})
+                row = {"lam_H": lh, "block": block, "index": i + 1, "metric": "singular_value"}
+                rows.append({**row, "value": v, "closed_form": c})
     return pd.DataFrame(rows)
