@@ -32,6 +32,18 @@ SMALL = {
         "lr": 0.5,
         "steps": 5,
     },
+    "dufm_small_k": {
+        "K": [3],
+        "L": 3,
+        "n": 2,
+        "width": 4,
+        "lam": [0.01],
+        "lam_H1_over_lam": 5.0,
+        "seeds": [0],
+        "lr": 0.5,
+        "steps": 5,
+        "log_every": 5,
+    },
     "dufm_trajectory": {
         "K": 3,
         "L": 3,

@@ -99,6 +99,30 @@ def test_batched_gradient_descent_equals_one_run_at_a_time():
         assert torch.allclose(Hb[i], H1i[0], rtol=1e-10, atol=1e-12)
 
 
+def test_descend_to_convergence_without_tolerance_is_plain_gradient_descent():
+    H1, W = D.init_params(5, 3, 2, 6, [0, 1])
+    *_, (_, total, _, _, Hg, Wg) = D.gradient_descent(H1, W, 2, 0.01, 0.004, 0.5, 250)
+    Hc, Wc, total_c, steps = D.descend_to_convergence(H1, W, 2, 0.01, 0.004, 0.5, 250, 100, 0.0)
+    assert steps.tolist() == [250, 250]
+    assert torch.equal(total, total_c) and torch.equal(Hg, Hc)
+    assert all(torch.equal(a, b) for a, b in zip(Wg, Wc, strict=True))
+
+
+def test_converged_runs_leave_the_batch_and_the_rest_go_on_unchanged():
+    """A run that stops early holds the state of a plain GD run of its own length; the runs that go on
+    equal plain GD of the full length (rows of a batch are independent)."""
+    lam = torch.tensor([2.0**-4, 2.0**-12], dtype=torch.float64)  # the strong one converges fast
+    H1, W = D.init_params(6, 4, 3, 8, [0, 1])
+    Hc, Wc, total, steps = D.descend_to_convergence(H1, W, 3, lam, lam, 0.5, 6000, 200, 1e-9)
+    assert steps[0] < 6000 and steps[1] == 6000
+    for b in range(2):
+        *_, (_, t1, _, _, Hb, _) = D.gradient_descent(
+            H1[b : b + 1], [w[b : b + 1] for w in W], 3, float(lam[b]), float(lam[b]), 0.5, int(steps[b])
+        )
+        assert torch.allclose(total[b], t1[0], rtol=1e-12)
+        assert torch.allclose(Hc[b], Hb[0], rtol=1e-10, atol=1e-12)
+
+
 def test_gradient_descent_beats_dnc_with_low_rank():
     """dufm.md fig2 top (reduced n with the same n lam_H1): 4-DUFM, K = 10, width 30 reaches a loss below
     L_DNC with intermediate rank < K."""

@@ -464,6 +464,16 @@ def dufm_sweeps(table: pd.DataFrame, meta: dict) -> list[dict]:
                 "non-increasing in weight decay",
             )
         )
+        found = table[(table.panel == "middle") & (table.metric == "dnc_found")].groupby("log2_weight_decay").value
+        found = found.mean().sort_index()
+        out.append(
+            claim(
+                "for very small weight decay DNC is sometimes recovered, for very high weight decay never",
+                bool(found.iloc[0] > 0 and found.iloc[-1] == 0),
+                {str(k): float(v) for k, v in found.items()},
+                "P(DNC) > 0 at the smallest, 0 at the largest",
+            )
+        )
     right = table[(table.panel == "right") & (table.metric == "dnc_found")]
     if len(right):
         frac = right.groupby("width").value.mean().sort_index()
@@ -473,6 +483,62 @@ def dufm_sweeps(table: pd.DataFrame, meta: dict) -> list[dict]:
                 bool(frac.iloc[-1] > frac.iloc[0]),
                 {str(k): float(v) for k, v in frac.items()},
                 "increasing with width",
+            )
+        )
+    return out
+
+
+SQUARE_TOL = 0.1  # |Gram entry| / diagonal below this counts as orthogonal (dufm.md fig5, K = 4)
+
+
+def dufm_small_k(table: pd.DataFrame, meta: dict) -> list[dict]:
+    """dufm.md fig5: "Already for L >= 4, we find low-rank solutions for all K >= 3", found by gradient
+    descent with a loss below L_DNC; for K = 4 the solution is "based on the square graph": in the Gram
+    of M_{L-1} every column has a positive inner product with exactly two others and is orthogonal to
+    the third (rank 3)."""
+    L = next(iter(meta["surrogates"].values()))["params"]["L"]
+    out = []
+    for sel in table[table.metric == "selected"].sort_values("K").itertuples():
+        run = table[(table.K == sel.K) & (table.lam == sel.lam)]
+        rank = run[(run.metric == "rank") & (run.seed == sel.seed) & (run.name == f"M{L - 1}")].value.iloc[0]
+        out.append(
+            claim(
+                f"K = {sel.K}: gradient descent finds a low-rank solution below L_DNC (best of the lambda x seed grid)",
+                bool(sel.value < 1 and rank < sel.K),
+                {
+                    "loss / L_DNC": float(sel.value),
+                    f"rank M{L - 1}": int(rank),
+                    "lambda": float(sel.lam),
+                    "seed": int(sel.seed),
+                },
+                f"loss / L_DNC < 1 and rank < {sel.K}",
+            )
+        )
+        if sel.K == 4:
+            G = run[(run.metric == "matrix") & (run.name == f"gram:M{L - 1}")]
+            G = G.pivot(index="row", columns="col", values="value").to_numpy()
+            Gn = G / np.sqrt(np.outer(np.diag(G), np.diag(G)))
+            off = Gn[~np.eye(4, dtype=bool)].reshape(4, 3)
+            square = bool(
+                (np.sum(off > SQUARE_TOL, axis=1) == 2).all() and (np.sum(np.abs(off) <= SQUARE_TOL, axis=1) == 1).all()
+            )
+            out.append(
+                claim(
+                    "K = 4: the solution is based on the square graph (each class: two positive, one orthogonal)",
+                    square,
+                    {"normalised Gram": np.round(Gn, 3).tolist(), f"rank M{L - 1}": int(rank)},
+                    f"two entries > {SQUARE_TOL}, one within ±{SQUARE_TOL} per row",
+                )
+            )
+    runs = table[table.metric == "converged"]
+    if len(runs):
+        by_panel = runs.groupby("panel").value
+        out.append(
+            claim(
+                "every gradient-descent run of the sweeps converged before the step cap (our check)",
+                bool((runs.value == 1).all()),
+                {p: f"{int(v.sum())}/{len(v)}" for p, v in by_panel},
+                "all converged",
             )
         )
     return out
@@ -631,6 +697,7 @@ CHECKS = {
     "ulpm_dynamics": ulpm_dynamics,
     "dufm_construction": dufm_construction,
     "dufm_sweeps": dufm_sweeps,
+    "dufm_small_k": dufm_small_k,
     "dufm_solution": dufm_solution,
     "snc_errors": snc_errors,
     "pfc_illustration": pfc_illustration,

@@ -535,6 +535,11 @@ def dufm_sweeps_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
     finish(fig, pdf, meta, bottom=0.08, top=0.94)
 
 
+def _class_mean_symbol(name: str) -> str:
+    """TeX of a class-mean matrix name of the DUFM tables: ``Mt3`` -> M~_3, ``M3`` -> M_3."""
+    return ("\\tilde M_{" + name[2:] + "}") if name.startswith("Mt") else ("M_{" + name[1:] + "}")
+
+
 def dufm_solution_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
     """dufm.md Figs. 2 (top), 6, 7, 8: loss against gradient-descent step (mean +- SD over runs, with the
     fit and regularisation parts of the lowest-loss run, and the L_DNC / L_SRG lines), DNC1 per layer
@@ -605,15 +610,48 @@ def dufm_solution_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
         M = rows.pivot(index="row", columns="col", values="value").to_numpy()
         vmax = float(np.abs(M).max()) or 1.0
         im = ax.imshow(M / vmax, cmap="RdBu_r", vmin=-1, vmax=1, aspect="auto", interpolation="nearest")
-        gram, base = name.startswith("gram:"), name.removeprefix("gram:")
-        sym = ("\\tilde M_{" + base[2:] + "}") if base.startswith("Mt") else ("M_{" + base[1:] + "}")
-        ax.set_title(f"${sym}^T{sym}$" if gram else f"${sym}$ (run {best})", fontsize=8)
+        sym = _class_mean_symbol(name.removeprefix("gram:"))
+        ax.set_title(f"${sym}^T{sym}$" if name.startswith("gram:") else f"${sym}$ (run {best})", fontsize=8)
         ax.grid(False)
         plt.colorbar(im, ax=ax, fraction=0.046, pad=0.02)
     if mats:
         for ax in axes[1, len(mats) :]:
             ax.axis("off")
     finish(fig, pdf, meta, bottom=0.06, top=0.95)
+
+
+def dufm_small_k_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
+    """dufm.md fig5: one row per K, the selected run (lowest loss / L_DNC of the lambda x seed grid):
+    total, fit and regularisation loss against step with L_DNC (log y), heat maps of M_{L-1} and M~_L,
+    and the Gram matrix of M_{L-1}, each normalised by its largest absolute entry."""
+    chosen = table[table.metric == "selected"].sort_values("K")
+    fig, axes = plt.subplots(len(chosen), 4, figsize=(14, 3.0 * len(chosen)), squeeze=False)
+    for row, sel in zip(axes, chosen.itertuples(), strict=True):
+        run = table[(table.K == sel.K) & (table.lam == sel.lam)]
+        loss = run[(run.metric == "loss") & (run.seed == sel.seed)]
+        for part, color in (("total", "C0"), ("fit", "C2"), ("reg", "C4")):
+            rows = loss[loss.name == part]
+            row[0].plot(rows.step, rows.value, color=color, label=part)
+        ref = float(run[(run.metric == "reference") & (run.name == "loss_dnc")].value.iloc[0])
+        row[0].axhline(ref, color="red", ls="--", lw=1, label=r"$\mathcal{L}_{DNC}$")
+        row[0].set_yscale("log")
+        row[0].set_title(
+            f"K = {sel.K}: λ = {sel.lam:g}, run {sel.seed}, loss/$\\mathcal{{L}}_{{DNC}}$ = {sel.value:.4f}", fontsize=8
+        )
+        row[0].set_xlabel("gradient-descent step")
+        row[0].legend(fontsize=6)
+        mats = run[run.metric == "matrix"]
+        for ax, name in zip(row[1:], dict.fromkeys(mats.name), strict=True):
+            M = mats[mats.name == name].pivot(index="row", columns="col", values="value").to_numpy()
+            if not name.startswith("gram:"):
+                M = M[np.abs(M).max(axis=1) > 1e-3 * np.abs(M).max()]  # the non-zero rows (neurons)
+            vmax = float(np.abs(M).max()) or 1.0
+            im = ax.imshow(M / vmax, cmap="RdBu_r", vmin=-1, vmax=1, aspect="auto", interpolation="nearest")
+            sym = _class_mean_symbol(name.removeprefix("gram:"))
+            ax.set_title(f"${sym}^T{sym}$" if name.startswith("gram:") else f"${sym}$ (non-zero rows)", fontsize=8)
+            ax.grid(False)
+            plt.colorbar(im, ax=ax, fraction=0.046, pad=0.02)
+    finish(fig, pdf, meta, bottom=0.05, top=0.96)
 
 
 def snc_errors_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
@@ -698,6 +736,7 @@ BUILDERS: dict[str, Builder] = {
     "mufm_tradeoff": Builder(surrogate_data, mufm_tradeoff_plot, needs_training=False),
     "ulpm_dynamics": Builder(surrogate_data, ulpm_dynamics_plot, needs_training=False),
     "dufm_construction": Builder(surrogate_data, dufm_construction_plot, needs_training=False),
+    "dufm_small_k": Builder(surrogate_data, dufm_small_k_plot, needs_training=False),
     "dufm_sweeps": Builder(surrogate_data, dufm_sweeps_plot, needs_training=False),
     "dufm_solution": Builder(surrogate_data, dufm_solution_plot, needs_training=False),
     "snc_errors": Builder(surrogate_data, snc_errors_plot, needs_training=False),

@@ -33,6 +33,7 @@ SOLVERS: dict[str, tuple[str, str]] = {
     "dufm_ratio": ("ncrepro.surrogates.dufm", "ratio_table"),
     "dufm_rank_sweep": ("ncrepro.surrogates.dufm", "rank_sweep_table"),
     "dufm_width_sweep": ("ncrepro.surrogates.dufm", "width_sweep_table"),
+    "dufm_small_k": ("ncrepro.surrogates.dufm", "small_k_table"),
     "dufm_trajectory": ("ncrepro.surrogates.dufm", "trajectory_table"),
     "mixon_snc": ("ncrepro.surrogates.mixon", "snc_table"),
     "pfc_illustration": ("ncrepro.surrogates.geodesic", "illustration_table"),

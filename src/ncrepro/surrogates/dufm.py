@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import torch
 from scipy.optimize import minimize_scalar
+from tqdm import tqdm
 
 from ..metrics import RANK_TAU, rank_tau
 
@@ -291,6 +292,38 @@ def gradient_descent(H1, W, n: int, lam_H1, lam_W, lr: float, steps: int, log_ev
             w.sub_(g, alpha=lr)
 
 
+def descend_to_convergence(H1, W, n: int, lam_H1, lam_W, lr: float, max_steps: int, check_every: int, rtol: float):
+    """Full-batch GD on (1) for a batch of runs until each run has converged or ``max_steps``: every
+    ``check_every`` steps a run whose loss fell by less than ``rtol`` (relative) since the last check
+    leaves the batch (the papers give no step counts for Fig. 3; dufm.md: small weight decays need
+    ~1e5 steps, large ones far fewer). ``lam_H1`` / ``lam_W`` are scalars or (B,) tensors. Returns the
+    final ``(H1, W, total)`` of every run and the steps each ran; ``rtol = 0`` runs all ``max_steps``."""
+    B = H1.shape[0]
+    lam_h = torch.as_tensor(lam_H1, dtype=torch.float64).expand(B).clone()
+    lam_w = torch.as_tensor(lam_W, dtype=torch.float64).expand(B).clone()
+    H1, W = H1.clone(), [w.clone() for w in W]
+    total = torch.full((B,), float("inf"), dtype=torch.float64)
+    steps_run = torch.zeros(B, dtype=torch.long)
+    active = torch.arange(B)
+    bar = tqdm(total=max_steps, desc=f"L-DUFM GD, {B} runs", mininterval=5.0, disable=max_steps < 10 * check_every)
+    while len(active) and int(steps_run[active[0]]) < max_steps:
+        chunk = min(check_every, max_steps - int(steps_run[active[0]]))
+        *_, (_, loss, _, _, h, ws) = gradient_descent(
+            H1[active], [w[active] for w in W], n, lam_h[active], lam_w[active], lr, chunk
+        )
+        H1[active] = h
+        for w, w_new in zip(W, ws, strict=True):
+            w[active] = w_new
+        steps_run[active] += chunk
+        done = (total[active] - loss).abs() <= rtol * loss
+        total[active] = loss
+        active = active[~done]
+        bar.update(chunk)
+        bar.set_postfix(running=len(active))
+    bar.close()
+    return H1, W, total, steps_run
+
+
 def class_means(H: torch.Tensor, K: int) -> torch.Tensor:
     """Class means (d x K) of features with columns class by class (..., d, Kn)."""
     return H.reshape(*H.shape[:-1], K, H.shape[-1] // K).mean(-1)
@@ -408,43 +441,63 @@ def run_outcomes(H1, W, total, K: int, L: int, n: int, lam_H1, lam_W, tau: float
 
 
 def rank_sweep_table(
-    K: int, L: int, n: int, width: int, log2_weight_decay: list[float], seeds: list[int], lr: float, steps: int
+    K: int,
+    L: int,
+    n: int,
+    width: int,
+    log2_weight_decay: list[float],
+    seeds: list[int],
+    lr: float,
+    steps: int,
+    check_every: int = 1000,
+    rtol: float = 0.0,
 ) -> pd.DataFrame:
     """dufm.md Fig. 3 middle: L-DUFM runs with every lambda (lam_H1 = lam_Wl) = 2^x, one batch of all
-    (weight decay, seed) pairs; the rank of the intermediate class means at the end."""
+    (weight decay, seed) pairs, each run to convergence (``rtol``, see descend_to_convergence) or
+    ``steps``; the rank of the intermediate class means at the end."""
     pairs = [(x, s) for x in log2_weight_decay for s in seeds]
     H1, W = init_params(K, L, n, width, [s for _, s in pairs])
     lam = torch.tensor([2.0**x for x, _ in pairs], dtype=torch.float64)
-    *_, (step, total, fit, reg, H1, W) = gradient_descent(H1, W, n, lam, lam, lr, steps)
+    H1, W, total, steps_run = descend_to_convergence(H1, W, n, lam, lam, lr, steps, check_every, rtol)
+    outcomes = run_outcomes(H1, W, total, K, L, n, lam, lam)
     rows = []
-    for (x, seed), o in zip(pairs, run_outcomes(H1, W, total, K, L, n, lam, lam), strict=True):
-        common = {
-            "panel": "middle",
-            "L": L,
-            "K": K,
-            "width": width,
-            "weight_decay": 2.0**x,
-            "log2_weight_decay": x,
-            "seed": seed,
-        }
-        for metric in ("rank", "loss", "loss_dnc", "dnc_found"):
-            rows.append({**common, "metric": metric, "value": o[metric]})
+    for b, ((x, seed), o) in enumerate(zip(pairs, outcomes, strict=True)):
+        common = {"panel": "middle", "L": L, "K": K, "width": width, "weight_decay": 2.0**x}
+        rows += _outcome_rows({**common, "log2_weight_decay": x, "seed": seed}, o, int(steps_run[b]), steps)
     return pd.DataFrame(rows)
 
 
 def width_sweep_table(
-    K: int, L: int, n: int, lam_W: float, lam_H1: float, widths: list[int], seeds: list[int], lr: float, steps: int
+    K: int,
+    L: int,
+    n: int,
+    lam_W: float,
+    lam_H1: float,
+    widths: list[int],
+    seeds: list[int],
+    lr: float,
+    steps: int,
+    check_every: int = 1000,
+    rtol: float = 0.0,
 ) -> pd.DataFrame:
-    """dufm.md Fig. 3 right: for each width, the runs of all seeds as one batch; whether each found DNC."""
+    """dufm.md Fig. 3 right: for each width, the runs of all seeds as one batch, each to convergence or
+    ``steps``; whether each found DNC."""
     rows = []
     for width in widths:
         H1, W = init_params(K, L, n, width, seeds)
-        *_, (step, total, fit, reg, H1, W) = gradient_descent(H1, W, n, lam_H1, lam_W, lr, steps)
-        for seed, o in zip(seeds, run_outcomes(H1, W, total, K, L, n, lam_H1, lam_W), strict=True):
+        H1, W, total, steps_run = descend_to_convergence(H1, W, n, lam_H1, lam_W, lr, steps, check_every, rtol)
+        for b, (seed, o) in enumerate(zip(seeds, run_outcomes(H1, W, total, K, L, n, lam_H1, lam_W), strict=True)):
             common = {"panel": "right", "L": L, "K": K, "width": width, "weight_decay": lam_W, "seed": seed}
-            for metric in ("rank", "loss", "loss_dnc", "dnc_found"):
-                rows.append({**common, "metric": metric, "value": o[metric]})
+            rows += _outcome_rows(common, o, int(steps_run[b]), steps)
     return pd.DataFrame(rows)
+
+
+def _outcome_rows(common: dict, outcome: dict, steps_run: int, max_steps: int) -> list[dict]:
+    """Long rows of one sweep run: rank, loss, loss_dnc, dnc_found, the steps it ran and whether it
+    stopped converged (before ``max_steps``)."""
+    values = {k: outcome[k] for k in ("rank", "loss", "loss_dnc", "dnc_found")}
+    values |= {"steps": float(steps_run), "converged": float(steps_run < max_steps)}
+    return [{**common, "metric": metric, "value": value} for metric, value in values.items()]
 
 
 def _references(K: int, L: int, n: int, lam_H1: float, lam_W) -> dict[str, float]:
@@ -513,3 +566,38 @@ def trajectory_table(
             for j in range(M.shape[1])
         ]
     return pd.DataFrame(rows)
+
+
+def small_k_table(
+    K: list[int],
+    L: int,
+    n: int,
+    width: int,
+    lam: list[float],
+    lam_H1_over_lam: float,
+    seeds: list[int],
+    lr: float,
+    steps: int,
+    log_every: int = 500,
+) -> pd.DataFrame:
+    """dufm.md Fig. 5 (hyperparameters unstated, H11): for each K a grid of weight decays (every lam_W =
+    lam, lam_H1 = ``lam_H1_over_lam`` * lam) times seeds, each a gradient-descent trajectory_table with
+    the heat maps M_{L-1}, M~_L and the Gram of M_{L-1} of each lam's lowest-loss run; then per K the
+    shown run: the lowest loss / L_DNC over all runs (a ``selected`` row: K, lam, seed, value = that
+    ratio; below 1 means gradient descent beat DNC)."""
+    heatmaps = [f"M{L - 1}", f"Mt{L}", f"gram:M{L - 1}"]
+    parts = []
+    for k in K:
+        best = None
+        for lam_W in lam:
+            tab = trajectory_table(
+                k, L, n, width, lam_H1_over_lam * lam_W, lam_W, lr, steps, seeds, log_every, heatmaps
+            )
+            ref = float(tab[(tab.metric == "reference") & (tab.name == "loss_dnc")].value.iloc[0])
+            final = tab[(tab.metric == "loss") & (tab.name == "total") & (tab.step == steps)].set_index("seed").value
+            ratio, seed = float(final.min() / ref), int(final.idxmin())
+            if best is None or ratio < best[0]:
+                best = (ratio, lam_W, seed)
+            parts.append(tab.assign(K=k, lam=lam_W))
+        parts.append(pd.DataFrame([{"metric": "selected", "K": k, "lam": best[1], "seed": best[2], "value": best[0]}]))
+    return pd.concat(parts, ignore_index=True)
