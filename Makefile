@@ -1,4 +1,4 @@
-# ncrepro: make venv | test | lint | demo | bench | list | clean
+# ncrepro: make venv | test | test-cluster | lint | demo | report | bench | list | clean
 # Everything runs inside .venv, which `make venv` builds from nothing (Python 3.11 + pip only).
 
 PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 CORES ?= 2
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: venv test lint demo bench list clean
+.PHONY: venv test test-cluster lint demo report bench list clean
 
 venv: $(STAMP)
 
@@ -22,6 +22,12 @@ $(STAMP): pyproject.toml
 test: venv
 	$(BIN)/python -m pytest -q
 
+# The SLURM profile on a real one-node SLURM cluster on this machine (installs slurm-wlm and munge
+# with apt-get, needs root or sudo; stops the daemons it started).
+test-cluster: venv
+	bash .ci/slurm/setup.sh || { bash .ci/slurm/stop.sh; exit 1; }
+	NCREPRO_SLURM=1 $(BIN)/python -m pytest -q tests/test_cluster.py; rc=$$?; bash .ci/slurm/stop.sh; exit $$rc
+
 lint: venv
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
@@ -33,11 +39,16 @@ demo: venv
 	$(BIN)/snakemake --cores $(CORES) --config scale=smoke
 	@echo "Figures (scale=smoke):"; ls -1 $(CURDIR)/figures/*.pdf
 
+# figures/report.html: every built figure (any scale) by paper, with caption, data and claims.
+report: venv
+	$(BIN)/ncrepro report --out figures/report.html
+
 # Benchmarks, JSON results under results/bench/ (minutes; not part of the test suite).
 bench: venv
 	$(BIN)/python bench/stats_bench.py --out results/bench/stats.json
 	$(BIN)/python bench/train_bench.py --out results/bench/train.json
 	$(BIN)/python bench/surrogates_bench.py --out results/bench/surrogates.json
+	$(BIN)/python bench/workflow_bench.py --out results/bench/workflow.json
 
 list: venv
 	$(BIN)/python -m ncrepro.cli list-figures

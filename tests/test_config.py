@@ -88,6 +88,12 @@ BAD = [
     ({"overrides": {"settings": {"pfc_mnist": {"model": {"head": {"layers": 3}}}}}}, "need arch resnet, vgg or mlp"),
     ({"overrides": {"surrogates": {"nope": {"params": {}}}}}, "overrides.surrogates.nope: unknown surrogate"),
     ({"overrides": {"surrogates": {"dufm_srg_construction": {"model": "x"}}}}, "unknown key"),
+    ({"resources": {"train": {"mem_mb": -1}}}, "config: resources.train.mem_mb"),
+    ({"resources": {"download": {"runtime": 5}}}, "config: resources: unknown key"),
+    ({"plot": {"font_size": 0}}, "config: plot.font_size"),
+    ({"plot": {"colour": "red"}}, "config: plot: unknown key"),
+    ({"overrides": {"figures": {"pfc_nope": {"plot": {}}}}}, "overrides.figures.pfc_nope: unknown figure id"),
+    ({"overrides": {"figures": {"pfc_mnist": {"plot": {"figure_scale": "big"}}}}}, "figures.pfc_mnist.plot"),
 ]
 
 

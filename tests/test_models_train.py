@@ -165,3 +165,50 @@ def test_stats_stage_on_train_and_test_split(base_config, digits_cache, tmp_path
     cdnv_train = metrics.layer_metrics(tr.layers["layer2"])["cdnv"]
     cdnv_test = metrics.layer_metrics(te.layers["layer2"])["cdnv"]
     assert np.isfinite(cdnv_train) and np.isfinite(cdnv_test) and cdnv_train != cdnv_test
+
+
+def test_sigkill_mid_checkpoint_write_then_rerun_is_bit_identical(base_config, digits_cache, tmp_path):
+    """Fault drill: the process dies by SIGKILL after writing a checkpoint's temporary file and before
+    renaming it onto the checkpoint (the atomic write's last step); the rerun equals an uninterrupted run."""
+    setting = tiny_setting(base_config)
+    setting["train"]["epochs"] = 8
+    setting["checkpoints"] = [0, 4, 8]
+    reference = json.loads(train.run(setting, 0, digits_cache, tmp_path / "ref", "cpu", 1, progress=False).read_text())
+    out = tmp_path / "killed"
+    args = ["train", "--setting", json.dumps(setting), "--seed", "0", "--data", str(digits_cache), "--out", str(out)]
+    args += ["--device", "cpu", "--threads", "1"]
+    die_in_write = (
+        "import os, signal, sys\n"
+        "real_replace = os.replace\n"
+        "def replace(src, dst):\n"
+        "    if str(dst).endswith('epoch0004.pt'):\n"
+        "        os.kill(os.getpid(), signal.SIGKILL)\n"
+        "    real_replace(src, dst)\n"
+        "os.replace = replace\n"
+        "from ncrepro.cli import main\n"
+        f"sys.exit(main({args!r}))\n"
+    )
+    killed = subprocess.run([sys.executable, "-c", die_in_write], capture_output=True, text=True)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert not train.checkpoint_path(out, 4).exists() and not (out / "manifest.json").exists()
+    assert list((out / "ckpt").glob(".epoch0004.pt.*.tmp")), "the kill did not happen mid-write"
+    rerun = subprocess.run([sys.executable, "-m", "ncrepro.cli", *args], capture_output=True, text=True)
+    assert rerun.returncode == 0, rerun.stderr
+    resumed = json.loads((out / "manifest.json").read_text())
+    assert [c["sha256"] for c in resumed["checkpoints"].values()] == [
+        c["sha256"] for c in reference["checkpoints"].values()
+    ]
+
+
+def test_a_corrupt_checkpoint_is_retrained_not_resumed_over(base_config, digits_cache, tmp_path):
+    """Fault drill: a checkpoint truncated after training (the statistics stage then marks the run stale)
+    makes the rerun discard the run's checkpoints and retrain, to the same bytes."""
+    setting = tiny_setting(base_config)
+    reference = json.loads(train.run(setting, 0, digits_cache, tmp_path, "cpu", 1, progress=False).read_text())
+    path = train.checkpoint_path(tmp_path, 2)
+    path.write_bytes(path.read_bytes()[:1000])
+    (tmp_path / "manifest.json").unlink()
+    train.run(setting, 0, digits_cache, tmp_path, "cpu", 1, progress=False)
+    again = json.loads((tmp_path / "manifest.json").read_text())
+    assert again["checkpoints"] == reference["checkpoints"]
+    assert train.load_checkpoint(again, 2)["epoch"] == 2

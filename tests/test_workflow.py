@@ -175,3 +175,99 @@ def test_editing_a_stage_module_reruns_that_stage_and_its_dependents_only(tmp_pa
     stats_py = pkg / "ncrepro" / "stats.py"
     stats_py.write_text(stats_py.read_text() + "\n# an edit\n")
     assert job_counts(run("-n")) == {"stats": 3, "metrics": 1, "figure": 1, "publish_figure": 1}
+
+
+TINY_MNIST = """
+    pfc_mnist:
+      data: {per_class: 20, shape: [1, 8, 8]}
+      model: {width: 8, blocks: 1}
+      train: {epochs: 4, milestones: [2], batch_size: 32}
+      checkpoints: [0, 2, 4]
+"""
+
+
+def planned(output: str) -> tuple[dict[str, int], set[str]]:
+    """Job counts of a dry run, and the wildcard values its jobs name (settings and figures)."""
+    names = set()
+    for line in output.splitlines():
+        line = line.strip()
+        if line.startswith("wildcards:"):
+            for part in line.removeprefix("wildcards:").split(","):
+                key, _, value = part.strip().partition("=")
+                if key in ("setting", "figure"):
+                    names.add(value)
+    return job_counts(output), names
+
+
+@pytest.mark.slow
+def test_a_change_reruns_exactly_what_it_made_stale(tmp_path):
+    """After a build nothing is stale; a plotting option of one figure reruns only that figure (not its
+    data); one training hyperparameter of one setting reruns only that setting's chain."""
+    wd = workdir(tmp_path)
+    (wd / "tiny.yaml").write_text(TINY + TINY_MNIST)
+    targets = ["figures/pfc_fashionmnist.pdf", "figures/pfc_mnist.pdf"]
+    base = ["--cores", "2", *targets, "--configfile", "config/config.yaml", "tiny.yaml"]
+
+    def run(*extra, dry=False):
+        out = snakemake(wd, *(["-n"] if dry else []), *base, *extra, "--config", "scale=smoke")
+        return out.stdout + out.stderr
+
+    run()
+    assert "Nothing to be done" in run(dry=True)
+
+    (wd / "plot.yaml").write_text("overrides:\n  figures:\n    pfc_mnist:\n      plot: {font_size: 12}\n")
+    counts, names = planned(run("plot.yaml", dry=True))
+    assert counts == {"figure": 1, "publish_figure": 1} and names == {"pfc_mnist"}
+    before = pd.read_parquet(wd / "results" / "smoke" / "figdata" / "pfc_mnist.parquet")
+    untouched = (wd / "figures" / "pfc_fashionmnist.pdf").stat().st_mtime_ns
+    run("plot.yaml")
+    pd.testing.assert_frame_equal(pd.read_parquet(wd / "results" / "smoke" / "figdata" / "pfc_mnist.parquet"), before)
+    assert (wd / "figures" / "pfc_fashionmnist.pdf").stat().st_mtime_ns == untouched
+    assert "Nothing to be done" in run("plot.yaml", dry=True)
+
+    (wd / "lr.yaml").write_text("overrides:\n  settings:\n    pfc_fashionmnist:\n      train: {lr: 0.02}\n")
+    counts, names = planned(run("plot.yaml", "lr.yaml", dry=True))
+    assert counts == {"train": 1, "stats": 3, "metrics": 1, "figure": 1, "publish_figure": 1}
+    assert names == {"pfc_fashionmnist"}
+
+
+@pytest.mark.slow
+def test_fault_drills_corrupt_files_are_rebuilt_and_divergence_makes_no_figure(tmp_path):
+    """A truncated statistics file is never read: the metrics job fails naming it and the rebuild
+    command (Snakemake does not rebuild an intermediate file under an up-to-date target by itself, and
+    its input checksums keep an mtime change from doing so), which rebuilds it and everything after it,
+    equal to the first build. A truncated checkpoint fails the statistics job the same way, and the
+    forced rerun of its training run retrains it, bit-identical. A diverging training fails with a
+    clear message and leaves no figure."""
+    wd = workdir(tmp_path)
+    (wd / "tiny.yaml").write_text(TINY)
+    args = ["--cores", "2", "figures/pfc_fashionmnist.pdf", "--configfile", "config/config.yaml", "tiny.yaml"]
+    smoke = ["--config", "scale=smoke"]
+    snakemake(wd, *args, *smoke)
+    run_dir = wd / "results" / "smoke"
+    metrics = run_dir / "metrics" / "pfc_fashionmnist" / "seed0" / "metrics.parquet"
+    first = pd.read_parquet(metrics)
+
+    def fails_then_rebuilds(corrupt: Path, message: str, rebuild: Path, *trigger: str) -> None:
+        corrupt.write_bytes(corrupt.read_bytes()[:300])
+        failed = snakemake(wd, *args, *smoke, *trigger, check=False)
+        text = failed.stdout + failed.stderr
+        assert failed.returncode != 0 and message in text and f"--forcerun {rebuild.relative_to(wd)}" in text
+        snakemake(wd, *args, *smoke, "--forcerun", str(rebuild.relative_to(wd)))
+        pd.testing.assert_frame_equal(pd.read_parquet(metrics), first)
+
+    stats = run_dir / "stats" / "pfc_fashionmnist" / "seed0" / "epoch2.npz"
+    fails_then_rebuilds(stats, "truncated stats file", stats)
+    run = run_dir / "train" / "pfc_fashionmnist" / "seed0"
+    # the statistics of epoch 2 recomputed (forced) read the truncated checkpoint
+    rel_stats = str(stats.relative_to(wd))
+    fails_then_rebuilds(
+        run / "ckpt" / "epoch0002.pt", "does not match its manifest", run / "manifest.json", "-R", rel_stats
+    )
+
+    (wd / "diverge.yaml").write_text("overrides:\n  settings:\n    pfc_mnist:\n      train: {lr: 1.0e+12}\n")
+    (wd / "tiny.yaml").write_text(TINY + TINY_MNIST)
+    diverging = [*args[:2], "figures/pfc_mnist.pdf", *args[3:], "diverge.yaml", *smoke]
+    failed = snakemake(wd, *diverging, check=False)
+    assert failed.returncode != 0 and "lower the learning rate" in failed.stdout + failed.stderr
+    assert not (wd / "figures" / "pfc_mnist.pdf").exists() and not (run_dir / "figdata" / "pfc_mnist.parquet").exists()

@@ -62,6 +62,10 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("list-figures", help="print every figure id with its description")
     s.add_argument("--scale", default="paper")
 
+    s = sub.add_parser("report", help="HTML report of every built figure with its claims")
+    s.add_argument("--results", default="results", help="the workflow's results directory")
+    s.add_argument("--out", default="figures/report.html")
+
     s = sub.add_parser("check-config", help="validate the configuration")
     s.add_argument("--configfile", default=None)
     s.add_argument("--scale", default=None)
@@ -111,6 +115,16 @@ def main(argv: list[str] | None = None) -> int:
             stages.stage_figure(args.id, args.rule, args.inputs, args.pdf, args.figdata, args.claims, args.meta)
         elif args.command == "list-figures":
             list_figures(args.scale)
+        elif args.command == "report":
+            from .config import load_file
+            from .report import write_report
+
+            summary = write_report(load_file(), args.results, args.out)
+            for scale, counts in summary.items():
+                print(
+                    f"{scale}: {counts['figures']} figures, claims passed {counts['claims_passed']}/{counts['claims']}"
+                )
+            print(f"report: {args.out}")
         elif args.command == "check-config":
             from .config import load_file
 

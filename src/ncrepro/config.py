@@ -5,7 +5,8 @@ Layers, merged in this order (dicts merge key by key, lists and scalars replace)
 1. ``config/papers/<paper>.yaml``: ``defaults`` then ``settings.<name>`` -- the paper's exact recipe
    (scale ``paper``);
 2. ``config/scales/<scale>.yaml`` ``settings.<name>`` (scales ``quick`` and ``smoke`` only);
-3. ``overrides.settings.<name>`` of the workflow config (a user's one-off changes).
+3. ``overrides.settings.<name>`` of the workflow config (a user's one-off changes); ``overrides.figures.<id>.plot``
+   changes one figure's plotting options (config ``plot:`` < the paper file's figure ``plot:`` < overrides).
 
 Every layer is validated against ``workflow/schemas/*.schema.yaml`` before merging, so a bad key is
 reported with the file and key path it came from, in one line (:class:`ConfigError`).
@@ -145,6 +146,7 @@ class Figure:
     rule: str | None = None
     settings: list[str] = field(default_factory=list)
     surrogates: list[str] = field(default_factory=list)
+    plot: dict = field(default_factory=dict)  # resolved plotting options (config plot < paper < overrides)
 
     @property
     def implemented(self) -> bool:
@@ -164,6 +166,7 @@ class Resolved:
     settings: dict[str, dict]
     figures: dict[str, Figure]
     surrogates: dict[str, dict] = field(default_factory=dict)
+    resources: dict[str, dict] = field(default_factory=dict)  # scheduler requests per rule
 
     def setting(self, name: str) -> dict:
         try:
@@ -202,6 +205,10 @@ def load(config: dict | None = None, root: Path | None = None) -> Resolved:
     config.setdefault("targets", [])
     config.setdefault("overrides", {})
     _validate(config, _schema("config", root), "config", "", root)
+    # resources and plot: config/config.yaml holds the defaults; a config dict may set a part.
+    shipped = _load_yaml(root / "config" / "config.yaml")
+    resources = deep_merge(shipped["resources"], config.get("resources", {}))
+    plot = deep_merge(shipped["plot"], config.get("plot", {}))
 
     paper_schema = _schema("paper", root)
     setting_schema = _schema("setting", root)
@@ -255,6 +262,7 @@ def load(config: dict | None = None, root: Path | None = None) -> Resolved:
             fig = dict(fig)
             # A setting family (a setting with variants) stands for all its variants, in order.
             fig["settings"] = [v for s in fig.get("settings", []) for v in families.get(s, [s])]
+            fig["plot"] = deep_merge(plot, fig.get("plot", {}))
             figures[fig_id] = Figure(id=fig_id, paper=paper, **fig)
 
     scale = config["scale"]
@@ -281,6 +289,10 @@ def load(config: dict | None = None, root: Path | None = None) -> Resolved:
             if name not in surrogates:
                 raise ConfigError(f"{where}: {prefix.replace('settings', 'surrogates')}.{name}: unknown surrogate")
             surrogates[name] = deep_merge(surrogates[name], partial)
+        for fig_id, options in doc.get("figures", {}).items():
+            if fig_id not in figures:
+                raise ConfigError(f"{where}: {prefix.replace('settings', 'figures')}.{fig_id}: unknown figure id")
+            figures[fig_id].plot = deep_merge(figures[fig_id].plot, options.get("plot", {}))
     for name, spec in surrogates.items():
         spec.update(name=name, scale=scale)
 
@@ -328,6 +340,7 @@ def load(config: dict | None = None, root: Path | None = None) -> Resolved:
         settings=settings,
         figures=figures,
         surrogates=surrogates,
+        resources=resources,
     )
 
 

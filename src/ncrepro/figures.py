@@ -5,6 +5,7 @@ the data, so a smoke-scale figure is never mistaken for the paper's.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,8 +86,13 @@ def footer_text(meta: dict) -> str:
     return "  |  ".join(parts)
 
 
+PREVIEW_DPI = 80  # PNG previews of the report
+
+
 def save_pdf(fig, path: str | Path, meta: dict) -> None:
-    """Save with the footer and deterministic PDF metadata (no creation date)."""
+    """Save with the footer and deterministic PDF metadata (no creation date), scaled by the
+    ``figure_scale`` plotting option. A ``.png`` path saves a preview image instead (the report's)."""
+    fig.set_size_inches(fig.get_size_inches() * meta.get("plot", {}).get("figure_scale", 1.0))
     fig.text(0.5, 0.005, footer_text(meta), ha="center", va="bottom", fontsize=6, color="0.35", wrap=True)
     info = {
         "Title": f"{meta['id']}: {meta['number']} of {meta['paper']}",
@@ -95,8 +101,23 @@ def save_pdf(fig, path: str | Path, meta: dict) -> None:
         "Keywords": " ".join(f"{name}:{setting_digest(s)}" for name, s in meta.get("settings", {}).items()),
         "CreationDate": None,
     }
-    atomic_write(path, lambda tmp: fig.savefig(tmp, format="pdf", metadata=info))
+    if str(path).endswith(".png"):
+        atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=PREVIEW_DPI))
+    else:
+        atomic_write(path, lambda tmp: fig.savefig(tmp, format="pdf", metadata=info))
     plt.close(fig)
+
+
+@contextlib.contextmanager
+def plot_options(options: dict):
+    """The figure's plotting options (config ``plot:``, workflow/schemas/plot.schema.yaml) while it is
+    drawn: ``font_size`` sets the base font size (titles one point larger); ``figure_scale`` is
+    applied by :func:`save_pdf`."""
+    rc = {}
+    if "font_size" in options:
+        rc = {"font.size": options["font_size"], "axes.titlesize": options["font_size"] + 1}
+    with plt.rc_context(rc):
+        yield
 
 
 def finish(fig, pdf: str, meta: dict, bottom: float = 0.07, top: float = 0.95) -> None:

@@ -43,7 +43,10 @@ def stage_stats(
     setting = manifest["setting"]
     dev = train.resolve_device(device)
     train.configure_torch(threads, dev)
-    ckpt = train.load_checkpoint(manifest, epoch)
+    try:
+        ckpt = train.load_checkpoint(manifest, epoch)
+    except OSError as exc:  # a corrupt checkpoint is never read; the training run is redone on request
+        raise OSError(f"{exc}; retrain with `snakemake ... --forcerun {manifest_path}`") from exc
     model = train.restore_model(ckpt, dev)
     tensors = data.setting_tensors(setting["data"], split_cache or train_cache, train_cache)
     x, y = tensors.x.to(dev), tensors.y.to(dev)
@@ -80,7 +83,10 @@ def stage_metrics(manifest_path: str, stats_paths: list[str], out_metrics: str, 
     setting = manifest["setting"]
     rows, geo_rows = [], []
     for path in stats_paths:
-        stats = StatsFile.load(path)
+        try:
+            stats = StatsFile.load(path)
+        except OSError as exc:  # truncated or corrupt: never read; rebuilt on request
+            raise OSError(f"{exc}; rebuild it with `snakemake ... --forcerun {path}`") from exc
         epoch = stats.meta["epoch"]
         names = list(stats.layers)
         last_index = len(names) - 1
@@ -137,4 +143,5 @@ def stage_figure(
     results = claims_mod.CHECKS[rule](table, figure_meta)
     atomic_write_parquet(table, figdata, figure_meta)
     atomic_write_json(claims, results)
-    build.plot(table, pdf, figure_meta)
+    with figures.plot_options(figure_meta.get("plot", {})):
+        build.plot(table, pdf, figure_meta)

@@ -215,12 +215,17 @@ def run(
     ckpt_dir = out_dir / "ckpt"
     resume_path = ckpt_dir / "resume.pt"
     start_epoch, history = 0, []
+    saved: dict[int, str] = {}  # epoch -> SHA-256 of the checkpoints written so far
     if resume_path.exists():
         try:
             state = load_torch(resume_path)
         except OSError:
             state = None
-        if state is not None and state.get("digest") == digest and state.get("seed") == seed:
+        intact = state is not None and all(  # the checkpoints written before it are still the same bytes
+            checkpoint_path(out_dir, int(e)).exists() and file_digest(checkpoint_path(out_dir, int(e))) == sha
+            for e, sha in state.get("checkpoints", {}).items()
+        )
+        if intact and state.get("digest") == digest and state.get("seed") == seed:
             model.load_state_dict(state["model"])
             if layerwise:
                 stage = state["stage"]
@@ -229,9 +234,13 @@ def run(
             optimizer.load_state_dict(state["optimizer"])
             scheduler.load_state_dict(state["scheduler"])
             start_epoch, history = state["epoch"], state["history"]
+            saved = {int(e): sha for e, sha in state.get("checkpoints", {}).items()}
             print(f"resuming {setting['name']} seed {seed} from epoch {start_epoch}", file=sys.stderr)
         else:
-            print(f"discarding checkpoints in {ckpt_dir}: unreadable, or made by another setting/seed", file=sys.stderr)
+            print(
+                f"discarding checkpoints in {ckpt_dir}: unreadable or corrupt, or made by another setting/seed",
+                file=sys.stderr,
+            )
             shutil.rmtree(ckpt_dir)
 
     def save_checkpoint(epoch: int, train_loss: float, train_acc: float) -> None:
@@ -251,6 +260,7 @@ def run(
             },
             checkpoint_path(out_dir, epoch),
         )
+        saved[epoch] = file_digest(checkpoint_path(out_dir, epoch))
 
     if start_epoch == 0 and 0 in checkpoints:
         save_checkpoint(0, math.nan, math.nan)
@@ -343,6 +353,7 @@ def run(
                 "epoch": epoch,
                 "stage": stage,
                 "history": history,
+                "checkpoints": {str(e): sha for e, sha in saved.items()},
                 "model": model.state_dict(),
                 "optimizer": optimizer.state_dict(),
                 "scheduler": scheduler.state_dict(),
@@ -361,8 +372,7 @@ def run(
         "final_train_acc": history[-1]["train_acc"] if history else None,
         "final_train_loss": history[-1]["train_loss"] if history else None,
         "checkpoints": {
-            str(e): {"path": str(checkpoint_path(out_dir, e)), "sha256": file_digest(checkpoint_path(out_dir, e))}
-            for e in sorted(checkpoints)
+            str(e): {"path": str(checkpoint_path(out_dir, e)), "sha256": saved[e]} for e in sorted(checkpoints)
         },
     }
     atomic_write_json(out_dir / "manifest.json", manifest)

@@ -15,6 +15,9 @@ except ncconfig.ConfigError as exc:
     sys.exit(2)
 
 SCALE = NC.scale
+RESOURCES = (
+    NC.resources
+)  # per rule: runtime (minutes), mem_mb (read by cluster executors)
 DATA_ROOT = NC.data["root"]
 RESULTS = f"results/{SCALE}"
 # Digest of the package code each stage runs: a param of its rule, so editing that code reruns it.
@@ -90,6 +93,7 @@ def figure_meta(wildcards):
         "settings": {name: NC.setting(name) for name in fig.settings},
         "setting_order": fig.settings,
         "surrogates": {name: NC.surrogate(name) for name in fig.surrogates},
+        "plot": fig.plot,
     }
     return json.dumps(meta, sort_keys=True)
 

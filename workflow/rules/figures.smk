@@ -12,6 +12,9 @@ rule figure:
         figure=IMPLEMENTED_FIGURES,
     conda:
         "../envs/ncrepro.yaml"
+    resources:
+        runtime=RESOURCES["figure"]["runtime"],
+        mem_mb=RESOURCES["figure"]["mem_mb"],
     params:
         rule=figure_rule,
         meta=figure_meta,

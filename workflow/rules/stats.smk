@@ -10,6 +10,9 @@ rule stats:
     conda:
         "../envs/ncrepro.yaml"
     threads: NC.threads
+    resources:
+        runtime=RESOURCES["stats"]["runtime"],
+        mem_mb=RESOURCES["stats"]["mem_mb"],
     params:
         device=NC.device,
         code=CODE["stats"],
@@ -30,6 +33,9 @@ rule metrics:
         f"{RESULTS}/metrics/{{setting}}/seed{{seed}}/metrics.log",
     conda:
         "../envs/ncrepro.yaml"
+    resources:
+        runtime=RESOURCES["metrics"]["runtime"],
+        mem_mb=RESOURCES["metrics"]["mem_mb"],
     params:
         code=CODE["metrics"],
     shell:

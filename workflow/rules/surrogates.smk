@@ -9,9 +9,12 @@ rule surrogate:
         f"{RESULTS}/surrogates/{{surrogate}}.benchmark.tsv"
     conda:
         "../envs/ncrepro.yaml"
+    threads: 1
     # The surrogates' matrices are small: one thread per solve is fastest (thread hand-offs cost more
     # than the arithmetic), and independent solves run as parallel jobs.
-    threads: 1
+    resources:
+        runtime=RESOURCES["surrogate"]["runtime"],
+        mem_mb=RESOURCES["surrogate"]["mem_mb"],
     params:
         spec=surrogate_json,
         code=CODE["surrogate"],

@@ -10,6 +10,9 @@ rule train:
     conda:
         "../envs/ncrepro.yaml"
     threads: NC.threads
+    resources:
+        runtime=RESOURCES["train"]["runtime"],
+        mem_mb=RESOURCES["train"]["mem_mb"],
     params:
         setting=setting_json,
         out_dir=f"{RESULTS}/train/{{setting}}/seed{{seed}}",
