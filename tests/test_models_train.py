@@ -212,3 +212,21 @@ def test_a_corrupt_checkpoint_is_retrained_not_resumed_over(base_config, digits_
     again = json.loads((tmp_path / "manifest.json").read_text())
     assert again["checkpoints"] == reference["checkpoints"]
     assert train.load_checkpoint(again, 2)["epoch"] == 2
+
+
+class _Payload:
+    """Stands for arbitrary code in a pickle: weights_only loading must refuse to build it."""
+
+    def __reduce__(self):
+        return (os.system, ("echo pwned",))
+
+
+def test_checkpoints_are_loaded_weights_only(tmp_path):
+    from ncrepro.io import load_torch
+
+    path = tmp_path / "evil.pt"
+    torch.save({"model": _Payload()}, path)
+    with pytest.raises(OSError, match="unreadable or truncated torch file"):
+        load_torch(path)
+    torch.save({"model": {"w": torch.ones(2)}}, tmp_path / "ok.pt")
+    assert torch.equal(load_torch(tmp_path / "ok.pt")["model"]["w"], torch.ones(2))

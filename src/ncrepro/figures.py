@@ -501,16 +501,20 @@ def ulpm_dynamics_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-def _heatmap(ax, table: pd.DataFrame, panel: str, title: str, xlabel: str, ylabel: str) -> None:
-    rows = table[table.panel == panel]
-    M = rows.pivot(index="row", columns="col", values="value").to_numpy()
+def _signed_heatmap(ax, M: np.ndarray, title: str) -> None:
+    """A matrix normalised by its largest absolute entry, diverging colours centred at 0, colour bar."""
     vmax = float(np.abs(M).max()) or 1.0
     im = ax.imshow(M / vmax, cmap="RdBu_r", vmin=-1, vmax=1, aspect="auto", interpolation="nearest")
     ax.set_title(title, fontsize=8)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
     ax.grid(False)
     plt.colorbar(im, ax=ax, fraction=0.046, pad=0.02)
+
+
+def _heatmap(ax, table: pd.DataFrame, panel: str, title: str, xlabel: str, ylabel: str) -> None:
+    rows = table[table.panel == panel]
+    _signed_heatmap(ax, rows.pivot(index="row", columns="col", values="value").to_numpy(), title)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
 
 
 def dufm_construction_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
@@ -629,12 +633,8 @@ def dufm_solution_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
     for ax, name in zip(axes[1] if mats else [], mats, strict=False):
         rows = table[(table.metric == "matrix") & (table.name == name)]
         M = rows.pivot(index="row", columns="col", values="value").to_numpy()
-        vmax = float(np.abs(M).max()) or 1.0
-        im = ax.imshow(M / vmax, cmap="RdBu_r", vmin=-1, vmax=1, aspect="auto", interpolation="nearest")
         sym = _class_mean_symbol(name.removeprefix("gram:"))
-        ax.set_title(f"${sym}^T{sym}$" if name.startswith("gram:") else f"${sym}$ (run {best})", fontsize=8)
-        ax.grid(False)
-        plt.colorbar(im, ax=ax, fraction=0.046, pad=0.02)
+        _signed_heatmap(ax, M, f"${sym}^T{sym}$" if name.startswith("gram:") else f"${sym}$ (run {best})")
     if mats:
         for ax in axes[1, len(mats) :]:
             ax.axis("off")
@@ -666,12 +666,8 @@ def dufm_small_k_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
             M = mats[mats.name == name].pivot(index="row", columns="col", values="value").to_numpy()
             if not name.startswith("gram:"):
                 M = M[np.abs(M).max(axis=1) > 1e-3 * np.abs(M).max()]  # the non-zero rows (neurons)
-            vmax = float(np.abs(M).max()) or 1.0
-            im = ax.imshow(M / vmax, cmap="RdBu_r", vmin=-1, vmax=1, aspect="auto", interpolation="nearest")
             sym = _class_mean_symbol(name.removeprefix("gram:"))
-            ax.set_title(f"${sym}^T{sym}$" if name.startswith("gram:") else f"${sym}$ (non-zero rows)", fontsize=8)
-            ax.grid(False)
-            plt.colorbar(im, ax=ax, fraction=0.046, pad=0.02)
+            _signed_heatmap(ax, M, f"${sym}^T{sym}$" if name.startswith("gram:") else f"${sym}$ (non-zero rows)")
     finish(fig, pdf, meta, bottom=0.05, top=0.96)
 
 

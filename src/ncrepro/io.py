@@ -6,6 +6,7 @@ import hashlib
 import io
 import json
 import os
+import pickle
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -60,7 +61,7 @@ def load_torch(path: Path | str) -> Any:
     """Load a torch file with ``weights_only=True`` (no arbitrary code from a pickle)."""
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
-    except (RuntimeError, EOFError, OSError, ValueError) as exc:
+    except (RuntimeError, EOFError, OSError, ValueError, pickle.UnpicklingError) as exc:
         raise OSError(f"{path}: unreadable or truncated torch file ({str(exc).splitlines()[0]})") from exc
 
 
