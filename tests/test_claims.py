@@ -55,3 +55,35 @@ def test_claims_per_setting_are_prefixed_in_multi_row_figures():
     assert len(out) == 10
     assert [c["passed"] for c in out if c["claim"].startswith("pfc_stl10: epoch 10: PFC2")] == [False]
     assert all(c["passed"] for c in out if c["claim"].startswith("pfc_mnist:"))
+
+
+def perturb_wd_table(nc1: dict[str, float], intermediate_factor: float = 2.0) -> pd.DataFrame:
+    """Final-epoch rows of perturb_wd_data for both losses: NC1 per variant, NC2 = 10 x NC1."""
+    rows = []
+    for loss in ("mse", "ce"):
+        for variant, v in nc1.items():
+            setting = f"perturb_x_{loss}_{variant}"
+            base = {"family": f"perturb_x_{loss}", "loss": loss, "variant": variant, "setting": setting, "seed": 0}
+            rows.append(
+                {**base, "epoch": 10, "layer": "layer4", "depth": "deepest", "metric": "train_acc", "value": 1.0}
+            )
+            for depth, f in (("deepest", 1.0), ("intermediate", intermediate_factor)):
+                for metric, m in (("nc1", 1.0), ("nc2", 10.0)):
+                    rows.append(
+                        {**base, "epoch": 10, "layer": depth, "depth": depth, "metric": metric, "value": v * m * f}
+                    )
+    return pd.DataFrame(rows)
+
+
+def test_perturb_weight_decay_claims_follow_table_one():
+    """Table 1's orderings hold for the paper's CIFAR-10 CE column and fail when the roles of the feature
+    mapping and the last layer are swapped."""
+    paper = {"baseline": 0.062, "wd2_w": 0.040, "wd2_h": 0.024, "wd0_w": 0.104, "wd0_h": 0.174}
+    good = claims.CHECKS["perturb_wd"](perturb_wd_table(paper), {})
+    assert len(good) == 2 * (1 + 2 * 4) + 1 and all(c["passed"] for c in good), [c for c in good if not c["passed"]]
+    swapped = dict(paper, wd2_w=0.024, wd2_h=0.040, wd0_w=0.174, wd0_h=0.104)
+    bad = claims.CHECKS["perturb_wd"](perturb_wd_table(swapped, intermediate_factor=0.5), {})
+    failed = {c["claim"] for c in bad if not c["passed"]}
+    assert "ce nc1: WD=0 for H gives the largest value" in failed
+    assert "ce nc2: changing the feature WD (wd0) deviates more than the FC layer's" in failed
+    assert "ce: the NC metrics are larger in the intermediate features than in the deepest" in failed

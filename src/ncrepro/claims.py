@@ -183,6 +183,70 @@ def pfc_table(table: pd.DataFrame, meta: dict) -> list[dict]:
     return out
 
 
+def perturb_wd(table: pd.DataFrame, meta: dict) -> list[dict]:
+    """perturb.md Figs. 3-5 and Table 1's checks at the final epoch (mean over seeds), per loss, for NC1
+    and NC2 of the deepest features: (i) WD=0 for H gives the largest value, (ii) WDx2 for H lies below
+    the baseline, (iii) modifying the feature-mapping WD moves further from the baseline than modifying
+    the last layer's (for x2 and for 0); every run reaches zero training error (the terminal phase);
+    where intermediate features are measured (Figs. 4, 5 c), their NC metrics exceed the deepest's."""
+    from .figures import WD_VARIANTS  # the five settings, in Table 1's order
+
+    out = []
+    final = table[table.epoch == table.groupby("setting").epoch.transform("max")]
+    for loss, runs in final.groupby("loss", sort=False):
+        acc = runs[runs.metric == "train_acc"]
+        out.append(
+            claim(
+                f"{loss}: every run reaches zero training error",
+                bool((acc.value == 1.0).all()),
+                {f"{r.variant} seed {r.seed}": float(r.value) for r in acc.itertuples()},
+                "train accuracy 1.0",
+            )
+        )
+        for metric in ("nc1", "nc2"):
+            v = runs[(runs.metric == metric) & (runs.depth == "deepest")].groupby("variant").value.mean()
+            if set(WD_VARIANTS) - set(v.index):
+                continue
+            value = {k: float(v[k]) for k in WD_VARIANTS}
+            base = v["baseline"]
+            out += [
+                claim(
+                    f"{loss} {metric}: WD=0 for H gives the largest value",
+                    bool(v.idxmax() == "wd0_h"),
+                    value,
+                    "max = wd0_h",
+                ),
+                claim(
+                    f"{loss} {metric}: WDx2 for H lies below the baseline",
+                    bool(v["wd2_h"] < base),
+                    value,
+                    "wd2_h < baseline",
+                ),
+            ]
+            for change in ("wd2", "wd0"):
+                dh, dw = abs(v[f"{change}_h"] - base), abs(v[f"{change}_w"] - base)
+                out.append(
+                    claim(
+                        f"{loss} {metric}: changing the feature WD ({change}) deviates more than the FC layer's",
+                        bool(dh > dw),
+                        {"|H - baseline|": float(dh), "|W - baseline|": float(dw)},
+                        "|H - baseline| > |W - baseline|",
+                    )
+                )
+        nc = runs[runs.metric.isin(["nc1", "nc2"])]
+        if loss == "ce" and (nc.depth == "intermediate").any():
+            by = nc.groupby(["variant", "metric", "depth"]).value.mean().unstack("depth")
+            out.append(
+                claim(
+                    "ce: the NC metrics are larger in the intermediate features than in the deepest",
+                    bool((by.intermediate > by.deepest).all()),
+                    {f"{vv} {m}": [float(r.intermediate), float(r.deepest)] for (vv, m), r in by.iterrows()},
+                    "intermediate > deepest for every variant and metric",
+                )
+            )
+    return out
+
+
 def perturb_spectrum(table: pd.DataFrame, meta: dict) -> list[dict]:
     """perturb Theorem 4.2 and Fig. 1's statements, on the assembled operator's singular values."""
     p = next(iter(meta["surrogates"].values()))["params"]
@@ -691,6 +755,7 @@ CHECKS = {
     "pfc_dynamics": per_setting(pfc_dynamics),
     "pfc_depth": per_setting(pfc_depth),
     "pfc_table": pfc_table,
+    "perturb_wd": perturb_wd,
     "perturb_spectrum": perturb_spectrum,
     "mufm_collapse": mufm_collapse,
     "mufm_tradeoff": mufm_tradeoff,

@@ -122,7 +122,7 @@ def plot_options(options: dict):
 
 def finish(fig, pdf: str, meta: dict, bottom: float = 0.07, top: float = 0.95) -> None:
     """Title the figure with the paper's number and caption, lay it out above the footer, save it."""
-    fig.suptitle(f"{meta['number']} ({meta['paper']}): {meta['caption']}", fontsize=9)
+    fig.suptitle(f"{meta['number']} ({meta['paper']}): {meta['caption']}", fontsize=9, wrap=True)
     fig.tight_layout(rect=(0, bottom, 1, top))
     save_pdf(fig, pdf, meta)
 
@@ -185,6 +185,73 @@ def pfc_dynamics_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
     fig.suptitle(f"{meta['number']} ({meta['paper']}): {meta['caption']}", fontsize=9)
     fig.tight_layout(rect=(0, 0.04 / len(rows) + 0.01, 1, 1 - 0.05 / len(rows)))
     save_pdf(fig, pdf, meta)
+
+
+# ---------------------------------------------------------------------------------------------
+# Perturbation analysis Figs. 3-5: NC1 and NC2 against epoch for the five weight-decay settings
+# ---------------------------------------------------------------------------------------------
+
+# perturb.md Table 1 rows: baseline, x2 / 0 on the last layer (W) or on the feature mapping (H).
+WD_VARIANTS = {
+    "baseline": "baseline",
+    "wd2_w": "WD×2 for W (last layer)",
+    "wd2_h": "WD×2 for H (feature mapping)",
+    "wd0_w": "WD=0 for W",
+    "wd0_h": "WD=0 for H",
+}
+PERTURB_METRICS = {"nc1": "nc1", "etf_gram_dist": "nc2"}  # perturb.md: NC1 and NC2 (Sec. 5)
+
+
+def perturb_wd_data(inputs: list[str], meta: dict) -> pd.DataFrame:
+    """NC1 and NC2 (perturb.md Sec. 5: (1/K) tr(Sigma_W Sigma_B^+) and the distance of the normalised
+    Gram of the centred class means from the simplex ETF) and training accuracy, per epoch, of the
+    deepest and the intermediate measured layer of every weight-decay variant; columns ``family``
+    (the setting without its variant), ``loss``, ``variant``, ``depth`` (deepest | intermediate)."""
+    metrics = _read([p for p in inputs if p.endswith("metrics.parquet")])
+    table = metrics[metrics.metric.isin([*PERTURB_METRICS, "train_acc"])].copy()
+    table["metric"] = table.metric.replace(PERTURB_METRICS)
+    table["variant"] = [next(v for v in WD_VARIANTS if s.endswith("_" + v)) for s in table.setting]
+    table["family"] = [s.removesuffix("_" + v) for s, v in zip(table.setting, table.variant, strict=True)]
+    table["loss"] = [meta["settings"][s]["train"]["loss"] for s in table.setting]
+    deepest = table.groupby("setting").layer_index.transform("max")
+    table["depth"] = np.where(table.layer_index == deepest, "deepest", "intermediate")
+    table.loc[table.metric == "train_acc", "depth"] = "deepest"
+    table = table[(table.layer_index >= deepest - 1) | (table.metric == "train_acc")]
+    cols = ["family", "loss", "variant", "setting", "seed", "epoch", "layer", "depth", "metric", "value"]
+    return table[cols].sort_values(["family", "variant", "seed", "depth", "metric", "epoch"], ignore_index=True)
+
+
+def perturb_wd_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
+    """perturb.md Figs. 3-5: rows MSE (deepest features), CE (deepest) and, where measured, CE
+    intermediate features; columns NC1 and NC2 against epoch (log y), one curve per weight-decay
+    setting (mean over seeds, min-max band when there are several)."""
+    panels = [
+        (loss, depth)
+        for loss in ("mse", "ce")
+        for depth in ("deepest", "intermediate")
+        if len(table[(table.loss == loss) & (table.depth == depth) & (table.metric == "nc1")])
+        and (depth == "deepest" or loss == "ce")
+    ]
+    fig, axes = plt.subplots(len(panels), 2, figsize=(10, 3.0 * len(panels) + 0.4), squeeze=False)
+    colors = dict(zip(WD_VARIANTS, ["black", "C0", "C3", "C2", "C1"], strict=True))
+    for row, (loss, depth) in zip(axes, panels, strict=True):
+        for ax, metric in zip(row, ("nc1", "nc2"), strict=True):
+            sub = table[(table.loss == loss) & (table.depth == depth) & (table.metric == metric)]
+            for variant, label in WD_VARIANTS.items():
+                g = sub[sub.variant == variant].groupby("epoch").value
+                if not len(sub[sub.variant == variant]):
+                    continue
+                ax.plot(g.mean().index, g.mean().to_numpy(), color=colors[variant], lw=1.3, label=label)
+                if sub[sub.variant == variant].seed.nunique() > 1:
+                    ax.fill_between(
+                        g.min().index, g.min().to_numpy(), g.max().to_numpy(), color=colors[variant], alpha=0.15
+                    )
+            ax.set_yscale("log")
+            ax.set_xlabel("epoch")
+            what = "MSE loss, no FC bias" if loss == "mse" else "CE loss, FC bias"
+            ax.set_title(f"{what}, {depth} features: $NC_{metric[-1]}$", fontsize=9)
+        row[0].legend(fontsize=6)
+    finish(fig, pdf, meta, bottom=0.06 / len(panels) + 0.02, top=1 - 0.05 / len(panels))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -748,6 +815,7 @@ BUILDERS: dict[str, Builder] = {
     "pfc_dynamics": Builder(pfc_dynamics_data, pfc_dynamics_plot),
     "pfc_depth": Builder(pfc_depth_data, pfc_depth_plot),
     "pfc_table": Builder(pfc_table_data, pfc_table_plot, needs_training=False),
+    "perturb_wd": Builder(perturb_wd_data, perturb_wd_plot),
     "perturb_spectrum": Builder(surrogate_data, perturb_spectrum_plot, needs_training=False),
     "mufm_collapse": Builder(surrogate_data, mufm_collapse_plot, needs_training=False),
     "mufm_tradeoff": Builder(surrogate_data, mufm_tradeoff_plot, needs_training=False),
