@@ -230,3 +230,17 @@ def test_checkpoints_are_loaded_weights_only(tmp_path):
         load_torch(path)
     torch.save({"model": {"w": torch.ones(2)}}, tmp_path / "ok.pt")
     assert torch.equal(load_torch(tmp_path / "ok.pt")["model"]["w"], torch.ones(2))
+
+
+def test_a_resume_state_of_an_older_version_still_resumes(base_config, digits_cache, tmp_path):
+    """resume.pt written before it listed its checkpoints' digests: the checkpoints on disk are taken as
+    written (and a missing one means retraining); the manifest is the same."""
+    setting = tiny_setting(base_config)
+    reference = json.loads(train.run(setting, 0, digits_cache, tmp_path, "cpu", 1, progress=False).read_text())
+    resume = tmp_path / "ckpt" / "resume.pt"
+    state = torch.load(resume, weights_only=True)
+    del state["checkpoints"]
+    torch.save(state, resume)
+    (tmp_path / "manifest.json").unlink()
+    train.run(setting, 0, digits_cache, tmp_path, "cpu", 1, progress=False)
+    assert json.loads((tmp_path / "manifest.json").read_text())["checkpoints"] == reference["checkpoints"]

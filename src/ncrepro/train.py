@@ -221,10 +221,17 @@ def run(
             state = load_torch(resume_path)
         except OSError:
             state = None
-        intact = state is not None and all(  # the checkpoints written before it are still the same bytes
+        if state is not None and "checkpoints" not in state:  # made before resume states listed them
+            state["checkpoints"] = {
+                str(e): file_digest(checkpoint_path(out_dir, e))
+                for e in checkpoints
+                if e <= state.get("epoch", -1) and checkpoint_path(out_dir, e).exists()
+            }
+        intact = state is not None and all(  # every checkpoint written before it, still the same bytes
             checkpoint_path(out_dir, int(e)).exists() and file_digest(checkpoint_path(out_dir, int(e))) == sha
-            for e, sha in state.get("checkpoints", {}).items()
+            for e, sha in state["checkpoints"].items()
         )
+        intact = intact and {str(e) for e in checkpoints if e <= state["epoch"]} <= set(state["checkpoints"])
         if intact and state.get("digest") == digest and state.get("seed") == seed:
             model.load_state_dict(state["model"])
             if layerwise:
@@ -234,7 +241,7 @@ def run(
             optimizer.load_state_dict(state["optimizer"])
             scheduler.load_state_dict(state["scheduler"])
             start_epoch, history = state["epoch"], state["history"]
-            saved = {int(e): sha for e, sha in state.get("checkpoints", {}).items()}
+            saved = {int(e): sha for e, sha in state["checkpoints"].items()}
             print(f"resuming {setting['name']} seed {seed} from epoch {start_epoch}", file=sys.stderr)
         else:
             print(
