@@ -148,3 +148,17 @@ def test_trajectory_table_records_losses_dnc1_spectra_and_the_best_runs_matrices
     assert gram.row.max() == 5 and gram.col.max() == 5
     final = loss[loss.step == 400].set_index("seed").value
     assert set(tab[tab.metric == "matrix"].seed) == {int(final.idxmin())}
+
+
+def test_a_diverging_run_is_recorded_not_fatal():
+    """GD diverges for one run of the batch (its features start 1e30 times larger, the loss overflows):
+    it leaves the batch with a non-finite loss, has no rank and did not find DNC; the other run is intact."""
+    H1, W = D.init_params(4, 3, 2, 6, [0, 1])
+    H1[1] *= 1e30
+    H, Ws, total, steps = D.descend_to_convergence(H1, W, 2, 0.004, 0.004, 0.5, 3000, 100, 1e-9)
+    assert not torch.isfinite(total[1]) and steps[1] < 3000 and torch.isfinite(total[0])
+    ok, bad = D.run_outcomes(H, Ws, total, 4, 3, 2, 0.004, 0.004)
+    assert bad["diverged"] == 1.0 and np.isnan(bad["rank"]) and bad["dnc_found"] == 0.0
+    assert ok["diverged"] == 0.0 and np.isfinite(ok["rank"])
+    rows = D._outcome_rows({}, bad, int(steps[1]), 3000)
+    assert {r["metric"]: r["value"] for r in rows}["converged"] == 0.0

@@ -315,7 +315,7 @@ def descend_to_convergence(H1, W, n: int, lam_H1, lam_W, lr: float, max_steps: i
         for w, w_new in zip(W, ws, strict=True):
             w[active] = w_new
         steps_run[active] += chunk
-        done = (total[active] - loss).abs() <= rtol * loss
+        done = ((total[active] - loss).abs() <= rtol * loss) | ~torch.isfinite(loss)  # converged or diverged
         total[active] = loss
         active = active[~done]
         bar.update(chunk)
@@ -416,17 +416,21 @@ def run_outcomes(H1, W, total, K: int, L: int, n: int, lam_H1, lam_W, tau: float
     """Per run of a batch: the average rank of the intermediate class means M_2 .. M_{L-1}, every
     layer's rank, the final loss, L_DNC, and whether the run found the DNC solution (dufm.md fig3: rank
     K in every intermediate layer and a loss within 1% of L_DNC). A run at the trivial zero solution
-    (loss > 0.499) has rank 0."""
+    (loss > 0.499) has rank 0; a run that diverged (non-finite loss) has no rank (NaN) and did not find DNC."""
     out = []
     _, post, _ = forward(H1, W)
     for b in range(H1.shape[0]):
         lam_h = float(torch.as_tensor(lam_H1).expand(H1.shape[0])[b])
         lam_w = float(torch.as_tensor(lam_W).expand(H1.shape[0])[b])
-        ranks = [rank_tau(torch.linalg.svdvals(class_means(h[b], K)).numpy(), tau) for h in post]
         ref = loss_dnc(K, L, n, lam_h, lam_w).loss
         loss = float(total[b])
-        if loss > TRIVIAL_LOSS:  # the zero solution: its ranks are numerical noise (dufm.md: plot as 0)
-            ranks = [0] * len(ranks)
+        diverged = not np.isfinite(loss)
+        if diverged:
+            ranks = [float("nan")] * len(post)
+        elif loss > TRIVIAL_LOSS:  # the zero solution: its ranks are numerical noise (dufm.md: plot as 0)
+            ranks = [0] * len(post)
+        else:
+            ranks = [rank_tau(torch.linalg.svdvals(class_means(h[b], K)).numpy(), tau) for h in post]
         inter = ranks[1 : L - 1]
         out.append(
             {
@@ -435,6 +439,7 @@ def run_outcomes(H1, W, total, K: int, L: int, n: int, lam_H1, lam_W, tau: float
                 "loss": loss,
                 "loss_dnc": ref,
                 "dnc_found": float(all(x == K for x in inter) and abs(loss - ref) <= 0.01 * ref),
+                "diverged": float(diverged),
             }
         )
     return out
@@ -493,10 +498,10 @@ def width_sweep_table(
 
 
 def _outcome_rows(common: dict, outcome: dict, steps_run: int, max_steps: int) -> list[dict]:
-    """Long rows of one sweep run: rank, loss, loss_dnc, dnc_found, the steps it ran and whether it
-    stopped converged (before ``max_steps``)."""
-    values = {k: outcome[k] for k in ("rank", "loss", "loss_dnc", "dnc_found")}
-    values |= {"steps": float(steps_run), "converged": float(steps_run < max_steps)}
+    """Long rows of one sweep run: rank, loss, loss_dnc, dnc_found, diverged, the steps it ran and
+    whether it stopped converged (before ``max_steps``, with a finite loss)."""
+    values = {k: outcome[k] for k in ("rank", "loss", "loss_dnc", "dnc_found", "diverged")}
+    values |= {"steps": float(steps_run), "converged": float(steps_run < max_steps and not outcome["diverged"])}
     return [{**common, "metric": metric, "value": value} for metric, value in values.items()]
 
 
