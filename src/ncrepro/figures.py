@@ -827,3 +827,9 @@ BUILDERS: dict[str, Builder] = {
     "snc_errors": Builder(surrogate_data, snc_errors_plot, needs_training=False),
     "pfc_illustration": Builder(surrogate_data, pfc_illustration_plot, needs_training=False),
 }
+
+
+def draw(rule: str, table: pd.DataFrame, path: str, meta: dict) -> None:
+    """Draw a figure from its table with its plotting options (a ``.pdf`` path, or a ``.png`` preview)."""
+    with plot_options(meta.get("plot", {})):
+        BUILDERS[rule].plot(table, path, meta)

@@ -54,8 +54,7 @@ def preview_png(rule: str, figdata: Path, meta: dict) -> bytes:
     table = pd.read_parquet(figdata)
     with tempfile.TemporaryDirectory() as tmp:
         png = Path(tmp) / "preview.png"
-        with figures.plot_options(meta.get("plot", {})):
-            figures.BUILDERS[rule].plot(table, str(png), meta)
+        figures.draw(rule, table, str(png), meta)
         return png.read_bytes()
 
 

@@ -138,10 +138,8 @@ def stage_figure(
     from . import claims as claims_mod
     from . import figures
 
-    build = figures.BUILDERS[rule]
-    table = build.data(inputs, figure_meta)
+    table = figures.BUILDERS[rule].data(inputs, figure_meta)
     results = claims_mod.CHECKS[rule](table, figure_meta)
     atomic_write_parquet(table, figdata, figure_meta)
     atomic_write_json(claims, results)
-    with figures.plot_options(figure_meta.get("plot", {})):
-        build.plot(table, pdf, figure_meta)
+    figures.draw(rule, table, pdf, figure_meta)
