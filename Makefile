@@ -35,8 +35,9 @@ lint: venv
 	$(BIN)/snakemake --lint --config scale=smoke
 
 # Every implemented figure at smoke scale, offline (scikit-learn's digits stand in for the data).
+# One thread per job: smoke jobs are small, so jobs side by side beat threads within a job.
 demo: venv
-	$(BIN)/snakemake --cores $(CORES) --config scale=smoke
+	$(BIN)/snakemake --cores $(CORES) --config scale=smoke threads=1
 	@echo "Figures (scale=smoke):"; ls -1 $(CURDIR)/figures/*.pdf
 
 # figures/report.html: every built figure (any scale) by paper, with caption, data and claims.

@@ -66,7 +66,7 @@ def test_a_smoke_build_through_slurm_equals_the_local_build(tmp_path):
     ran = {p.name.removeprefix("rule_") for p in logs.iterdir() if any(p.rglob("*.log"))}
     assert ran == SLURM_RULES, (ran, log[-2000:])
     job_ids = {int(p.stem) for p in logs.rglob("*.log") if p.stem.isdigit()}
-    assert len(job_ids) == 8  # train, 3 stats, metrics, surrogate, 2 figures
+    assert len(job_ids) == 6  # train, stats (the run's 3 checkpoints), metrics, surrogate, 2 figures
     states = subprocess.run(["squeue", "--states=all", "-h", "-o", "%i %T"], capture_output=True, text=True)
     finished = dict(line.split() for line in states.stdout.splitlines())
     assert all(finished.get(str(j)) == "COMPLETED" for j in job_ids), (job_ids, states.stdout)

@@ -154,11 +154,11 @@ def test_stats_stage_on_train_and_test_split(base_config, digits_cache, tmp_path
     setting = tiny_setting(base_config)
     manifest = train.run(setting, 0, digits_cache, tmp_path / "run", "cpu", 1, progress=False)
     test_cache = digits_cache.parent / "test.pt"
-    stages.stage_stats(str(manifest), 4, str(digits_cache), str(tmp_path / "train.npz"), "cpu", 1)
-    stages.stage_stats(
-        str(manifest), 4, str(digits_cache), str(tmp_path / "test.npz"), "cpu", 1, str(test_cache), "test"
-    )
-    tr, te = StatsFile.load(tmp_path / "train.npz"), StatsFile.load(tmp_path / "test.npz")
+    stages.stage_stats(str(manifest), [2, 4], str(digits_cache), str(tmp_path / "train"), "cpu", 1)
+    stages.stage_stats(str(manifest), [4], str(digits_cache), str(tmp_path / "test"), "cpu", 1, str(test_cache), "test")
+    assert sorted(p.name for p in (tmp_path / "train").iterdir()) == ["epoch2.npz", "epoch4.npz"]
+    tr, te = StatsFile.load(tmp_path / "train" / "epoch4.npz"), StatsFile.load(tmp_path / "test" / "epoch4.npz")
+    assert StatsFile.load(tmp_path / "train" / "epoch2.npz").meta["epoch"] == 2
     assert te.meta["split"] == "test" and tr.meta["split"] == "train"
     assert tr.layers["layer2"]["counts"].tolist() == [20] * 10 == te.layers["layer2"]["counts"].tolist()
     assert list(tr.layers) == ["layer0", "layer1", "layer2"] and tr.geodesic is not None
@@ -244,3 +244,43 @@ def test_a_resume_state_of_an_older_version_still_resumes(base_config, digits_ca
     (tmp_path / "manifest.json").unlink()
     train.run(setting, 0, digits_cache, tmp_path, "cpu", 1, progress=False)
     assert json.loads((tmp_path / "manifest.json").read_text())["checkpoints"] == reference["checkpoints"]
+
+
+def test_stats_carry_the_linear_classifier_and_metrics_match_brute_force(base_config, digits_cache, tmp_path):
+    """A model whose last measured layer feeds a linear classifier (the perturbation paper's BN-MLP)
+    has W, b in its statistics; the metrics stage then reports NC3 (wh_etf_dist) and the per-class
+    NC1 of perturb.md App. E.2, equal to the metrics of the raw features computed directly."""
+    from ncrepro import metrics, stages
+    from ncrepro.stats import StatsFile
+
+    base_config["overrides"] = {
+        "settings": {
+            "perturb_cifar10_ce": {
+                "data": {"per_class": 20},
+                "train": {"epochs": 2, "milestones": [1]},
+                "checkpoints": [0, 2],
+            }
+        }
+    }
+    setting = config.load(base_config).settings["perturb_cifar10_ce_baseline"]
+    manifest = train.run(setting, 0, digits_cache, tmp_path / "run", "cpu", 1, progress=False)
+    stages.stage_stats(str(manifest), [2], str(digits_cache), str(tmp_path / "stats"), "cpu", 1)
+    saved = StatsFile.load(tmp_path / "stats" / "epoch2.npz")
+    assert list(saved.layers) == ["layer3", "layer4"] and set(saved.classifier) == {"W", "b"}
+    stats_files = [str(tmp_path / "stats" / "epoch2.npz")]
+    stages.stage_metrics(str(manifest), stats_files, str(tmp_path / "m.parquet"), str(tmp_path / "g.parquet"))
+    table = pd.read_parquet(tmp_path / "m.parquet")
+    got = {r.metric: r.value for r in table[table.layer == "layer4"].itertuples()}
+
+    model = train.restore_model(train.load_checkpoint(json.loads(manifest.read_text()), 2), torch.device("cpu"))
+    tensors = data.setting_tensors(setting["data"], str(digits_cache), str(digits_cache))
+    with torch.no_grad():
+        H = model.features(tensors.x)[-1].double()
+    W, b = model.linear_classifier.weight.detach().double(), model.linear_classifier.bias.detach().double()
+    np.testing.assert_allclose(saved.classifier["W"], W.numpy())
+    direct = metrics.collapse_metrics(H, tensors.y, 10, W=W, b=b)
+    for key in ("nc1", "wh_etf_dist", "self_duality", "bias_relation"):
+        assert got[key] == pytest.approx(direct[key], rel=1e-6), key
+    per_class = [got[f"nc1_class{k}"] for k in range(10)]
+    assert np.mean(per_class) == pytest.approx(got["nc1"], rel=1e-9)  # balanced: NC1 = mean_k NC1^(k)
+    assert "wh_etf_dist" not in set(table[table.layer == "layer3"].metric)

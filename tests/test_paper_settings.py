@@ -238,8 +238,9 @@ def test_setting_trains_and_is_measured_at_smoke_scale(name, digits_cache, tmp_p
     manifest = train.run(setting, 0, digits_cache, tmp_path / "run", "cpu", 1, progress=False)
     m = json.loads(manifest.read_text())
     assert m["final_train_loss"] > 0 and list(m["checkpoints"]) == ["0", str(setting["train"]["epochs"])]
-    stages.stage_stats(str(manifest), setting["train"]["epochs"], str(digits_cache), str(tmp_path / "s.npz"), "cpu", 1)
-    measured = list(StatsFile.load(tmp_path / "s.npz").layers)
+    epoch = setting["train"]["epochs"]
+    stages.stage_stats(str(manifest), [epoch], str(digits_cache), str(tmp_path / "stats"), "cpu", 1)
+    measured = list(StatsFile.load(stages.stats_path(tmp_path / "stats", epoch)).layers)
     wanted = setting["measure"].get("layers")
     if wanted:
         assert measured == wanted

@@ -50,7 +50,8 @@ def test_paper_scale_dry_run_shows_the_whole_chain(tmp_path):
     counts = job_counts(out.stdout + out.stderr)
     assert counts["stage_data"] == 1 and counts["train"] == 1 and counts["metrics"] == 1
     assert counts["figure"] == 1 and counts["publish_figure"] == 1
-    assert counts["stats"] == 47  # epoch 0, log-spaced, every 10th, last (config/papers/pfc.yaml)
+    assert counts["stats"] == 1  # one job per run: its 47 checkpoints (config/papers/pfc.yaml)
+    assert "--epochs 0 1 2 3 4 5 6 7 8 9 10 11 12" in out.stdout + out.stderr
     assert not (wd / "results").exists()
 
 
@@ -188,7 +189,7 @@ def test_editing_a_stage_module_reruns_that_stage_and_its_dependents_only(tmp_pa
     assert "Nothing to be done" in run("-n")
     stats_py = pkg / "ncrepro" / "stats.py"
     stats_py.write_text(stats_py.read_text() + "\n# an edit\n")
-    assert job_counts(run("-n")) == {"stats": 3, "metrics": 1, "figure": 1, "publish_figure": 1}
+    assert job_counts(run("-n")) == {"stats": 1, "metrics": 1, "figure": 1, "publish_figure": 1}
 
 
 TINY_MNIST = """
@@ -241,7 +242,7 @@ def test_a_change_reruns_exactly_what_it_made_stale(tmp_path):
 
     (wd / "lr.yaml").write_text("overrides:\n  settings:\n    pfc_fashionmnist:\n      train: {lr: 0.02}\n")
     counts, names = planned(run("plot.yaml", "lr.yaml", dry=True))
-    assert counts == {"train": 1, "stats": 3, "metrics": 1, "figure": 1, "publish_figure": 1}
+    assert counts == {"train": 1, "stats": 1, "metrics": 1, "figure": 1, "publish_figure": 1}
     assert names == {"pfc_fashionmnist"}
 
 
@@ -270,10 +271,10 @@ def test_fault_drills_corrupt_files_are_rebuilt_and_divergence_makes_no_figure(t
         snakemake(wd, *args, *smoke, "--forcerun", str(rebuild.relative_to(wd)))
         pd.testing.assert_frame_equal(pd.read_parquet(metrics), first)
 
-    stats = run_dir / "stats" / "pfc_fashionmnist" / "seed0" / "epoch2.npz"
-    fails_then_rebuilds(stats, "truncated stats file", stats)
+    stats = run_dir / "stats" / "pfc_fashionmnist" / "seed0"  # the run's statistics (one job)
+    fails_then_rebuilds(stats / "epoch2.npz", "truncated stats file", stats)
     run = run_dir / "train" / "pfc_fashionmnist" / "seed0"
-    # the statistics of epoch 2 recomputed (forced) read the truncated checkpoint
+    # the statistics recomputed (forced) read the truncated checkpoint
     rel_stats = str(stats.relative_to(wd))
     fails_then_rebuilds(
         run / "ckpt" / "epoch0002.pt", "does not match its manifest", run / "manifest.json", "-R", rel_stats

@@ -30,13 +30,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--device", default="auto")
     s.add_argument("--threads", type=int, default=1)
 
-    s = sub.add_parser("stats", help="per-layer statistics of one checkpoint")
+    s = sub.add_parser("stats", help="per-layer statistics of the checkpoints of one run")
     s.add_argument("--manifest", required=True)
-    s.add_argument("--epoch", type=int, required=True)
+    s.add_argument("--epochs", type=int, nargs="+", required=True)
     s.add_argument("--data", required=True, help="cached training split (.pt)")
     s.add_argument("--split-data", default=None, help="cached split to measure instead (default: training)")
     s.add_argument("--split", default="train", help="name of the measured split, recorded in the file")
-    s.add_argument("--out", required=True)
+    s.add_argument("--out-dir", required=True, help="writes epoch<E>.npz per checkpoint here")
     s.add_argument("--device", default="auto")
     s.add_argument("--threads", type=int, default=1)
 
@@ -105,7 +105,14 @@ def main(argv: list[str] | None = None) -> int:
             stages.stage_train(args.setting, args.seed, args.data, args.out, args.device, args.threads)
         elif args.command == "stats":
             stages.stage_stats(
-                args.manifest, args.epoch, args.data, args.out, args.device, args.threads, args.split_data, args.split
+                args.manifest,
+                args.epochs,
+                args.data,
+                args.out_dir,
+                args.device,
+                args.threads,
+                args.split_data,
+                args.split,
             )
         elif args.command == "metrics":
             stages.stage_metrics(args.manifest, args.stats, args.out_metrics, args.out_geodesic)

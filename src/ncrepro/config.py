@@ -147,6 +147,7 @@ class Figure:
     settings: list[str] = field(default_factory=list)
     surrogates: list[str] = field(default_factory=list)
     plot: dict = field(default_factory=dict)  # resolved plotting options (config plot < paper < overrides)
+    read_epoch: int | None = None  # a table's epoch (the last measured epoch not after it)
 
     @property
     def implemented(self) -> bool:

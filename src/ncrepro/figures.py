@@ -254,6 +254,217 @@ def perturb_wd_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
     finish(fig, pdf, meta, bottom=0.06 / len(panels) + 0.02, top=1 - 0.05 / len(panels))
 
 
+# perturb Table 1 as printed (perturb.md, "transcription"): (mean, SD) per column and row.
+PERTURB_TABLE1 = {
+    ("cifar10", "mse"): {
+        "baseline": {"nc1": (0.0061, 4e-4), "nc2": (0.111, 1e-2)},
+        "wd2_w": {"nc1": (0.0055, 3e-4), "nc2": (0.101, 8e-3)},
+        "wd2_h": {"nc1": (0.0022, 8e-5), "nc2": (0.070, 6e-3)},
+        "wd0_w": {"nc1": (0.0048, 2e-4), "nc2": (0.101, 6e-3)},
+        "wd0_h": {"nc1": (0.0280, 3e-3), "nc2": (0.226, 6e-3)},
+    },
+    ("cifar10", "ce"): {
+        "baseline": {"nc1": (0.062, 5e-3), "nc2": (0.173, 1e-2)},
+        "wd2_w": {"nc1": (0.040, 2e-3), "nc2": (0.161, 7e-3)},
+        "wd2_h": {"nc1": (0.024, 4e-3), "nc2": (0.131, 9e-3)},
+        "wd0_w": {"nc1": (0.104, 8e-3), "nc2": (0.195, 9e-3)},
+        "wd0_h": {"nc1": (0.174, 7e-3), "nc2": (0.331, 1e-2)},
+    },
+    ("mnist", "mse"): {
+        "baseline": {"nc1": (8e-4, 5e-5), "nc2": (0.072, 1e-2)},
+        "wd2_w": {"nc1": (5e-4, 5e-5), "nc2": (0.055, 1e-2)},
+        "wd2_h": {"nc1": (4e-4, 2e-5), "nc2": (0.048, 5e-3)},
+        "wd0_w": {"nc1": (1.7e-3, 1e-4), "nc2": (0.108, 2e-2)},
+        "wd0_h": {"nc1": (0.041, 2e-3), "nc2": (0.303, 2e-2)},  # printed "41e-3"
+    },
+    ("mnist", "ce"): {
+        "baseline": {"nc1": (0.004, 3e-4), "nc2": (0.115, 5e-3)},
+        "wd2_w": {"nc1": (0.003, 1e-4), "nc2": (0.102, 3e-3)},
+        "wd2_h": {"nc1": (0.002, 7e-5), "nc2": (0.101, 3e-3)},
+        "wd0_w": {"nc1": (0.009, 4e-4), "nc2": (0.147, 5e-3)},
+        "wd0_h": {"nc1": (0.031, 4e-4), "nc2": (0.198, 8e-3)},
+    },
+}
+
+
+def paper_column(family: str, meta: dict) -> tuple[str, str]:
+    """The Table 1 column group (paper dataset, loss) of a setting family, e.g. ('mnist', 'ce')."""
+    setting = next(s for name, s in meta["settings"].items() if name.startswith(family + "_"))
+    dataset = setting.get("paper_dataset") or setting["data"]["dataset"]
+    return dataset, setting["train"]["loss"]
+
+
+def read_epochs(table: pd.DataFrame, epoch: int | None) -> pd.Series:
+    """Per row, the epoch a table reads for its setting: the last measured epoch not after ``epoch``
+    (the final epoch when ``epoch`` is None)."""
+    measured = table.epoch if epoch is None else table.epoch.where(table.epoch <= epoch)
+    return measured.groupby(table.setting).transform("max")
+
+
+def perturb_table_data(inputs: list[str], meta: dict) -> pd.DataFrame:
+    """perturb.md tab1: NC1 and NC2 of the deepest features of every (column, weight-decay setting,
+    seed) at the table's epoch (``read_epoch``: 100 in the paper; the last measured epoch not after it)
+    and the training accuracy there; columns as :func:`perturb_wd_data` plus ``paper_dataset``."""
+    table = perturb_wd_data(inputs, meta)
+    table = table[(table.depth == "deepest") & (table.epoch == read_epochs(table, meta.get("read_epoch")))]
+    table = table.assign(paper_dataset=[paper_column(f, meta)[0] for f in table.family])
+    table = table.assign(order=table.setting.map(meta["setting_order"].index))  # the paper's column order
+    cols = ["family", "paper_dataset", "loss", "variant", "setting", "seed", "epoch", "metric", "value"]
+    return table.sort_values(["order", "seed", "metric"])[cols].reset_index(drop=True)
+
+
+def perturb_table_rows(table: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
+    """Table 1's layout: one row per weight-decay setting, per (column group, NC1 | NC2) a cell
+    'ours mean ± SD (paper mean ± SD)'; SD is the sample SD (ddof 1) over seeds, '-' for one seed."""
+
+    def cell(values: pd.Series, paper: tuple[float, float] | None) -> str:
+        sd = f" ± {values.std(ddof=1):.2g}" if len(values) > 1 else ""
+        ours = f"{values.mean():.3g}{sd}"
+        return ours + (f" ({paper[0]:.3g} ± {paper[1]:.1g})" if paper else "")
+
+    groups = list(dict.fromkeys(zip(table.family, table.paper_dataset, table.loss, strict=True)))
+    header = ["setting"] + [
+        f"{DATASET_NAMES.get(d, d)} {loss.upper()} $NC_{m[-1]}$" for _, d, loss in groups for m in ("nc1", "nc2")
+    ]
+    rows = []
+    for variant, label in WD_VARIANTS.items():
+        row = [label]
+        for family, dataset, loss in groups:
+            for metric in ("nc1", "nc2"):
+                v = table[(table.family == family) & (table.variant == variant) & (table.metric == metric)].value
+                paper = PERTURB_TABLE1.get((dataset, loss), {}).get(variant, {}).get(metric)
+                row.append(cell(v, paper) if len(v) else "")
+        rows.append(row)
+    return header, rows
+
+
+def perturb_table_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
+    """Table 1 as a PDF (ours, with the paper's values in brackets), with Markdown and LaTeX versions
+    written beside it (``.md``, ``.tex``)."""
+    header, rows = perturb_table_rows(table)
+    md = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    md += ["| " + " | ".join(r) + " |" for r in rows]
+    tex = ["\\begin{tabular}{l" + "c" * (len(header) - 1) + "}", " & ".join(header) + " \\\\ \\hline"]
+    tex += [" & ".join(c.replace("±", "$\\pm$").replace("×", "$\\times$") for c in r) + " \\\\" for r in rows]
+    tex.append("\\end{tabular}")
+    stem = Path(pdf).with_suffix("")
+    if not str(pdf).endswith(".png"):  # the report's preview redraws the PDF only
+        atomic_write_text(f"{stem}.md", "\n".join(md) + "\n")
+        atomic_write_text(f"{stem}.tex", "\n".join(tex) + "\n")
+    epochs = ", ".join(str(e) for e in sorted(table.epoch.unique()))
+    fig, ax = plt.subplots(figsize=(3.2 + 1.9 * (len(header) - 1), 0.3 * len(rows) + 1.6))
+    ax.axis("off")
+    cells = ax.table(cellText=rows, colLabels=header, loc="center")
+    cells.auto_set_font_size(False)
+    cells.set_fontsize(7)
+    cells.auto_set_column_width(list(range(len(header))))
+    seeds = ", ".join(str(s) for s in sorted(table.seed.unique()))
+    ax.set_title(f"ours at epoch {epochs}: mean ± SD over seeds {seeds} (the paper's in brackets)", fontsize=9)
+    finish(fig, pdf, meta, bottom=0.08, top=0.9)
+
+
+# ---------------------------------------------------------------------------------------------
+# perturb Fig. 2: layer-wise trained MLP, NC1 and NC1~ of the newest layer versus depth
+# ---------------------------------------------------------------------------------------------
+
+
+def perturb_layerwise_data(inputs: list[str], meta: dict) -> pd.DataFrame:
+    """perturb.md fig2: after each outer iteration L (one more hidden layer trained on top of the fixed
+    ones), NC1 = (1/K) tr(Sigma_W Sigma_B^+) and NC1~ = tr Sigma_W / tr Sigma_B (Eq. 3) of the newest
+    (deepest) layer, and the training accuracy; columns ``layers`` (L), ``epoch``, ``metric``, ``value``."""
+    metrics = _read([p for p in inputs if p.endswith("metrics.parquet")])
+    metrics = metrics[metrics.epoch > 0]  # epoch 0: the untrained first layer
+    deepest = metrics.groupby(["setting", "seed", "epoch"]).layer_index.transform("max")
+    table = metrics[(metrics.layer_index == deepest) & metrics.metric.isin(["nc1", "nc1_tilde", "train_acc"])]
+    table = table.assign(layers=table.layer_index + 1)
+    # the last checkpoint of each outer iteration
+    table = table[table.epoch == table.groupby(["setting", "seed", "layers"]).epoch.transform("max")]
+    cols = ["setting", "seed", "layers", "epoch", "layer", "metric", "value"]
+    return table[cols].sort_values(["setting", "seed", "metric", "layers"], ignore_index=True)
+
+
+def perturb_layerwise_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
+    """Two panels (perturb.md fig2): NC1 and NC1~ of the deepest features against the number of hidden
+    layers, log y, one curve per seed; the training accuracy annotated at each point."""
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.6))
+    acc = table[table.metric == "train_acc"].groupby("layers").value.mean()
+    for ax, (metric, label) in zip(axes, [("nc1", "$NC_1$"), ("nc1_tilde", r"$\widetilde{NC}_1$")], strict=True):
+        for seed, sub in table[table.metric == metric].groupby("seed"):
+            ax.plot(sub.layers, sub.value, "-o", ms=3.5, lw=1.4, label=f"seed {seed}")
+            for L, v in zip(sub.layers, sub.value, strict=True):
+                ax.annotate(f"{acc[L]:.2f}", (L, v), fontsize=5, color="0.4", xytext=(0, 4), textcoords="offset points")
+        ax.set_yscale("log")
+        ax.set_xlabel("number of hidden layers (outer iteration)")
+        ax.set_title(f"{label} of the deepest features (numbers: train accuracy)", fontsize=9)
+        ax.set_xticks(sorted(table.layers.unique()))
+    axes[0].legend(fontsize=7)
+    finish(fig, pdf, meta, bottom=0.1, top=0.88)
+
+
+# ---------------------------------------------------------------------------------------------
+# perturb Fig. 6: two blurred classes, last-layer weight decay varied; per-class NC1, NC2, NC3
+# ---------------------------------------------------------------------------------------------
+
+BLUR_METRICS = {"nc1": "nc1", "etf_gram_dist": "nc2", "wh_etf_dist": "nc3"}  # perturb.md metrics 2-5
+
+
+def perturb_blur_data(inputs: list[str], meta: dict) -> pd.DataFrame:
+    """perturb.md fig6: per epoch and setting (panel a-d), the per-class NC1^(k) (App. E.2, the global
+    Sigma_B^+, mean over k = NC1), NC1, NC2 and NC3 = ||W M~/||W M~||_F - ETF||_F (Zhu et al.'s W-H
+    relation) of the deepest features, and the training accuracy; ``class`` is k for ``nc1_class``
+    rows (-1 otherwise), ``blurred`` whether class k is blurred in that setting."""
+    metrics = _read([p for p in inputs if p.endswith("metrics.parquet")])
+    deepest = metrics.groupby("setting").layer_index.transform("max")
+    metrics = metrics[metrics.layer_index == deepest]
+    per_class = metrics.metric.str.startswith("nc1_class")
+    table = metrics[per_class | metrics.metric.isin([*BLUR_METRICS, "train_acc"])].copy()
+    table["class"] = np.where(per_class[table.index], table.metric.str.removeprefix("nc1_class"), "-1").astype(int)
+    table["metric"] = np.where(per_class[table.index], "nc1_class", table.metric.replace(BLUR_METRICS))
+    blurred = {name: set(s["data"].get("blur", {}).get("classes", [])) for name, s in meta["settings"].items()}
+    table["blurred"] = [c in blurred[s] for s, c in zip(table.setting, table["class"], strict=True)]
+    table["panel"] = [meta["setting_order"].index(s) for s in table.setting]
+    cols = ["panel", "setting", "seed", "epoch", "metric", "class", "blurred", "value"]
+    return table[cols].sort_values(["panel", "seed", "metric", "class", "epoch"], ignore_index=True)
+
+
+def blur_label(setting: dict, index: int) -> str:
+    """'(c) classes 4, 9 blurred, last-layer WD 5e-05' for a Fig. 6 panel."""
+    blur = setting["data"].get("blur")
+    data = f"classes {', '.join(map(str, blur['classes']))} blurred" if blur else "original samples"
+    train = setting["train"]
+    wd = train.get("weight_decay_classifier", train["weight_decay"])
+    return f"({'abcdefgh'[index]}) {data}, last-layer WD {wd:g}"
+
+
+def perturb_blur_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
+    """perturb.md fig6: one row per panel (a-d); columns per-class NC1 (blurred classes in colour, the
+    others grey, the average black), NC2, NC3 against epoch, log y, mean over seeds."""
+    panels = sorted(table.panel.unique())
+    fig, axes = plt.subplots(len(panels), 3, figsize=(11, 2.6 * len(panels) + 0.5), squeeze=False, sharex=True)
+    for row, panel in zip(axes, panels, strict=True):
+        sub = table[table.panel == panel]
+        name = sub.setting.iloc[0]
+        per_class = sub[sub.metric == "nc1_class"]
+        blurred_colors = iter(["C3", "C1", "C4", "C5"])
+        for k, curve in per_class.groupby("class"):
+            mean = curve.groupby("epoch").value.mean()
+            if curve.blurred.iloc[0]:
+                row[0].plot(mean.index, mean.values, lw=1.4, color=next(blurred_colors), label=f"class {k} (blurred)")
+            else:
+                row[0].plot(mean.index, mean.values, lw=0.8, color="0.6", label="other classes" if k == 0 else None)
+        for ax, metric, label in ((row[0], "nc1", "avg $NC_1$"), (row[1], "nc2", "$NC_2$"), (row[2], "nc3", "$NC_3$")):
+            mean = sub[sub.metric == metric].groupby("epoch").value.mean()
+            ax.plot(mean.index, mean.values, lw=1.8, color="black", label=label)
+            ax.set_yscale("log")
+        row[0].set_title(f"{blur_label(meta['settings'][name], panel)}: per-class $NC_1$", fontsize=8)
+        row[1].set_title("$NC_2$", fontsize=8)
+        row[2].set_title("$NC_3$", fontsize=8)
+        row[0].legend(fontsize=6)
+    for ax in axes[-1]:
+        ax.set_xlabel("epoch")
+    finish(fig, pdf, meta, bottom=0.05 / len(panels) + 0.02, top=1 - 0.06 / len(panels))
+
+
 # ---------------------------------------------------------------------------------------------
 # PFC Fig. 3 panel: final-epoch PFC1-3 versus relative depth, with the geodesic prediction
 # ---------------------------------------------------------------------------------------------
@@ -816,6 +1027,9 @@ BUILDERS: dict[str, Builder] = {
     "pfc_depth": Builder(pfc_depth_data, pfc_depth_plot),
     "pfc_table": Builder(pfc_table_data, pfc_table_plot, needs_training=False),
     "perturb_wd": Builder(perturb_wd_data, perturb_wd_plot),
+    "perturb_table": Builder(perturb_table_data, perturb_table_plot),
+    "perturb_layerwise": Builder(perturb_layerwise_data, perturb_layerwise_plot),
+    "perturb_blur": Builder(perturb_blur_data, perturb_blur_plot),
     "perturb_spectrum": Builder(surrogate_data, perturb_spectrum_plot, needs_training=False),
     "mufm_collapse": Builder(surrogate_data, mufm_collapse_plot, needs_training=False),
     "mufm_tradeoff": Builder(surrogate_data, mufm_tradeoff_plot, needs_training=False),

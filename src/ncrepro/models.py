@@ -74,6 +74,11 @@ class MeasuredNet(nn.Module):
     def classify(self, h: torch.Tensor) -> torch.Tensor:
         return self.head(h)
 
+    @property
+    def linear_classifier(self) -> nn.Linear | None:
+        """None: the head (BN-ReLU-pool-Linear) is not one linear map of the last measured layer."""
+        return None
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h = self.pre(x)
         for block in self.blocks:
@@ -349,6 +354,11 @@ class ComposedNet(nn.Module):
 
     def classify(self, h: torch.Tensor) -> torch.Tensor:
         return self.head.classifier(h)
+
+    @property
+    def linear_classifier(self) -> nn.Linear:
+        """The linear map from the last measured layer to the logits (W, b of the NC3-type metrics)."""
+        return self.head.classifier
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.classify(self.features(x)[-1])

@@ -1,6 +1,6 @@
 """One function per workflow stage: what a Snakemake rule calls (through :mod:`ncrepro.cli`).
 
-data -> train -> stats (per checkpoint) -> metrics (per run) -> figure (PDF + figdata + claims).
+data -> train -> stats (per run, a file per checkpoint) -> metrics (per run) -> figure (PDF + figdata + claims).
 """
 
 from __future__ import annotations
@@ -26,30 +26,48 @@ def stage_train(setting: dict, seed: int, train_cache: str, out_dir: str, device
     return train.run(setting, seed, train_cache, out_dir, device=device, threads=threads)
 
 
+def stats_path(out_dir: str | Path, epoch: int) -> Path:
+    """The statistics file of one checkpoint in a run's statistics directory."""
+    return Path(out_dir) / f"epoch{epoch}.npz"
+
+
 def stage_stats(
     manifest_path: str,
-    epoch: int,
+    epochs: list[int],
     train_cache: str,
-    out: str,
+    out_dir: str,
     device: str,
     threads: int,
     split_cache: str | None = None,
     split: str = "train",
 ) -> None:
-    """Statistics of every measured layer of one checkpoint, on the setting's training data or, with
-    ``split_cache``, on another split of the same dataset (e.g. ``test`` for test-set CDNV), standardised
-    with the training split's statistics."""
+    """Statistics of every measured layer of the given checkpoints of one run, one file per checkpoint
+    (:func:`stats_path`), on the setting's training data or, with ``split_cache``, on another split of
+    the same dataset (e.g. ``test`` for test-set CDNV), standardised with the training split's
+    statistics. One process per run: the data are loaded once, not once per checkpoint (the torch
+    import alone takes seconds), and a cluster gets one job per run, not one per checkpoint."""
     manifest = json.loads(Path(manifest_path).read_text())
     setting = manifest["setting"]
     dev = train.resolve_device(device)
     train.configure_torch(threads, dev)
+    tensors = data.setting_tensors(setting["data"], split_cache or train_cache, train_cache)
+    x, y = tensors.x.to(dev), tensors.y.to(dev)
+    Path(out_dir).mkdir(parents=True, exist_ok=True)
+    for epoch in epochs:
+        stats = checkpoint_stats(manifest, manifest_path, epoch, x, y, tensors.num_classes, dev)
+        stats.meta["split"] = split
+        stats.save(stats_path(out_dir, epoch))
+
+
+def checkpoint_stats(manifest: dict, manifest_path: str, epoch: int, x, y, num_classes: int, dev) -> StatsFile:
+    """The statistics of one checkpoint (its measured layers, and the linear classifier that maps the
+    last one to the logits where there is one) on the features of ``x``."""
+    setting = manifest["setting"]
     try:
         ckpt = train.load_checkpoint(manifest, epoch)
     except OSError as exc:  # a corrupt checkpoint is never read; the training run is redone on request
         raise OSError(f"{exc}; retrain with `snakemake ... --forcerun {manifest_path}`") from exc
     model = train.restore_model(ckpt, dev)
-    tensors = data.setting_tensors(setting["data"], split_cache or train_cache, train_cache)
-    x, y = tensors.x.to(dev), tensors.y.to(dev)
     measure = setting.get("measure", {})
     names = model.measured_layers
     keep = measure.get("layers") or names
@@ -58,23 +76,27 @@ def stage_stats(
         raise ValueError(f"{setting['name']}: measure.layers {unknown} are not layers of this model; it has {names}")
     stats = collect(
         model_batches(model, x, y, measure.get("batch_size", 1000), layers=[names.index(n) for n in keep]),
-        tensors.num_classes,
+        num_classes,
         keep,
         device=dev,
         geodesic_t=GEODESIC_GRID if measure.get("geodesic") else None,
         with_logits=True,
         progress=True,
     )
+    classifier = model.linear_classifier
+    if classifier is not None and keep[-1] == names[-1]:  # the last kept layer feeds the classifier
+        stats.classifier = {"W": classifier.weight.detach().double().cpu().numpy()}
+        if classifier.bias is not None:
+            stats.classifier["b"] = classifier.bias.detach().double().cpu().numpy()
     stats.meta = {
         "setting": setting,
         "seed": manifest["seed"],
         "epoch": epoch,
         "digest": manifest["digest"],
-        "split": split,
         "train_acc": ckpt["train_acc"],
         "ncrepro": __version__,
     }
-    stats.save(out)
+    return stats
 
 
 def stage_metrics(manifest_path: str, stats_paths: list[str], out_metrics: str, out_geodesic: str) -> None:
@@ -85,8 +107,8 @@ def stage_metrics(manifest_path: str, stats_paths: list[str], out_metrics: str, 
     for path in stats_paths:
         try:
             stats = StatsFile.load(path)
-        except OSError as exc:  # truncated or corrupt: never read; rebuilt on request
-            raise OSError(f"{exc}; rebuild it with `snakemake ... --forcerun {path}`") from exc
+        except OSError as exc:  # truncated or corrupt: never read; rebuilt on request (the run's directory)
+            raise OSError(f"{exc}; rebuild it with `snakemake ... --forcerun {Path(path).parent}`") from exc
         epoch = stats.meta["epoch"]
         names = list(stats.layers)
         last_index = len(names) - 1
@@ -98,6 +120,12 @@ def stage_metrics(manifest_path: str, stats_paths: list[str], out_metrics: str, 
         for i, name in enumerate(names):
             for metric, value in metrics.layer_metrics(stats.layers[name]).items():
                 add(i, metric, value)
+        if stats.classifier is not None:  # the last layer feeds it: W-side metrics, per-class NC1
+            W, b = stats.classifier["W"], stats.classifier.get("b")
+            for metric, value in metrics.classifier_metrics(stats.layers[names[-1]], W, b).items():
+                add(last_index, metric, value)
+            for k, value in enumerate(metrics.nc1_per_class(stats.layers[names[-1]])):
+                add(last_index, f"nc1_class{k}", float(value))
             if depth is not None:
                 add(i, "relative_depth", float(depth[i]))
         first, last = stats.layers[names[0]], stats.layers[names[-1]]

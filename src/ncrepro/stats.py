@@ -232,18 +232,22 @@ class GeodesicStats:
 class StatsFile:
     """Statistics of all measured layers of one (run, checkpoint): ``layers[name]`` -> arrays,
     ``path_lengths[i]`` = sum_i ||h^{i+1} - h^i|| (NaN across a dimension change), optional
-    ``geodesic`` arrays, and ``meta`` (resolved setting, epoch, seed, ...)."""
+    ``geodesic`` arrays, ``meta`` (resolved setting, epoch, seed, ...), and optionally the
+    ``classifier`` (``W``, K x D, and ``b`` when it has one) that maps the last layer to the logits."""
 
     layers: dict[str, dict[str, np.ndarray]]
     path_lengths: np.ndarray
     geodesic: dict[str, np.ndarray] | None
     meta: dict = field(default_factory=dict)
+    classifier: dict[str, np.ndarray] | None = None
 
     def save(self, path: Path | str) -> None:
         flat = {f"layer/{name}/{k}": v for name, arrs in self.layers.items() for k, v in arrs.items()}
         flat["path_lengths"] = self.path_lengths
         for k, v in (self.geodesic or {}).items():
             flat[f"geodesic/{k}"] = v
+        for k, v in (self.classifier or {}).items():
+            flat[f"classifier/{k}"] = v
         meta = dict(self.meta, format_version=STATS_FORMAT_VERSION, layer_names=list(self.layers))
         flat["meta"] = np.array(json.dumps(meta, sort_keys=True))
 
@@ -265,13 +269,16 @@ class StatsFile:
             raise OSError(f"{path}: stats format {meta.get('format_version')}, expected {STATS_FORMAT_VERSION}")
         layers: dict[str, dict[str, np.ndarray]] = {name: {} for name in meta["layer_names"]}
         geodesic: dict[str, np.ndarray] = {}
+        classifier: dict[str, np.ndarray] = {}
         for key, value in flat.items():
             if key.startswith("layer/"):
                 _, name, k = key.split("/", 2)
                 layers[name][k] = value
             elif key.startswith("geodesic/"):
                 geodesic[key.split("/", 1)[1]] = value
-        return cls(layers, flat["path_lengths"], geodesic or None, meta)
+            elif key.startswith("classifier/"):
+                classifier[key.split("/", 1)[1]] = value
+        return cls(layers, flat["path_lengths"], geodesic or None, meta, classifier or None)
 
 
 def collect(

@@ -30,7 +30,6 @@ CODE = {
 wildcard_constraints:
     setting="[a-z0-9_]+",
     seed=r"\d+",
-    epoch=r"\d+",
     dataset="[a-z0-9]+",
     figure="[a-z0-9_]+",
     surrogate="[a-z0-9_]+",
@@ -48,6 +47,11 @@ def setting_json(wildcards):
 def train_cache(wildcards):
     """The cached training split of the setting's dataset."""
     return f"{DATA_ROOT}/{setting_of(wildcards)['data']['dataset']}/train.pt"
+
+
+def checkpoint_epochs(wildcards):
+    """The checkpoint epochs of the job's setting, space-separated (the stats job's --epochs)."""
+    return " ".join(map(str, setting_of(wildcards)["checkpoints"]))
 
 
 def run_stats_files(wildcards):
@@ -94,6 +98,7 @@ def figure_meta(wildcards):
         "setting_order": fig.settings,
         "surrogates": {name: NC.surrogate(name) for name in fig.surrogates},
         "plot": fig.plot,
+        "read_epoch": fig.read_epoch,
     }
     return json.dumps(meta, sort_keys=True)
 

@@ -1,12 +1,13 @@
-# Per-layer sufficient statistics of one checkpoint (streamed, O(K*D) memory per layer).
+# Per-layer sufficient statistics (streamed, O(K*D) memory per layer) of every checkpoint of one
+# (setting, seed): one job per run writing epoch<E>.npz per checkpoint into the run's directory.
 rule stats:
     input:
         manifest=rules.train.output.manifest,
         data=train_cache,
     output:
-        f"{RESULTS}/stats/{{setting}}/seed{{seed}}/epoch{{epoch}}.npz",
+        directory(f"{RESULTS}/stats/{{setting}}/seed{{seed}}"),
     log:
-        f"{RESULTS}/stats/{{setting}}/seed{{seed}}/epoch{{epoch}}.log",
+        f"{RESULTS}/stats/{{setting}}/seed{{seed}}.log",
     conda:
         "../envs/ncrepro.yaml"
     threads: NC.threads
@@ -14,18 +15,19 @@ rule stats:
         runtime=RESOURCES["stats"]["runtime"],
         mem_mb=RESOURCES["stats"]["mem_mb"],
     params:
+        epochs=checkpoint_epochs,
         device=NC.device,
         code=CODE["stats"],
     shell:
-        "ncrepro stats --manifest {input.manifest} --epoch {wildcards.epoch} --data {input.data}"
-        " --out {output} --device {params.device} --threads {threads} 2> {log}"
+        "ncrepro stats --manifest {input.manifest} --epochs {params.epochs} --data {input.data}"
+        " --out-dir {output} --device {params.device} --threads {threads} 2> {log}"
 
 
 # Tidy metric tables of one (setting, seed): every metric per (epoch, layer), geodesic prediction.
 rule metrics:
     input:
         manifest=rules.train.output.manifest,
-        stats=run_stats_files,
+        stats=rules.stats.output,
     output:
         metrics=f"{RESULTS}/metrics/{{setting}}/seed{{seed}}/metrics.parquet",
         geodesic=f"{RESULTS}/metrics/{{setting}}/seed{{seed}}/geodesic.parquet",
@@ -37,7 +39,8 @@ rule metrics:
         runtime=RESOURCES["metrics"]["runtime"],
         mem_mb=RESOURCES["metrics"]["mem_mb"],
     params:
+        stats=run_stats_files,
         code=CODE["metrics"],
     shell:
-        "ncrepro metrics --manifest {input.manifest} --stats {input.stats}"
+        "ncrepro metrics --manifest {input.manifest} --stats {params.stats}"
         " --out-metrics {output.metrics} --out-geodesic {output.geodesic} 2> {log}"
