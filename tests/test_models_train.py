@@ -284,3 +284,4 @@ def test_stats_carry_the_linear_classifier_and_metrics_match_brute_force(base_co
     per_class = [got[f"nc1_class{k}"] for k in range(10)]
     assert np.mean(per_class) == pytest.approx(got["nc1"], rel=1e-9)  # balanced: NC1 = mean_k NC1^(k)
     assert "wh_etf_dist" not in set(table[table.layer == "layer3"].metric)
+    assert table[table.metric == "relative_depth"].value.tolist() == [0.0, 1.0]  # every layer has its depth

@@ -198,7 +198,14 @@ def test_every_catalog_setting_exists_with_the_papers_values(paper_settings):
 
 
 def test_perturb_table_epoch_is_checkpointed(paper_settings):
-    """Table 1 reads epoch 100; every ResNet18 run must have a checkpoint there."""
+    """Table 1 reads epoch 100 of the CIFAR-10 and the MNIST 3K runs (3 seeds); every ResNet18 run must
+    have a checkpoint there."""
+    from ncrepro.config import load_file
+
+    table = load_file(scale="paper").figure("perturb_table1")
+    assert table.read_epoch == 100 and len(table.settings) == 4 * 5
+    assert all(paper_settings[name]["seeds"] == [0, 1, 2] for name in table.settings)
+    assert {name.split("_")[1] for name in table.settings} == {"cifar10", "mnist3k"}
     for name, setting in paper_settings.items():
         if name.startswith("perturb_") and setting["model"]["arch"] == "resnet":
             assert 100 in setting["checkpoints"] and setting["train"]["epochs"] >= 100, name

@@ -120,14 +120,14 @@ def stage_metrics(manifest_path: str, stats_paths: list[str], out_metrics: str, 
         for i, name in enumerate(names):
             for metric, value in metrics.layer_metrics(stats.layers[name]).items():
                 add(i, metric, value)
+            if depth is not None:
+                add(i, "relative_depth", float(depth[i]))
         if stats.classifier is not None:  # the last layer feeds it: W-side metrics, per-class NC1
             W, b = stats.classifier["W"], stats.classifier.get("b")
             for metric, value in metrics.classifier_metrics(stats.layers[names[-1]], W, b).items():
                 add(last_index, metric, value)
             for k, value in enumerate(metrics.nc1_per_class(stats.layers[names[-1]])):
                 add(last_index, f"nc1_class{k}", float(value))
-            if depth is not None:
-                add(i, "relative_depth", float(depth[i]))
         first, last = stats.layers[names[0]], stats.layers[names[-1]]
         for metric, value in metrics.theorem1_condition(first, last).items():
             add(last_index, f"theorem1_{metric}", value)
