@@ -177,3 +177,19 @@ def test_perturb_blur_claims():
         "lowering the last-layer WD raises NC2",
         "lowering the last-layer WD raises NC3",
     }
+
+
+def test_dnc_probability_counts_only_runs_that_did_not_diverge():
+    """dufm Fig. 3 right: a diverged gradient descent found no solution; P(DNC) is over the others."""
+    from ncrepro.figures import dnc_fraction
+
+    rows = []
+    for width, outcomes in ((10, [(0, 0), (0, 0)]), (128, [(1, 0), (0, 1)])):  # (dnc_found, diverged)
+        for seed, (found, diverged) in enumerate(outcomes):
+            for metric, value in (("dnc_found", found), ("diverged", diverged)):
+                rows.append({"panel": "right", "width": width, "seed": seed, "metric": metric, "value": float(value)})
+    table = pd.DataFrame(rows)
+    frac = dnc_fraction(table, "right", "width")
+    assert frac.p_dnc.tolist() == [0.0, 1.0] and frac.diverged.tolist() == [0, 1]
+    (width_claim,) = claims.CHECKS["dufm_sweeps"](table, {})
+    assert width_claim["passed"] and width_claim["value"] == {"10": 0.0, "128": 1.0}

@@ -591,7 +591,9 @@ def dufm_sweeps(table: pd.DataFrame, meta: dict) -> list[dict]:
     """dufm.md fig3: (left, Theorem 5) SRG beats DNC for K >= 10 at L = 3 and K >= 6 at L >= 4, lower for
     deeper models; (middle) "the stronger the weight decay, the lower the rank"; (right) "large width has
     a strong implicit bias towards DNC": the DNC fraction at the largest width exceeds that at the
-    smallest."""
+    smallest. P(DNC) counts the runs that did not diverge (:func:`ncrepro.figures.dnc_fraction`)."""
+    from .figures import dnc_fraction
+
     out = []
     left = table[(table.panel == "left") & (table.metric == "srg_dnc_loss_ratio")]
     if len(left):
@@ -637,8 +639,7 @@ def dufm_sweeps(table: pd.DataFrame, meta: dict) -> list[dict]:
                 "non-increasing in weight decay",
             )
         )
-        found = table[(table.panel == "middle") & (table.metric == "dnc_found")].groupby("log2_weight_decay").value
-        found = found.mean().sort_index()
+        found = dnc_fraction(table, "middle", "log2_weight_decay").p_dnc
         out.append(
             claim(
                 "for very small weight decay DNC is sometimes recovered, for very high weight decay never",
@@ -647,12 +648,12 @@ def dufm_sweeps(table: pd.DataFrame, meta: dict) -> list[dict]:
                 "P(DNC) > 0 at the smallest, 0 at the largest",
             )
         )
-    right = table[(table.panel == "right") & (table.metric == "dnc_found")]
-    if len(right):
-        frac = right.groupby("width").value.mean().sort_index()
+    if (table.panel == "right").any():
+        frac = dnc_fraction(table, "right", "width").p_dnc
         out.append(
             claim(
-                "large width has an implicit bias towards DNC: P(DNC) at the largest width > at the smallest",
+                "large width has an implicit bias towards DNC: P(DNC) at the largest width > at the smallest"
+                " (runs that did not diverge)",
                 bool(frac.iloc[-1] > frac.iloc[0]),
                 {str(k): float(v) for k, v in frac.items()},
                 "increasing with width",

@@ -811,6 +811,17 @@ def dufm_construction_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
     finish(fig, pdf, meta, bottom=0.07, top=0.94)
 
 
+def dnc_fraction(table: pd.DataFrame, panel: str, by: str) -> pd.DataFrame:
+    """Per value of ``by``, the fraction of a sweep panel's runs that found DNC among the runs that did
+    not diverge (a diverged gradient descent found no solution), and the number of diverged runs."""
+    rows = table[table.panel == panel].pivot_table(index=[by, "seed"], columns="metric", values="value")
+    diverged = rows["diverged"] if "diverged" in rows else pd.Series(0.0, index=rows.index)
+    kept = rows[diverged == 0]
+    return pd.DataFrame(
+        {"p_dnc": kept.dnc_found.groupby(by).mean(), "diverged": diverged.groupby(by).sum().astype(int)}
+    ).sort_index()
+
+
 def dufm_sweeps_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
     """dufm.md fig3: left, L_SRG/L_DNC against r for each L (dashed line at 1); middle, the average
     rank of the intermediate class means at convergence against log2 weight decay (mean +- SD over
@@ -829,8 +840,12 @@ def dufm_sweeps_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
     )
     axes[1].set_xlabel(r"$\log_2$ weight decay")
     axes[1].set_title("average rank at convergence")
-    right = table[(table.panel == "right") & (table.metric == "dnc_found")].groupby("width").value.mean()
-    axes[2].plot(right.index, right.to_numpy(), marker="o", ms=3)
+    right = dnc_fraction(table, "right", "width")
+    axes[2].plot(right.index, right.p_dnc.to_numpy(), marker="o", ms=3)
+    for width, row in right[right.diverged > 0].iterrows():
+        axes[2].annotate(
+            f"{row.diverged} diverged", (width, row.p_dnc), fontsize=6, xytext=(0, -9), textcoords="offset points"
+        )
     axes[2].set_xscale("log", base=2)
     axes[2].set_ylim(-0.05, 1.05)
     axes[2].set_xlabel("width")
