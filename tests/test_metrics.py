@@ -253,3 +253,27 @@ def test_chunked_engine_equals_unchunked(monkeypatch):
     got = collapse_metrics(H, y, 7, batch_size=50)
     for key in ref:
         assert got[key] == pytest.approx(ref[key], rel=1e-10, abs=1e-14), key
+
+
+def test_code_digest_of_a_stage_covers_its_own_functions_of_the_stages_module(tmp_path):
+    """Editing the statistics stage's function reruns statistics, not surrogate solves; a module-level
+    change of ncrepro.stages (an import, a constant) counts for every stage."""
+    import shutil
+
+    from ncrepro import provenance
+
+    pkg = tmp_path / "ncrepro"
+    shutil.copytree(provenance.PACKAGE_DIR, pkg, ignore=shutil.ignore_patterns("__pycache__"))
+    before = {stage: provenance.code_digest(stage, pkg) for stage in provenance.STAGE_MODULES}
+    stages_py = pkg / "stages.py"
+    original = stages_py.read_text()
+    stages_py.write_text(original.replace("def stage_stats(", "def stage_stats(  # an edit\n", 1))
+    after = {stage: provenance.code_digest(stage, pkg) for stage in provenance.STAGE_MODULES}
+    assert {s for s in before if before[s] != after[s]} == {"stats"}
+    stages_py.write_text(original + "\nGEODESIC_POINTS = 101\n")
+    after = {stage: provenance.code_digest(stage, pkg) for stage in provenance.STAGE_MODULES}
+    assert all(before[s] != after[s] for s in provenance.STAGE_MODULES)
+    config_py = pkg / "config.py"
+    config_py.write_text(config_py.read_text().replace("class Figure:", "class Figure:  # a new key", 1))
+    stages_py.write_text(original)
+    assert {s for s in before if before[s] != provenance.code_digest(s, pkg)} == set()
