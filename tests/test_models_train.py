@@ -285,3 +285,14 @@ def test_stats_carry_the_linear_classifier_and_metrics_match_brute_force(base_co
     assert np.mean(per_class) == pytest.approx(got["nc1"], rel=1e-9)  # balanced: NC1 = mean_k NC1^(k)
     assert "wh_etf_dist" not in set(table[table.layer == "layer3"].metric)
     assert table[table.metric == "relative_depth"].value.tolist() == [0.0, 1.0]  # every layer has its depth
+
+
+def test_configure_torch_makes_algorithms_deterministic():
+    before = torch.are_deterministic_algorithms_enabled()
+    try:
+        train.configure_torch(1, torch.device("cpu"))
+        assert (
+            torch.are_deterministic_algorithms_enabled() and not torch.is_deterministic_algorithms_warn_only_enabled()
+        )
+    finally:
+        torch.use_deterministic_algorithms(before)

@@ -53,8 +53,19 @@ def resolve_device(device: str) -> torch.device:
 def configure_torch(threads: int, device: torch.device) -> None:
     """Deterministic numerics and the configured thread count."""
     torch.set_num_threads(threads)
-    torch.use_deterministic_algorithms(True, warn_only=device.type == "cuda")
+    use_deterministic_algorithms(warn_only=device.type == "cuda")
     torch.backends.cudnn.benchmark = False
+
+
+def use_deterministic_algorithms(warn_only: bool) -> None:
+    """``torch.use_deterministic_algorithms(True)`` without its import of ``torch._inductor.config``
+    (2.5 s of every training and statistics process with torch 2.14, to set a flag of the compiler,
+    which nothing here uses); the public call where torch lacks the private setter."""
+    setter = getattr(torch._C, "_set_deterministic_algorithms", None)
+    if setter is None:
+        torch.use_deterministic_algorithms(True, warn_only=warn_only)
+    else:
+        setter(True, warn_only=warn_only)
 
 
 def epoch_order(n: int, seed: int, epoch: int) -> torch.Tensor:
