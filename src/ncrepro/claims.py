@@ -53,7 +53,7 @@ def per_setting(check):
         names = list(dict.fromkeys(table.setting))
         out = []
         for name in names:
-            for c in check(table[table.setting == name]):
+            for c in check(table[table.setting == name], meta):
                 out.append(dict(c, claim=f"{name}: {c['claim']}") if len(names) > 1 else c)
         return out
 
@@ -61,7 +61,7 @@ def per_setting(check):
     return run
 
 
-def pfc_dynamics(table: pd.DataFrame) -> list[dict]:
+def pfc_dynamics(table: pd.DataFrame, meta: dict) -> list[dict]:
     final = table.epoch.max()
     last = table[table.epoch == final]
     per_layer = {
@@ -89,7 +89,7 @@ def pfc_dynamics(table: pd.DataFrame) -> list[dict]:
     return out
 
 
-def pfc_depth(table: pd.DataFrame) -> list[dict]:
+def pfc_depth(table: pd.DataFrame, meta: dict) -> list[dict]:
     obs = table[table.curve == "observed"]
     pred = table[table.curve == "predicted"]
     final = int(table.epoch.max())
@@ -555,6 +555,57 @@ def ulpm_dynamics(table: pd.DataFrame, meta: dict) -> list[dict]:
     ]
 
 
+ULPM_FLAT_CLASSIFIER_NORMS = ("fashionmnist",)  # ulpm.md figs 7-8: "stays at a low value and do not decrease"
+FLAT_FACTOR = 2.0  # "does not decrease": the last value is above the first / FLAT_FACTOR
+
+
+def ulpm_network(table: pd.DataFrame, meta: dict) -> list[dict]:
+    """ulpm.md Figs. 1, 3-8 (App. D): without weight decay "all of these metric decreases along the
+    training epochs": each curve (mean over seeds) ends lower than at t = 2 and has a negative late slope
+    on the log(log t), log axes (t >= T/10) -- except, on Fashion-MNIST (Figs. 7a, 8a), the classifier
+    norm variation M1b, which "stays at a low value and do not decrease" (checked: its last value is
+    above its first / 2). The O(1/log t) rate of the ULPM (Theorem, Fig. 2) is reported as a claim too:
+    the late slope within [-2, -0.5]; the paper states it for the ULPM, not for the networks."""
+    from .figures import ULPM_NETWORK_METRICS
+
+    setting = meta["settings"][table.setting.iloc[0]]
+    flat_m1b = setting.get("paper_dataset", setting["data"]["dataset"]) in ULPM_FLAT_CLASSIFIER_NORMS
+    t_end = table.t.max()
+    slopes, first_last = {}, {}
+    for metric in ULPM_NETWORK_METRICS.values():
+        curve = table[table.metric == metric].groupby("t").agg(value=("value", "mean"), loglog=("loglog_t", "first"))
+        t = curve.index.to_numpy()
+        slopes[metric] = round(late_slope(curve.loglog.to_numpy(), curve.value.to_numpy(), t, t_end / 10), 3)
+        first_last[metric] = _rounded([curve.value.iloc[0], curve.value.iloc[-1]])
+    decreasing = [m for m in first_last if not (flat_m1b and m == "m1b")]
+    out = [
+        claim(
+            f"{', '.join(decreasing)} decrease along training: lower at the end than at t = 2, negative late slope",
+            all(first_last[m][1] < first_last[m][0] and slopes[m] < 0 for m in decreasing),
+            {"t=2 -> end": {m: first_last[m] for m in decreasing}, "late slope": {m: slopes[m] for m in decreasing}},
+            "decreasing",
+        ),
+        claim(
+            "rate as the ULPM's O(1/log t): late slope of log y against log log t within [-2, -0.5]",
+            all(-2 <= slopes[m] <= -0.5 for m in decreasing),
+            {m: slopes[m] for m in decreasing},
+            "slope ~ -1 (within a factor 2)",
+        ),
+    ]
+    if flat_m1b:
+        out.append(
+            claim(
+                "the classifier norm variation M1b stays low and does not decrease (Figs. 7a, 8a)",
+                first_last["m1b"][1] > first_last["m1b"][0] / FLAT_FACTOR,
+                first_last["m1b"],
+                f"last > first / {FLAT_FACTOR:g}",
+            )
+        )
+    acc = float(table[(table.metric == "train_acc") & (table.t == t_end)].value.mean())
+    out.append(claim("the training data are interpolated (train accuracy 1) at the end", acc == 1.0, acc, 1.0))
+    return out
+
+
 def dufm_construction(table: pd.DataFrame, meta: dict) -> list[dict]:
     """dufm.md fig1 "measured": the SRG solution has rank r in M_{L-1} and M~_L (r >= 5) and rank K after
     the last ReLU; the DNC solution rank K everywhere; the SRG Gram of M~_L/alpha_L has diagonal 1,
@@ -873,6 +924,7 @@ CHECKS = {
     "mufm_collapse": mufm_collapse,
     "mufm_tradeoff": mufm_tradeoff,
     "ulpm_dynamics": ulpm_dynamics,
+    "ulpm_network": per_setting(ulpm_network),
     "dufm_construction": dufm_construction,
     "dufm_sweeps": dufm_sweeps,
     "dufm_small_k": dufm_small_k,

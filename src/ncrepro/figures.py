@@ -755,10 +755,9 @@ ULPM_PANELS = (
 )
 
 
-def ulpm_dynamics_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
-    """ulpm.md fig2 (and the panel convention of Figs. 1, 3-8): x = log(log t), y log; blue the
-    features' quantity, red the classifier's; mean over seeds with thin per-seed lines."""
-    fig, axes = plt.subplots(1, 4, figsize=(12, 3.3))
+def _ulpm_panels(axes, table: pd.DataFrame, title_prefix: str = "") -> None:
+    """The four panels of the ULPM convention on ``axes``: x = log(log t), y log; blue the features'
+    quantity, red the classifier's; mean over seeds with thin per-seed lines."""
     for ax, (title, curves) in zip(axes, ULPM_PANELS, strict=True):
         for metric, label, color in curves:
             sub = table[table.metric == metric]
@@ -769,9 +768,54 @@ def ulpm_dynamics_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
             ax.plot(mean.index, mean.to_numpy(), color=color, lw=1.6, label=label)
         ax.set_yscale("log")
         ax.set_xlabel(r"$\log(\log t)$")
-        ax.set_title(title)
+        ax.set_title(title_prefix + title, fontsize=9)
         ax.legend(fontsize=7)
+
+
+def ulpm_dynamics_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
+    """ulpm.md fig2: the four panels (:func:`_ulpm_panels`) of gradient descent on the ULPM."""
+    fig, axes = plt.subplots(1, 4, figsize=(12, 3.3))
+    _ulpm_panels(axes, table)
     finish(fig, pdf, meta, bottom=0.07, top=0.95)
+
+
+# ulpm.md "Plotted metrics" M1a-M4 of the networks: the metrics stage's keys (ncrepro.metrics).
+ULPM_NETWORK_METRICS = {
+    "equinorm": "m1a",
+    "w_equinorm": "m1b",
+    "within_norm_ratio": "m2",
+    "maxangle": "m3a",
+    "w_maxangle": "m3b",
+    "ulpm_self_duality": "m4",
+}
+
+
+def ulpm_network_data(inputs: list[str], meta: dict) -> pd.DataFrame:
+    """ulpm.md Figs. 1, 3-8: M1a-M4 (ULPM_NETWORK_METRICS) of the penultimate features (the input of
+    the linear classifier) and the centred classifier, and the training accuracy, at every measured
+    epoch t >= 2 (log log t is finite and real from there); columns as the ULPM surrogate's plus
+    ``setting``."""
+    metrics = _read([p for p in inputs if p.endswith("metrics.parquet")])
+    last = metrics.groupby("setting").layer_index.transform("max")
+    table = metrics[(metrics.layer_index == last) & (metrics.epoch >= 2)]
+    table = table[table.metric.isin([*ULPM_NETWORK_METRICS, "train_acc"])].copy()
+    table["metric"] = table.metric.replace(ULPM_NETWORK_METRICS)
+    table = table.rename(columns={"epoch": "t"})
+    table["loglog_t"] = np.log(np.log(table.t.astype(float)))
+    table = table.assign(order=table.setting.map(meta["setting_order"].index))
+    cols = ["setting", "seed", "t", "loglog_t", "metric", "value"]
+    return table.sort_values(["order", "seed", "metric", "t"])[cols].reset_index(drop=True)
+
+
+def ulpm_network_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
+    """ulpm.md Figs. 1, 3-8: one row of the four panels per setting (Fig. 1: ResNet18 on MNIST, then
+    CIFAR10), x = log(log t) with t the epoch, y log."""
+    rows = setting_rows(table, meta)
+    fig, axes = plt.subplots(len(rows), 4, figsize=(12, 3.2 * len(rows) + 0.4), squeeze=False)
+    for r, name in enumerate(rows):
+        prefix = f"{row_label(name, r, meta, len(rows))}: " if len(rows) > 1 else ""
+        _ulpm_panels(axes[r], table[table.setting == name], prefix)
+    finish(fig, pdf, meta, bottom=0.06 / len(rows) + 0.02, top=1 - 0.06 / len(rows))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1049,6 +1093,7 @@ BUILDERS: dict[str, Builder] = {
     "mufm_collapse": Builder(surrogate_data, mufm_collapse_plot, needs_training=False),
     "mufm_tradeoff": Builder(surrogate_data, mufm_tradeoff_plot, needs_training=False),
     "ulpm_dynamics": Builder(surrogate_data, ulpm_dynamics_plot, needs_training=False),
+    "ulpm_network": Builder(ulpm_network_data, ulpm_network_plot),
     "dufm_construction": Builder(surrogate_data, dufm_construction_plot, needs_training=False),
     "dufm_small_k": Builder(surrogate_data, dufm_small_k_plot, needs_training=False),
     "dufm_sweeps": Builder(surrogate_data, dufm_sweeps_plot, needs_training=False),
