@@ -225,3 +225,25 @@ def test_ulpm_network_claims_decrease_rate_and_the_flat_classifier_norms_of_fash
     assert "m1b" not in flat[0]["claim"] and "stays low" in flat[2]["claim"]
     bad = claims.CHECKS["ulpm_network"](ulpm_network_table("ulpm_vgg13_cifar10", False, rate=0.2), meta)
     assert [c["passed"] for c in bad] == [False, False, True]
+
+
+def test_dufm_rank_sweep_claims():
+    """dufm Figs. 9, 10: rank falls with the weight decay (and the learning rate), below K at the top."""
+
+    def table(wd_ranks: list[float], lr_ranks: list[float]) -> pd.DataFrame:
+        rows = []
+        for swept, ranks in (("weight_decay", wd_ranks), ("learning_rate", lr_ranks)):
+            for i, rank in enumerate(ranks):
+                for seed in (0, 1):
+                    for layer in ("H2", "H3"):
+                        rows.append(
+                            {"swept": swept, "log2_value": -10.0 + i, "setting": f"{swept}{i}", "seed": seed}
+                            | {"epoch": 40, "layer": layer, "metric": "rank", "value": rank}
+                        )
+        return pd.DataFrame(rows)
+
+    meta = {"settings": {"s": {"data": {"dataset": "cifar10"}}}}
+    good = claims.CHECKS["dufm_rank_sweep"](table([10, 8, 6, 5], [9, 9, 7]), meta)
+    assert [c["passed"] for c in good] == [True, True, True]
+    bad = claims.CHECKS["dufm_rank_sweep"](table([8, 9, 10, 10], [7, 9, 9]), meta)
+    assert [c["passed"] for c in bad] == [False, False, False]

@@ -1,5 +1,8 @@
 """Every metric against brute-force NumPy and closed forms; streaming equals full batch."""
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 import torch
@@ -277,3 +280,12 @@ def test_code_digest_of_a_stage_covers_its_own_functions_of_the_stages_module(tm
     config_py.write_text(config_py.read_text().replace("class Figure:", "class Figure:  # a new key", 1))
     stages_py.write_text(original)
     assert {s for s in before if before[s] != provenance.code_digest(s, pkg)} == set()
+
+
+def test_reading_statistics_and_drawing_figures_does_not_import_torch():
+    """The metrics and figure jobs (a process each) start without torch's seconds-long import."""
+    code = (
+        "import sys; import ncrepro.cli, ncrepro.stages, ncrepro.figures, ncrepro.claims, ncrepro.statsfile;"
+        " sys.exit('torch' in sys.modules)"
+    )
+    assert subprocess.run([sys.executable, "-c", code]).returncode == 0

@@ -713,6 +713,41 @@ def dufm_sweeps(table: pd.DataFrame, meta: dict) -> list[dict]:
     return out
 
 
+def dufm_rank_sweep(table: pd.DataFrame, meta: dict) -> list[dict]:
+    """dufm.md figs 9, 10: "The weight decay has a clear effect on the rank of the solutions found by
+    gradient descent" (the average intermediate rank, mean over runs, is non-increasing in the weight
+    decay and lower at the largest than at the smallest), low rank (< K) at the largest weight decay;
+    for the learning rate "a general downward trend" (lower at the largest than at the smallest)."""
+    from .data import DATASETS
+    from .figures import average_rank
+
+    K = DATASETS[next(iter(meta["settings"].values()))["data"]["dataset"]].num_classes
+    out = []
+    for swept in dict.fromkeys(table.swept):
+        mean = average_rank(table, swept)["mean"]
+        value = {f"{k:g}": round(float(v), 3) for k, v in mean.items()}
+        if swept == "weight_decay":
+            out += [
+                claim(
+                    "the stronger the weight decay, the lower the rank (non-increasing, last < first)",
+                    bool(np.all(np.diff(mean.to_numpy()) <= 0) and mean.iloc[-1] < mean.iloc[0]),
+                    value,
+                    "non-increasing in log2 weight decay",
+                ),
+                claim(f"low rank (< K = {K}) at the largest weight decay", bool(mean.iloc[-1] < K), value, f"< {K}"),
+            ]
+        else:
+            out.append(
+                claim(
+                    f"a general downward trend of the rank in the {swept.replace('_', ' ')} (last < first)",
+                    bool(mean.iloc[-1] < mean.iloc[0]),
+                    value,
+                    "rank at the largest < at the smallest",
+                )
+            )
+    return out
+
+
 SQUARE_TOL = 0.1  # |Gram entry| / diagonal below this counts as orthogonal (dufm.md fig5, K = 4)
 
 
@@ -929,6 +964,7 @@ CHECKS = {
     "dufm_sweeps": dufm_sweeps,
     "dufm_small_k": dufm_small_k,
     "dufm_solution": dufm_solution,
+    "dufm_rank_sweep": dufm_rank_sweep,
     "snc_errors": snc_errors,
     "pfc_illustration": pfc_illustration,
 }

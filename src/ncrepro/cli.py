@@ -95,8 +95,7 @@ def list_figures(scale: str = "paper", out=sys.stdout) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from . import stages
-    from .data import DataError
-    from .train import TrainingDiverged
+    from .errors import DataError, TrainingDiverged
 
     try:
         if args.command == "data":

@@ -25,14 +25,11 @@ import numpy as np
 import torch
 from torch import nn
 
+from .errors import DataError  # noqa: F401  (raised here; ncrepro.data.DataError)
 from .io import atomic_torch_save, file_digest, load_torch
 
 CACHE_FORMAT_VERSION = 1
 SPLITS = ("train", "test")
-
-
-class DataError(RuntimeError):
-    """A dataset cannot be staged or read; the message says what to do."""
 
 
 @dataclass(frozen=True)

@@ -1008,6 +1008,71 @@ def dufm_small_k_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
     finish(fig, pdf, meta, bottom=0.05, top=0.96)
 
 
+# ---------------------------------------------------------------------------------------------
+# DUFM Figs. 9, 10: average rank of the intermediate class means of trained networks against a
+# log2 hyperparameter
+# ---------------------------------------------------------------------------------------------
+
+SWEPT = {"lr": "learning rate", "weight_decay": "weight decay"}
+
+
+def swept_value(train: dict) -> dict[str, float]:
+    """{"lr": .., "weight_decay": ..} of a recipe: its learning rate and the weight decay of its head
+    (``weight_decay_head`` under DUFM-like regularisation, else the global ``weight_decay``)."""
+    return {"lr": train["lr"], "weight_decay": train.get("weight_decay_head", train["weight_decay"])}
+
+
+def dufm_rank_sweep_data(inputs: list[str], meta: dict) -> pd.DataFrame:
+    """dufm.md figs 9, 10: per run, the rank_tau of the uncentred class means (``rank_means``, the
+    surrogate's rank) of every intermediate head layer H_2 .. H_{L-1} at the final epoch, and the
+    training accuracy; ``swept`` is the hyperparameter that varies within the run's family of settings
+    (the settings that share a description), ``log2_value`` its log2."""
+    metrics = _read([p for p in inputs if p.endswith("metrics.parquet")])
+    final = metrics[metrics.epoch == metrics.groupby("setting").epoch.transform("max")]
+    families: dict[str, list[str]] = {}
+    for name in meta["setting_order"]:
+        families.setdefault(meta["settings"][name]["description"], []).append(name)
+    rows = []
+    for members in families.values():
+        values = {name: swept_value(meta["settings"][name]["train"]) for name in members}
+        swept = next(k for k in SWEPT if len({v[k] for v in values.values()}) > 1)
+        for name in members:
+            run = final[final.setting == name]
+            heads = sorted(run[run.layer.str.fullmatch(r"H\d+")].layer.unique(), key=lambda n: int(n[1:]))
+            inter = heads[1:-1]  # H_2 .. H_{L-1}
+            sub = run[(run.layer.isin(inter) & (run.metric == "rank_means")) | (run.metric == "train_acc")]
+            sub = sub.assign(swept=swept, log2_value=float(np.log2(values[name][swept])))
+            rows.append(sub.replace({"metric": {"rank_means": "rank"}}))
+    table = pd.concat(rows, ignore_index=True)
+    return table[["swept", "log2_value", "setting", "seed", "epoch", "layer", "metric", "value"]]
+
+
+def average_rank(table: pd.DataFrame, swept: str) -> pd.DataFrame:
+    """Per log2 value of ``swept``: mean and SD over runs of each run's average intermediate rank."""
+    ranks = table[(table.swept == swept) & (table.metric == "rank")]
+    per_run = ranks.groupby(["log2_value", "setting", "seed"]).value.mean()
+    return per_run.groupby("log2_value").agg(["mean", "std", "count"]).sort_index()
+
+
+def dufm_rank_sweep_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
+    """dufm.md figs 9, 10: one panel per swept hyperparameter, the average rank of the intermediate
+    class means at the end of training (mean +- SD over runs) against its log2; dashed line at K."""
+    sweeps = [s for s in SWEPT if s in set(table.swept)][::-1]  # weight decay first, as the paper
+    fig, axes = plt.subplots(1, len(sweeps), figsize=(4.6 * len(sweeps), 3.4), squeeze=False)
+    from .data import DATASETS
+
+    K = DATASETS[next(iter(meta["settings"].values()))["data"]["dataset"]].num_classes
+    for ax, swept in zip(axes[0], sweeps, strict=True):
+        rank = average_rank(table, swept)
+        ax.errorbar(rank.index, rank["mean"], yerr=rank["std"].fillna(0), marker="o", ms=4, capsize=3)
+        ax.axhline(K, color="0.5", ls="--", lw=0.8, label=f"K = {K} (DNC)")
+        ax.set_xlabel(rf"$\log_2$ {SWEPT[swept]}")
+        ax.set_ylabel("average rank (intermediate layers)")
+        ax.set_ylim(0, K + 1)
+        ax.legend(fontsize=7)
+    finish(fig, pdf, meta, bottom=0.1, top=0.88)
+
+
 def snc_errors_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
     """review.md fig3: d_SNC1, d_SNC2, d_SNC3 against gradient-descent step (log-log), one curve per
     initialisation scale epsilon: the median over seeds with the min-max band."""
@@ -1098,6 +1163,7 @@ BUILDERS: dict[str, Builder] = {
     "dufm_small_k": Builder(surrogate_data, dufm_small_k_plot, needs_training=False),
     "dufm_sweeps": Builder(surrogate_data, dufm_sweeps_plot, needs_training=False),
     "dufm_solution": Builder(surrogate_data, dufm_solution_plot, needs_training=False),
+    "dufm_rank_sweep": Builder(dufm_rank_sweep_data, dufm_rank_sweep_plot),
     "snc_errors": Builder(surrogate_data, snc_errors_plot, needs_training=False),
     "pfc_illustration": Builder(surrogate_data, pfc_illustration_plot, needs_training=False),
 }

@@ -12,8 +12,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import torch
-
 
 def atomic_write(path: Path | str, write: Callable[[Path], None]) -> None:
     """Call ``write(tmp)`` on a temporary file beside ``path``, fsync it, then rename it onto
@@ -52,6 +50,8 @@ def file_digest(path: Path | str, algorithm: str = "sha256") -> str:
 def atomic_torch_save(obj: Any, path: Path | str) -> None:
     """torch.save through a buffer: the bytes do not depend on the (temporary) file name, so equal
     objects give byte-identical files."""
+    import torch
+
     buffer = io.BytesIO()
     torch.save(obj, buffer)
     atomic_write(path, lambda tmp: tmp.write_bytes(buffer.getvalue()))
@@ -59,6 +59,8 @@ def atomic_torch_save(obj: Any, path: Path | str) -> None:
 
 def load_torch(path: Path | str) -> Any:
     """Load a torch file with ``weights_only=True`` (no arbitrary code from a pickle)."""
+    import torch
+
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except (RuntimeError, EOFError, OSError, ValueError, pickle.UnpicklingError) as exc:

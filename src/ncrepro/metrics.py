@@ -12,9 +12,8 @@ rows, K x D).
 from __future__ import annotations
 
 import numpy as np
-import torch
 
-from .stats import StatsFile, collect, tensor_batches
+from .statsfile import StatsFile
 
 PFC_METRICS = {"pfc1": "nc1_tilde", "pfc2": "etf_gram_dist", "pfc3": "ncc_acc"}
 RANK_TAU = 1e-2  # dufm.md: relative singular-value threshold of rank_tau
@@ -156,6 +155,10 @@ def collapse_metrics(
     computed exactly (float64) by the streaming engine. With the classifier ``W`` (K x D) and bias
     ``b`` (K), also ``self_duality``, ``wh_etf_dist`` and ``ncc_agreement``; ``pinv_rtol`` as in
     :func:`layer_metrics`."""
+    import torch
+
+    from .stats import collect, tensor_batches
+
     H = torch.as_tensor(np.asarray(H) if not isinstance(H, torch.Tensor) else H)
     y = torch.as_tensor(np.asarray(y) if not isinstance(y, torch.Tensor) else y).long()
     logits = None

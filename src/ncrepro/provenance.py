@@ -23,8 +23,8 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 STAGE_MODULES: dict[str, tuple[str, ...]] = {
     "stage_data": ("data", "io", "stages"),
     "train": ("train", "models", "data", "io", "config", "stages"),
-    "stats": ("stats", "stages", "models", "data", "train", "io"),
-    "metrics": ("metrics", "stats", "stages", "io"),
+    "stats": ("stats", "statsfile", "stages", "models", "data", "train", "io"),
+    "metrics": ("metrics", "statsfile", "stages", "io"),
     "figure": ("figures", "claims", "metrics", "stages", "io", "config"),
     "surrogate": ("surrogates", "stages", "io"),
 }

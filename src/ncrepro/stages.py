@@ -11,18 +11,25 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import __version__, data, metrics, train
+from . import __version__, metrics
 from .io import atomic_write_json, atomic_write_parquet
-from .stats import StatsFile, collect, model_batches
+from .statsfile import StatsFile
+
+# The torch-using modules (data, train, stats) are imported by the stages that run them only: the
+# metrics and figure jobs, a process each, then start without importing torch (seconds each).
 
 GEODESIC_GRID = np.linspace(0.0, 1.0, 101)
 
 
 def stage_data(dataset: str, data_config: dict) -> list[Path]:
+    from . import data
+
     return data.stage(dataset, data_config)
 
 
 def stage_train(setting: dict, seed: int, train_cache: str, out_dir: str, device: str, threads: int) -> Path:
+    from . import train
+
     return train.run(setting, seed, train_cache, out_dir, device=device, threads=threads)
 
 
@@ -46,6 +53,8 @@ def stage_stats(
     the same dataset (e.g. ``test`` for test-set CDNV), standardised with the training split's
     statistics. One process per run: the data are loaded once, not once per checkpoint (the torch
     import alone takes seconds), and a cluster gets one job per run, not one per checkpoint."""
+    from . import data, train
+
     manifest = json.loads(Path(manifest_path).read_text())
     setting = manifest["setting"]
     dev = train.resolve_device(device)
@@ -62,6 +71,9 @@ def stage_stats(
 def checkpoint_stats(manifest: dict, manifest_path: str, epoch: int, x, y, num_classes: int, dev) -> StatsFile:
     """The statistics of one checkpoint (its measured layers, and the linear classifier that maps the
     last one to the logits where there is one) on the features of ``x``."""
+    from . import train
+    from .stats import collect, model_batches
+
     setting = manifest["setting"]
     try:
         ckpt = train.load_checkpoint(manifest, epoch)

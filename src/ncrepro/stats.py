@@ -27,16 +27,11 @@ arrays per layer, loadable without the model.
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field
-from pathlib import Path
-
 import numpy as np
 import torch
 
-from .io import atomic_write
+from .statsfile import STATS_FORMAT_VERSION, StatsFile  # noqa: F401  (StatsFile is this module's result)
 
-STATS_FORMAT_VERSION = 1
 PINV_RTOL = 1e-6  # singular values of M below PINV_RTOL * s_max are outside the pseudo-inverse
 CHUNK_BYTES = 64 << 20  # float64 working memory per chunk of rows
 
@@ -226,59 +221,6 @@ class GeodesicStats:
             "cross_within": self.cross_within.cpu().numpy(),
             "ncc_correct": self.ncc_correct.cpu().numpy(),
         }
-
-
-@dataclass
-class StatsFile:
-    """Statistics of all measured layers of one (run, checkpoint): ``layers[name]`` -> arrays,
-    ``path_lengths[i]`` = sum_i ||h^{i+1} - h^i|| (NaN across a dimension change), optional
-    ``geodesic`` arrays, ``meta`` (resolved setting, epoch, seed, ...), and optionally the
-    ``classifier`` (``W``, K x D, and ``b`` when it has one) that maps the last layer to the logits."""
-
-    layers: dict[str, dict[str, np.ndarray]]
-    path_lengths: np.ndarray
-    geodesic: dict[str, np.ndarray] | None
-    meta: dict = field(default_factory=dict)
-    classifier: dict[str, np.ndarray] | None = None
-
-    def save(self, path: Path | str) -> None:
-        flat = {f"layer/{name}/{k}": v for name, arrs in self.layers.items() for k, v in arrs.items()}
-        flat["path_lengths"] = self.path_lengths
-        for k, v in (self.geodesic or {}).items():
-            flat[f"geodesic/{k}"] = v
-        for k, v in (self.classifier or {}).items():
-            flat[f"classifier/{k}"] = v
-        meta = dict(self.meta, format_version=STATS_FORMAT_VERSION, layer_names=list(self.layers))
-        flat["meta"] = np.array(json.dumps(meta, sort_keys=True))
-
-        def write(tmp: Path) -> None:
-            with open(tmp, "wb") as fh:
-                np.savez(fh, **flat)
-
-        atomic_write(path, write)
-
-    @classmethod
-    def load(cls, path: Path | str) -> StatsFile:
-        try:
-            with np.load(path, allow_pickle=False) as z:
-                flat = {k: z[k] for k in z.files}
-        except Exception as exc:  # zipfile.BadZipFile, ValueError, EOFError, OSError
-            raise OSError(f"{path}: unreadable or truncated stats file ({exc})") from exc
-        meta = json.loads(str(flat.pop("meta")))
-        if meta.get("format_version") != STATS_FORMAT_VERSION:
-            raise OSError(f"{path}: stats format {meta.get('format_version')}, expected {STATS_FORMAT_VERSION}")
-        layers: dict[str, dict[str, np.ndarray]] = {name: {} for name in meta["layer_names"]}
-        geodesic: dict[str, np.ndarray] = {}
-        classifier: dict[str, np.ndarray] = {}
-        for key, value in flat.items():
-            if key.startswith("layer/"):
-                _, name, k = key.split("/", 2)
-                layers[name][k] = value
-            elif key.startswith("geodesic/"):
-                geodesic[key.split("/", 1)[1]] = value
-            elif key.startswith("classifier/"):
-                classifier[key.split("/", 1)[1]] = value
-        return cls(layers, flat["path_lengths"], geodesic or None, meta, classifier or None)
 
 
 def collect(

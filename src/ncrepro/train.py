@@ -32,14 +32,11 @@ from tqdm import tqdm
 
 from .config import setting_digest
 from .data import setting_tensors
+from .errors import TrainingDiverged  # noqa: F401  (raised here; ncrepro.train.TrainingDiverged)
 from .io import atomic_torch_save, atomic_write_json, atomic_write_parquet, file_digest, load_torch
 from .models import build_model
 
 CHECKPOINT_FORMAT_VERSION = 1
-
-
-class TrainingDiverged(RuntimeError):
-    """The loss became NaN or infinite."""
 
 
 def resolve_device(device: str) -> torch.device:
