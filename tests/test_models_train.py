@@ -285,6 +285,7 @@ def test_stats_carry_the_linear_classifier_and_metrics_match_brute_force(base_co
     assert np.mean(per_class) == pytest.approx(got["nc1"], rel=1e-9)  # balanced: NC1 = mean_k NC1^(k)
     assert "wh_etf_dist" not in set(table[table.layer == "layer3"].metric)
     assert table[table.metric == "relative_depth"].value.tolist() == [0.0, 1.0]  # every layer has its depth
+    assert "theorem1_inner_product" in set(table.metric)  # layer3, layer4 of one width (no check across widths)
 
 
 def test_configure_torch_makes_algorithms_deterministic():

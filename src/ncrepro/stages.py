@@ -141,8 +141,9 @@ def stage_metrics(manifest_path: str, stats_paths: list[str], out_metrics: str, 
             for k, value in enumerate(metrics.nc1_per_class(stats.layers[names[-1]])):
                 add(last_index, f"nc1_class{k}", float(value))
         first, last = stats.layers[names[0]], stats.layers[names[-1]]
-        for metric, value in metrics.theorem1_condition(first, last).items():
-            add(last_index, f"theorem1_{metric}", value)
+        if first["means"].shape == last["means"].shape:  # PFC's Theorem 1 compares layers of one dimension
+            for metric, value in metrics.theorem1_condition(first, last).items():
+                add(last_index, f"theorem1_{metric}", value)
         add(last_index, "train_acc", float(stats.meta.get("train_acc", np.nan)))
         if stats.geodesic is not None:
             pred = metrics.geodesic_prediction(first, last, stats.geodesic)
