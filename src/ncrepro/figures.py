@@ -888,7 +888,7 @@ def dufm_sweeps_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
     axes[2].plot(right.index, right.p_dnc.to_numpy(), marker="o", ms=3)
     for width, row in right[right.diverged > 0].iterrows():
         axes[2].annotate(
-            f"{row.diverged} diverged", (width, row.p_dnc), fontsize=6, xytext=(0, -9), textcoords="offset points"
+            f"{int(row.diverged)} diverged", (width, row.p_dnc), fontsize=6, xytext=(0, -9), textcoords="offset points"
         )
     axes[2].set_xscale("log", base=2)
     axes[2].set_ylim(-0.05, 1.05)
