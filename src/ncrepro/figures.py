@@ -157,10 +157,15 @@ def setting_rows(table: pd.DataFrame, meta: dict) -> list[str]:
     return [name for name in order if name in set(table.setting)]
 
 
-def row_label(name: str, index: int, meta: dict, n_rows: int) -> str:
+def dataset_label(name: str, meta: dict) -> str:
+    """The paper's dataset of a setting, as the paper writes it (e.g. 'CIFAR10')."""
     setting = meta.get("settings", {}).get(name, {})
     dataset = setting.get("paper_dataset") or setting.get("data", {}).get("dataset", name)
-    label = DATASET_NAMES.get(dataset, dataset)
+    return DATASET_NAMES.get(dataset, dataset)
+
+
+def row_label(name: str, index: int, meta: dict, n_rows: int) -> str:
+    label = dataset_label(name, meta)
     return f"({'abcdefgh'[index]}) {label}" if n_rows > 1 else label
 
 
@@ -813,7 +818,7 @@ def ulpm_network_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
     rows = setting_rows(table, meta)
     fig, axes = plt.subplots(len(rows), 4, figsize=(12, 3.2 * len(rows) + 0.4), squeeze=False)
     for r, name in enumerate(rows):
-        prefix = f"{row_label(name, r, meta, len(rows))}: " if len(rows) > 1 else ""
+        prefix = f"{dataset_label(name, meta)}: " if len(rows) > 1 else ""  # the panels carry (a)-(d)
         _ulpm_panels(axes[r], table[table.setting == name], prefix)
     finish(fig, pdf, meta, bottom=0.06 / len(rows) + 0.02, top=1 - 0.06 / len(rows))
 
