@@ -1040,7 +1040,7 @@ def dufm_rank_sweep_data(inputs: list[str], meta: dict) -> pd.DataFrame:
     rows = []
     for members in families.values():
         values = {name: swept_value(meta["settings"][name]["train"]) for name in members}
-        swept = next(k for k in SWEPT if len({v[k] for v in values.values()}) > 1)
+        swept = next((k for k in SWEPT if len({v[k] for v in values.values()}) > 1), "weight_decay")
         for name in members:
             run = final[final.setting == name]
             heads = sorted(run[run.layer.str.fullmatch(r"H\d+")].layer.unique(), key=lambda n: int(n[1:]))
