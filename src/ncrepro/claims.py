@@ -718,10 +718,9 @@ def dufm_rank_sweep(table: pd.DataFrame, meta: dict) -> list[dict]:
     gradient descent" (the average intermediate rank, mean over runs, is non-increasing in the weight
     decay and lower at the largest than at the smallest), low rank (< K) at the largest weight decay;
     for the learning rate "a general downward trend" (lower at the largest than at the smallest)."""
-    from .data import DATASETS
-    from .figures import average_rank
+    from .figures import average_rank, num_classes
 
-    K = DATASETS[next(iter(meta["settings"].values()))["data"]["dataset"]].num_classes
+    K = num_classes(meta)
     out = []
     for swept in dict.fromkeys(table.swept):
         mean = average_rank(table, swept)["mean"]

@@ -1052,6 +1052,13 @@ def dufm_rank_sweep_data(inputs: list[str], meta: dict) -> pd.DataFrame:
     return table[["swept", "log2_value", "setting", "seed", "epoch", "layer", "metric", "value"]]
 
 
+def num_classes(meta: dict) -> int:
+    """K of a figure's (first) setting's dataset."""
+    from .data import DATASETS
+
+    return DATASETS[next(iter(meta["settings"].values()))["data"]["dataset"]].num_classes
+
+
 def average_rank(table: pd.DataFrame, swept: str) -> pd.DataFrame:
     """Per log2 value of ``swept``: mean and SD over runs of each run's average intermediate rank."""
     ranks = table[(table.swept == swept) & (table.metric == "rank")]
@@ -1064,9 +1071,7 @@ def dufm_rank_sweep_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
     class means at the end of training (mean +- SD over runs) against its log2; dashed line at K."""
     sweeps = [s for s in SWEPT if s in set(table.swept)][::-1]  # weight decay first, as the paper
     fig, axes = plt.subplots(1, len(sweeps), figsize=(4.6 * len(sweeps), 3.4), squeeze=False)
-    from .data import DATASETS
-
-    K = DATASETS[next(iter(meta["settings"].values()))["data"]["dataset"]].num_classes
+    K = num_classes(meta)
     for ax, swept in zip(axes[0], sweeps, strict=True):
         rank = average_rank(table, swept)
         ax.errorbar(rank.index, rank["mean"], yerr=rank["std"].fillna(0), marker="o", ms=4, capsize=3)
