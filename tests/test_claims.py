@@ -247,3 +247,43 @@ def test_dufm_rank_sweep_claims():
     assert [c["passed"] for c in good] == [True, True, True]
     bad = claims.CHECKS["dufm_rank_sweep"](table([8, 9, 10, 10], [7, 9, 9]), meta)
     assert [c["passed"] for c in bad] == [False, False, False]
+
+
+def dufm_network_table(ranks: list[int], dnc1_final: float, sv_last: list[float], srg: int | None, loss=None):
+    """A trained setting in the DUFM figures' long format (ncrepro.figures.network_rows)."""
+    rows = []
+    for seed in (0, 1):
+        for l, rank in enumerate(ranks, start=1):
+            rows.append({"metric": "rank", "seed": seed, "name": f"M{l}", "value": float(rank)})
+            rows += [
+                {"metric": "dnc1", "seed": seed, "step": s, "layer": l, "value": v}
+                for s, v in ((0, 1.0), (50, dnc1_final))
+            ]
+            values = sv_last if l == len(ranks) else [1.0] * len(sv_last)
+            rows += [
+                {"metric": "sv", "seed": seed, "name": f"M{l}", "index": i + 1, "value": v}
+                for i, v in enumerate(values)
+            ]
+        if loss is not None:
+            rows.append({"metric": "loss", "seed": seed, "step": 50, "name": "total", "value": loss})
+    if srg is not None:
+        rows.append({"metric": "matrix", "seed": 0, "name": "gram:M5", "row": 0, "col": 0, "value": 1.0})
+        rows.append({"metric": "srg_pattern", "seed": 0, "name": "gram:M5", "value": float(srg)})
+    if loss is not None:
+        rows.append({"metric": "reference", "name": "loss_dnc", "value": 0.17})
+    return pd.DataFrame(rows).assign(source="s")
+
+
+def test_dufm_network_claims():
+    """dufm Figs. 2 (bottom), 4: DNC1 in every layer, low rank, the middle-layer bottleneck, imbalanced
+    last-layer singular values, SRG on MNIST; Fig. 2: below L_DNC, one rank across intermediate layers."""
+    meta = {"settings": {"s": {"paper_dataset": "mnist"}}}
+    decaying = list(np.geomspace(1.0, 0.1, 10))
+    good = claims.CHECKS["dufm_training"](dufm_network_table([10, 7, 5, 6, 8], 0.01, decaying, 1), meta)
+    assert len(good) == 5 and all(c["passed"] for c in good)
+    bad = claims.CHECKS["dufm_training"](dufm_network_table([10, 10, 10, 9, 10], 0.5, [1.0] * 10, 0), meta)
+    assert [c["passed"] for c in bad] == [False, False, False, False, False]
+    fig2 = claims.CHECKS["dufm_training"](dufm_network_table([10, 6, 6, 10], 0.01, decaying, None, loss=0.16), meta)
+    assert len(fig2) == 4 and all(c["passed"] for c in fig2)
+    fig2 = claims.CHECKS["dufm_training"](dufm_network_table([10, 6, 7, 10], 0.01, decaying, None, loss=0.18), meta)
+    assert [c["passed"] for c in fig2] == [True, True, False, False]

@@ -162,3 +162,25 @@ def test_a_diverging_run_is_recorded_not_fatal():
     assert ok["diverged"] == 0.0 and np.isfinite(ok["rank"])
     rows = D._outcome_rows({}, bad, int(steps[1]), 3000)
     assert {r["metric"]: r["value"] for r in rows}["converged"] == 0.0
+
+
+def test_srg_class_order_recovers_the_triangular_graph_from_permuted_labels():
+    """dufm.md H9: a trained SRG solution's classes are a permutation of the edge labels. The Gram of an
+    intermediate SRG layer is alpha/(r-1) (2I + A(T(r))) (Lemma 15); shuffled and with noise, the order
+    found restores it exactly; a DNC (simplex-ETF-like) Gram and a random one are not T(r)."""
+    from ncrepro.figures import srg_class_order
+
+    for r in (5, 6):
+        e = D.edges(r)
+        K = len(e)
+        gram = 2 * np.eye(K) + np.array([[float(a != b and bool(set(a) & set(b))) for b in e] for a in e])
+        rng = np.random.default_rng(r)
+        perm = rng.permutation(K)
+        noisy = gram[np.ix_(perm, perm)] + 0.05 * rng.standard_normal((K, K))
+        order = srg_class_order((noisy + noisy.T) / 2)
+        assert order is not None and sorted(order) == list(range(K))
+        np.testing.assert_array_equal(gram[np.ix_(perm, perm)][np.ix_(order, order)], gram)
+        assert srg_class_order(np.eye(K) - np.ones((K, K)) / K) is None
+        A = rng.standard_normal((K, K))
+        assert srg_class_order(A @ A.T) is None
+    assert srg_class_order(np.eye(6)) is None  # K = 6 (r = 4): not handled, T(4) has other 3-cliques

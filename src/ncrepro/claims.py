@@ -896,6 +896,125 @@ def dufm_solution(table: pd.DataFrame, meta: dict) -> list[dict]:
     return out
 
 
+DNC1_DROP = 10.0  # networks "display DNC1" (dufm.md figs 2, 4): final DNC1 at least this factor below epoch 0
+IMBALANCED = 0.5  # sigma_K / sigma_1 of the last layer's class means below this: "imbalanced", NC2 not attained
+
+
+def dufm_network(table: pd.DataFrame, meta: dict, name: str) -> list[dict]:
+    """dufm.md figs 2 (bottom), 4, one trained setting (:func:`ncrepro.figures.network_rows`): "all DNNs
+    display DNC1 across all layers" (every head layer's final DNC1, median over runs, at least
+    :data:`DNC1_DROP` times below its value at epoch 0); the intermediate class means are low rank (< K)
+    in every run. DUFM-like regularisation (Fig. 2 bottom, reference lines present): "the DNNs
+    consistently outperform the DNC loss" (every run's final objective < L_DNC) and the ranks "are
+    always the same in all intermediate layers within one run". Standard regularisation (Fig. 4, a Gram
+    panel): the middle layer of the head is the rank bottleneck, the last layer's class-mean singular
+    values are imbalanced (sigma_K / sigma_1 < :data:`IMBALANCED`: NC2 not attained), and on MNIST "the
+    solution found by gradient descent is the SRG solution" (the Gram graph of the shown layer is T(r),
+    :func:`ncrepro.figures.srg_class_order`)."""
+    ranks = table[table.metric == "rank"].pivot(index="seed", columns="name", values="value")
+    layers = sorted(ranks.columns, key=lambda m: int(m[1:]))
+    inter = layers[1:-1]
+    K = int(table[(table.metric == "sv")].groupby(["seed", "name"]).size().max())
+    dnc1 = table[table.metric == "dnc1"].groupby(["layer", "step"]).value.median().unstack("step")
+    first, final = dnc1.iloc[:, 0], dnc1.iloc[:, -1]
+    out = [
+        claim(
+            f"DNC1 across all head layers (final median DNC1 at least {DNC1_DROP:g}x below epoch {dnc1.columns[0]})",
+            bool((final * DNC1_DROP <= first).all()),
+            {f"layer {int(k)}": [float(f"{first[k]:.4g}"), float(f"{final[k]:.4g}")] for k in dnc1.index},
+            f"final <= first / {DNC1_DROP:g}",
+        ),
+        claim(
+            f"low-rank intermediate class means (rank < K = {K} in every run)",
+            bool((ranks[inter] < K).all().all()),
+            {str(int(s)): [int(ranks.loc[s, m]) for m in layers] for s in ranks.index},
+            f"< {K} in {', '.join(inter)}",
+        ),
+    ]
+    refs = table[table.metric == "reference"].set_index("name").value
+    if "loss_dnc" in refs:
+        loss = table[(table.metric == "loss") & (table.name == "total")]
+        final_loss = loss[loss.step == loss.step.max()].set_index("seed").value
+        out.append(
+            claim(
+                "the networks outperform the DNC loss (every run's final objective < L_DNC)",
+                bool((final_loss < refs["loss_dnc"]).all()),
+                {"final objective": _rounded(final_loss), "L_DNC": float(refs["loss_dnc"])}
+                | ({"L_SRG": float(refs["loss_srg"])} if "loss_srg" in refs else {}),
+                "< L_DNC",
+            )
+        )
+    if not (table.metric == "matrix").any():
+        out.append(
+            claim(
+                "the intermediate layers share one rank within a run",
+                bool(all(ranks.loc[s, inter].nunique() == 1 for s in ranks.index)),
+                {str(int(s)): [int(ranks.loc[s, m]) for m in inter] for s in ranks.index},
+                "equal ranks",
+            )
+        )
+        return out
+    mean_rank = ranks.mean()
+    middle = layers[(len(layers) - 1) // 2]
+    out.append(
+        claim(
+            f"the middle layer of the head ({middle}) is the rank bottleneck (lowest mean rank)",
+            bool(mean_rank[middle] <= mean_rank.min()),
+            {m: round(float(mean_rank[m]), 2) for m in layers},
+            f"rank {middle} = min",
+        )
+    )
+    sv = table[(table.metric == "sv") & (table.name == layers[-1])]
+    spread = sv.groupby("seed").value.agg(lambda v: v.min() / v.max())
+    out.append(
+        claim(
+            f"the last layer's class-mean singular values are imbalanced (NC2 not attained in {layers[-1]})",
+            bool(spread.mean() < IMBALANCED),
+            {"sigma_K / sigma_1": _rounded(spread)},
+            f"mean < {IMBALANCED:g}",
+        )
+    )
+    if meta["settings"][name].get("paper_dataset") == "mnist":
+        pattern = table[table.metric == "srg_pattern"]
+        layer = pattern.name.iloc[0].removeprefix("gram:")
+        out.append(
+            claim(
+                f"MNIST: gradient descent finds the SRG solution (the Gram graph of {layer} is T(r))",
+                bool(pattern.value.iloc[0] == 1),
+                int(pattern.value.iloc[0]),
+                "1 (isomorphic to the triangular graph)",
+            )
+        )
+    return out
+
+
+def dufm_training(table: pd.DataFrame, meta: dict) -> list[dict]:
+    """dufm.md figs 2, 4: the 4-DUFM's claims (:func:`dufm_solution`) where the figure has its solves,
+    each trained setting's (:func:`dufm_network`), and for Fig. 4 the dataset ordering: the harder
+    dataset (CIFAR-10, first row) keeps a higher rank in the middle layer than MNIST (8-9 vs 5-7)."""
+    out = []
+    if (table.source == "dufm").any():
+        out += [dict(c, claim=f"4-DUFM: {c['claim']}") for c in dufm_solution(table[table.source == "dufm"], meta)]
+    networks = [s for s in dict.fromkeys(table.source) if s != "dufm"]
+    for name in networks:
+        out += [dict(c, claim=f"{name}: {c['claim']}") for c in dufm_network(table[table.source == name], meta, name)]
+    if len(networks) == 2 and (table.metric == "matrix").any():
+        ranks = table[table.metric == "rank"]
+        middle = {n: ranks[(ranks.source == n)].groupby("name").value.mean() for n in networks}
+        mid = sorted(middle[networks[0]].index, key=lambda m: int(m[1:]))
+        mid = mid[(len(mid) - 1) // 2]
+        a, b = (float(middle[n][mid]) for n in networks)
+        out.append(
+            claim(
+                f"the harder dataset keeps a higher middle-layer rank ({networks[0]} >= {networks[1]}, {mid})",
+                a >= b,
+                {networks[0]: round(a, 2), networks[1]: round(b, 2)},
+                "first >= second",
+            )
+        )
+    return out
+
+
 def snc_errors(table: pd.DataFrame, meta: dict) -> list[dict]:
     """review.md Fig. 3: "the SNC errors are orders of magnitude higher as the initialisation moves away
     from 0": at the last step the median of each error increases strictly with epsilon and spans at
@@ -964,6 +1083,7 @@ CHECKS = {
     "dufm_small_k": dufm_small_k,
     "dufm_solution": dufm_solution,
     "dufm_rank_sweep": dufm_rank_sweep,
+    "dufm_training": dufm_training,
     "snc_errors": snc_errors,
     "pfc_illustration": pfc_illustration,
 }

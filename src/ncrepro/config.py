@@ -148,6 +148,7 @@ class Figure:
     surrogates: list[str] = field(default_factory=list)
     plot: dict = field(default_factory=dict)  # resolved plotting options (config plot < paper < overrides)
     read_epoch: int | None = None  # a table's epoch (the last measured epoch not after it)
+    gram_layers: list[str] = field(default_factory=list)  # per setting, the layer of a Gram-matrix panel
 
     @property
     def implemented(self) -> bool:
@@ -264,6 +265,10 @@ def load(config: dict | None = None, root: Path | None = None) -> Resolved:
             # A setting family (a setting with variants) stands for all its variants, in order.
             fig["settings"] = [v for s in fig.get("settings", []) for v in families.get(s, [s])]
             fig["plot"] = deep_merge(plot, fig.get("plot", {}))
+            if "gram_layers" in fig and len(fig["gram_layers"]) != len(fig["settings"]):
+                raise ConfigError(
+                    f"{where}: figures.{fig_id}.gram_layers: one layer per setting ({len(fig['settings'])})"
+                )
             figures[fig_id] = Figure(id=fig_id, paper=paper, **fig)
 
     scale = config["scale"]

@@ -6,6 +6,8 @@ the data, so a smoke-scale figure is never mistaken for the paper's.
 from __future__ import annotations
 
 import contextlib
+import itertools
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -907,17 +909,11 @@ def _class_mean_symbol(name: str) -> str:
     return ("\\tilde M_{" + name[2:] + "}") if name.startswith("Mt") else ("M_{" + name[1:] + "}")
 
 
-def dufm_solution_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
-    """dufm.md Figs. 2 (top), 6, 7, 8: loss against gradient-descent step (mean +- SD over runs, with the
-    fit and regularisation parts of the lowest-loss run, and the L_DNC / L_SRG lines), DNC1 per layer
-    (log y), singular values of every M_l at the end (mean +- SD, log y); then heat maps of the selected
-    run's matrices, each normalised by its largest absolute entry."""
-    mats = list(dict.fromkeys(table[table.metric == "matrix"].name))
-    ncols = max(3, len(mats))
-    fig, axes = plt.subplots(2 if mats else 1, ncols, figsize=(4 * ncols, 6.4 if mats else 3.4), squeeze=False)
+def _dufm_loss_panel(ax, table: pd.DataFrame, xlabel: str) -> int:
+    """Total loss against step/epoch (mean +- SD over runs), the fit and regularisation parts of the
+    lowest-loss run and the L_DNC / L_SRG reference lines (log y); returns that run's seed."""
     loss = table[table.metric == "loss"]
     total = loss[loss.name == "total"].groupby("step").value
-    ax = axes[0, 0]
     ax.plot(total.mean().index, total.mean().to_numpy(), color="C0", label="loss (mean over runs)")
     ax.fill_between(
         total.mean().index,
@@ -926,8 +922,7 @@ def dufm_solution_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
         color="C0",
         alpha=0.2,
     )
-    last = loss[loss.step == loss.step.max()]
-    best = int(last[last.name == "total"].sort_values("value").seed.iloc[0])
+    best = lowest_loss_seed(table)
     for part, color in (("fit", "C2"), ("reg", "C4")):
         rows = loss[(loss.name == part) & (loss.seed == best)]
         ax.plot(rows.step, rows.value, color=color, lw=0.8, label=f"{part} (run {best})")
@@ -939,24 +934,39 @@ def dufm_solution_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
         if name in refs:
             ax.axhline(refs[name], color=color, ls="--", lw=1, label=label)
     ax.set_yscale("log")
-    ax.set_xlabel("gradient-descent step")
+    ax.set_xlabel(xlabel)
     ax.set_title("training loss")
     ax.legend(fontsize=6)
+    return best
+
+
+def lowest_loss_seed(table: pd.DataFrame) -> int:
+    """The run with the lowest total loss at the last logged step (the run a figure shows alone)."""
+    total = table[(table.metric == "loss") & (table.name == "total")]
+    last = total[total.step == total.step.max()]
+    return int(last.sort_values("value").seed.iloc[0])
+
+
+def _dnc1_panel(ax, table: pd.DataFrame, xlabel: str) -> None:
+    """DNC1 against step/epoch, one curve per layer (mean over runs, log y)."""
     dnc1 = table[table.metric == "dnc1"]
     layers = sorted(dnc1.layer.unique())
-    colors = _layer_colors(len(layers))
-    for layer, color in zip(layers, colors, strict=True):
+    for layer, color in zip(layers, _layer_colors(len(layers)), strict=True):
         curve = dnc1[dnc1.layer == layer].groupby("step").value.mean()
-        axes[0, 1].plot(curve.index, np.maximum(curve.to_numpy(), 1e-16), color=color, label=f"layer {int(layer)}")
-    axes[0, 1].set_yscale("log")
-    axes[0, 1].set_xlabel("gradient-descent step")
-    axes[0, 1].set_title("DNC1 (mean over runs)")
-    axes[0, 1].legend(fontsize=6)
+        ax.plot(curve.index, np.maximum(curve.to_numpy(), 1e-16), color=color, label=f"layer {int(layer)}")
+    ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_title("DNC1 (mean over runs)")
+    ax.legend(fontsize=6)
+
+
+def _singular_value_panel(ax, table: pd.DataFrame) -> None:
+    """Singular values of every M_l at the end, mean +- SD over runs against their index (log y)."""
     sv = table[(table.metric == "sv") & table.name.str.match(r"^M\d+$")]
     names = sorted(sv.name.unique(), key=lambda s: int(s[1:]))
     for name, color in zip(names, _layer_colors(len(names)), strict=True):
         g = sv[sv.name == name].groupby("index").value
-        axes[0, 2].errorbar(
+        ax.errorbar(
             g.mean().index,
             np.maximum(g.mean().to_numpy(), 1e-16),
             yerr=g.std(ddof=0).to_numpy(),
@@ -966,17 +976,35 @@ def dufm_solution_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
             capsize=1.5,
             label=f"$M_{{{name[1:]}}}$",
         )
-    axes[0, 2].set_yscale("log")
-    axes[0, 2].set_xlabel("index")
-    axes[0, 2].set_title("singular values of class means")
-    axes[0, 2].legend(fontsize=6)
+    ax.set_yscale("log")
+    ax.set_xlabel("index")
+    ax.set_title("singular values of class means")
+    ax.legend(fontsize=6)
+
+
+def _matrix(table: pd.DataFrame, name: str) -> np.ndarray:
+    rows = table[(table.metric == "matrix") & (table.name == name)]
+    return rows.pivot(index="row", columns="col", values="value").to_numpy()
+
+
+def dufm_solution_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
+    """dufm.md Figs. 6, 7, 8: loss against gradient-descent step (mean +- SD over runs, with the fit
+    and regularisation parts of the lowest-loss run, and the L_DNC / L_SRG lines), DNC1 per layer (log
+    y), singular values of every M_l at the end (mean +- SD, log y); then heat maps of the selected
+    run's matrices, each normalised by its largest absolute entry."""
+    mats = list(dict.fromkeys(table[table.metric == "matrix"].name))
+    ncols = max(3, len(mats))
+    fig, axes = plt.subplots(2 if mats else 1, ncols, figsize=(4 * ncols, 6.4 if mats else 3.4), squeeze=False)
+    best = _dufm_loss_panel(axes[0, 0], table, "gradient-descent step")
+    _dnc1_panel(axes[0, 1], table, "gradient-descent step")
+    _singular_value_panel(axes[0, 2], table)
     for ax in axes[0, 3:]:
         ax.axis("off")
     for ax, name in zip(axes[1] if mats else [], mats, strict=False):
-        rows = table[(table.metric == "matrix") & (table.name == name)]
-        M = rows.pivot(index="row", columns="col", values="value").to_numpy()
         sym = _class_mean_symbol(name.removeprefix("gram:"))
-        _signed_heatmap(ax, M, f"${sym}^T{sym}$" if name.startswith("gram:") else f"${sym}$ (run {best})")
+        _signed_heatmap(
+            ax, _matrix(table, name), f"${sym}^T{sym}$" if name.startswith("gram:") else f"${sym}$ (run {best})"
+        )
     if mats:
         for ax in axes[1, len(mats) :]:
             ax.axis("off")
@@ -1011,6 +1039,211 @@ def dufm_small_k_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
             sym = _class_mean_symbol(name.removeprefix("gram:"))
             _signed_heatmap(ax, M, f"${sym}^T{sym}$" if name.startswith("gram:") else f"${sym}$ (non-zero rows)")
     finish(fig, pdf, meta, bottom=0.05, top=0.96)
+
+
+# ---------------------------------------------------------------------------------------------
+# DUFM Figs. 2 (both rows), 4: the 4-DUFM and trained networks with an MLP head, one row each
+# ---------------------------------------------------------------------------------------------
+
+
+def head_layers(names) -> list[str]:
+    """The head's measured layers H1 .. HL (H1 = the backbone output), in order."""
+    return sorted({n for n in names if re.fullmatch(r"H\d+", n)}, key=lambda n: int(n[1:]))
+
+
+def srg_class_order(gram: np.ndarray) -> list[int] | None:
+    """dufm.md H9: class labels of a trained solution are an arbitrary permutation of the SRG's edge
+    labels. Build the graph "off-diagonal Gram entry > half the largest off-diagonal entry"; if it is
+    the triangular graph T(r) (the line graph of K_r, K = C(r, 2), r >= 5: its r maximum cliques of size
+    r - 1 are the vertices of K_r, and every class lies in exactly two), return the classes ordered by
+    their edge {a, b} of K_r as in Fig. 1; None when the graph is not T(r)."""
+    K = len(gram)
+    r = int(round((1 + np.sqrt(1 + 8 * K)) / 2))
+    if r * (r - 1) // 2 != K or r < 5:
+        return None
+    off = gram - np.diag(np.diag(gram))
+    adjacent = off > 0.5 * off[~np.eye(K, dtype=bool)].max()
+    if not (adjacent.sum(1) == 2 * (r - 2)).all():
+        return None
+    cliques = [
+        c
+        for c in itertools.combinations(range(K), r - 1)
+        if all(adjacent[i, j] for i, j in itertools.combinations(c, 2))
+    ]
+    if len(cliques) != r:
+        return None
+    edge = [tuple(v for v, c in enumerate(cliques) if k in c) for k in range(K)]
+    if any(len(e) != 2 for e in edge) or len(set(edge)) != K:
+        return None
+    shares = np.array([[i != j and bool(set(a) & set(b)) for j, b in enumerate(edge)] for i, a in enumerate(edge)])
+    if not (shares == adjacent).all():
+        return None
+    return sorted(range(K), key=lambda k: edge[k])
+
+
+def final_stats(inputs: list[str], name: str, seed: int, meta: dict):
+    """The statistics of the last checkpoint of one run (from the run's statistics directory)."""
+    from .statsfile import StatsFile
+
+    epoch = max(meta["settings"][name]["checkpoints"])
+    folder = next(p for p in inputs if Path(p).parts[-2:] == (name, f"seed{seed}") and "/stats/" in p)
+    return StatsFile.load(Path(folder) / f"epoch{epoch}.npz")
+
+
+def head_references(setting: dict, L: int, K: int, n: float) -> list[dict]:
+    """L_DNC and, for triangular K, L_SRG (dufm.md Theorem 5) of the L-DUFM whose lambdas are the
+    network's: lambda_H1 = ``train.feature_penalty``, lambda_W = the head's weight decay (the last layer:
+    the classifier's); only under DUFM-like regularisation (a feature penalty and no backbone decay)."""
+    train = setting["train"]
+    if not train.get("feature_penalty") or train.get("weight_decay_backbone", train.get("weight_decay", 0.0)):
+        return []
+    from .surrogates.dufm import loss_dnc, loss_srg, r_of
+
+    head = train.get("weight_decay_head", train.get("weight_decay", 0.0))
+    lam_W = [head] * (L - 1) + [train.get("weight_decay_classifier", head)]
+    refs = {"loss_dnc": loss_dnc(K, L, n, train["feature_penalty"], lam_W).loss}
+    r = r_of(K)
+    if r * (r - 1) // 2 == K and r >= 4 and L >= 3:
+        refs["loss_srg"] = loss_srg(r, L, n, train["feature_penalty"], lam_W).loss
+    return [{"metric": "reference", "name": k, "value": v} for k, v in refs.items()]
+
+
+OBJECTIVE_PARTS = {"objective": "total", "objective_fit": "fit", "objective_reg": "reg"}
+
+
+def network_rows(
+    inputs: list[str], metrics: pd.DataFrame, name: str, meta: dict, gram_layer: str | None
+) -> pd.DataFrame:
+    """One trained setting in the long format of the DUFM tables (``step`` = epoch, layer l of H_l):
+    loss = the objective of eq. (1) (:func:`ncrepro.metrics.mse_objective`) and its parts, DNC1 of every
+    head layer, at the last checkpoint the singular values and rank_tau of every M_l (uncentred class
+    means of H_l), the reference losses where the objective is an L-DUFM's, and for the lowest-loss run
+    the Gram matrix M_l^T M_l of ``gram_layer``, classes in the SRG order of :func:`srg_class_order` when
+    its graph is T(r) (``srg_pattern`` 1, else 0 and the label order)."""
+    from .metrics import rank_tau
+
+    run = metrics[metrics.setting == name]
+    heads = head_layers(run.layer.unique())
+    index = {h: int(h[1:]) for h in heads}
+    parts = []
+    loss = run[run.metric.isin(list(OBJECTIVE_PARTS))]
+    parts.append(
+        pd.DataFrame(
+            {
+                "metric": "loss",
+                "seed": loss.seed,
+                "step": loss.epoch,
+                "name": loss.metric.map(OBJECTIVE_PARTS),
+                "value": loss.value,
+            }
+        )
+    )
+    dnc1 = run[(run.metric == "dnc1") & run.layer.isin(heads)]
+    parts.append(
+        pd.DataFrame(
+            {
+                "metric": "dnc1",
+                "seed": dnc1.seed,
+                "step": dnc1.epoch,
+                "layer": dnc1.layer.map(index),
+                "value": dnc1.value,
+            }
+        )
+    )
+    rows, n_per_class = [], None
+    for seed in meta["settings"][name]["seeds"]:
+        stats = final_stats(inputs, name, seed, meta)
+        for h in heads:
+            s = stats.layers[h]["singular_values_uncentred"]
+            rows += [
+                {"metric": "sv", "seed": seed, "name": f"M{index[h]}", "index": i + 1, "value": float(v)}
+                for i, v in enumerate(s)
+            ]
+            rows.append({"metric": "rank", "seed": seed, "name": f"M{index[h]}", "value": float(rank_tau(s))})
+        n_per_class = float(stats.layers[heads[0]]["counts"].mean())
+    K = len(stats.layers[heads[0]]["counts"])
+    rows += head_references(meta["settings"][name], len(heads), K, n_per_class)
+    table = pd.concat([*parts, pd.DataFrame(rows)], ignore_index=True)
+    if gram_layer:
+        best = lowest_loss_seed(table) if (table.metric == "loss").any() else meta["settings"][name]["seeds"][0]
+        M = final_stats(inputs, name, best, meta).layers[gram_layer]["means"]
+        gram = M @ M.T
+        order = srg_class_order(gram)
+        shown = order or list(range(K))
+        gram = gram[np.ix_(shown, shown)]
+        label = f"gram:M{index[gram_layer]}"
+        extra = [
+            {"metric": "matrix", "seed": best, "name": label, "row": i, "col": j, "value": float(gram[i, j])}
+            for i in range(K)
+            for j in range(K)
+        ]
+        extra += [
+            {"metric": "class_order", "seed": best, "name": label, "index": i, "value": float(c)}
+            for i, c in enumerate(shown)
+        ]
+        extra.append({"metric": "srg_pattern", "seed": best, "name": label, "value": float(order is not None)})
+        table = pd.concat([table, pd.DataFrame(extra)], ignore_index=True)
+    return table.assign(source=name)
+
+
+def dufm_training_data(inputs: list[str], meta: dict) -> pd.DataFrame:
+    """dufm.md Figs. 2, 4: the surrogate solves (source ``dufm``) and every trained setting
+    (:func:`network_rows`, source = the setting), stacked."""
+    parts = []
+    solves = [p for p in inputs if "/surrogates/" in p]
+    if solves:
+        parts.append(_read(solves).assign(source="dufm"))
+    metric_files = [p for p in inputs if p.endswith("metrics.parquet")]
+    if metric_files:
+        metrics = _read(metric_files)
+        grams = meta.get("gram_layers") or [None] * len(meta["setting_order"])
+        for name, gram_layer in zip(meta["setting_order"], grams, strict=True):
+            parts.append(network_rows(inputs, metrics, name, meta, gram_layer))
+    return pd.concat(parts, ignore_index=True)
+
+
+def _gram_panel(ax, table: pd.DataFrame) -> None:
+    """The Gram matrix of a network table (:func:`network_rows`), ticks = class labels in drawn order."""
+    gram = table[table.metric == "matrix"]
+    name = gram.name.iloc[0]
+    srg = bool(table[table.metric == "srg_pattern"].value.iloc[0])
+    sym = _class_mean_symbol(name.removeprefix("gram:"))
+    order = table[table.metric == "class_order"].sort_values("index").value.astype(int).tolist()
+    _signed_heatmap(
+        ax,
+        _matrix(table, name),
+        f"${sym}^T{sym}$ (run {int(gram.seed.iloc[0])}, " + ("SRG class order)" if srg else "label order)"),
+    )
+    ax.set_xticks(range(len(order)), order, fontsize=5)
+    ax.set_yticks(range(len(order)), order, fontsize=5)
+
+
+def dufm_training_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
+    """dufm.md Figs. 2 and 4, one row per source: the 4-DUFM (Fig. 2 top: loss with L_DNC / L_SRG, DNC1
+    per layer, singular values of M_l at convergence) and each trained network (x = epoch): Fig. 2
+    bottom the same three panels, Fig. 4 (a Gram layer configured) DNC1, singular values and the Gram
+    matrix M_l^T M_l of the lowest-loss run, classes in the SRG order when found (dufm.md H9)."""
+    sources = list(dict.fromkeys(table.source))
+    fig, axes = plt.subplots(len(sources), 3, figsize=(12, 3.3 * len(sources)), squeeze=False)
+    for row, source in zip(axes, sources, strict=True):
+        rows = table[table.source == source]
+        if source == "dufm":
+            p = next(iter(meta["surrogates"].values()))["params"]
+            title = f"{p['L']}-DUFM, K = {p['K']}, n = {p['n']}, width {p['width']}"
+            xlabel = "gradient-descent step"
+        else:
+            title = f"{dataset_label(source, meta)}: {meta['settings'][source]['description']}"
+            xlabel = "epoch"
+        if (rows.metric == "matrix").any():
+            _dnc1_panel(row[0], rows, xlabel)
+            _singular_value_panel(row[1], rows)
+            _gram_panel(row[2], rows)
+        else:
+            _dufm_loss_panel(row[0], rows, xlabel)
+            _dnc1_panel(row[1], rows, xlabel)
+            _singular_value_panel(row[2], rows)
+        row[0].annotate(title, xy=(0, 1.16), xycoords="axes fraction", fontsize=8, fontweight="bold")
+    finish(fig, pdf, meta, bottom=0.06, top=0.93)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1154,6 +1387,7 @@ class Builder:
     data: Callable[[list[str], dict], pd.DataFrame]
     plot: Callable[[pd.DataFrame, str, dict], None]
     needs_training: bool = True  # False: built from the configuration alone (no metric inputs)
+    needs_stats: bool = False  # True: also reads the runs' statistics directories (final class means)
 
 
 BUILDERS: dict[str, Builder] = {
@@ -1174,6 +1408,7 @@ BUILDERS: dict[str, Builder] = {
     "dufm_sweeps": Builder(surrogate_data, dufm_sweeps_plot, needs_training=False),
     "dufm_solution": Builder(surrogate_data, dufm_solution_plot, needs_training=False),
     "dufm_rank_sweep": Builder(dufm_rank_sweep_data, dufm_rank_sweep_plot),
+    "dufm_training": Builder(dufm_training_data, dufm_training_plot, needs_stats=True),
     "snc_errors": Builder(surrogate_data, snc_errors_plot, needs_training=False),
     "pfc_illustration": Builder(surrogate_data, pfc_illustration_plot, needs_training=False),
 }

@@ -92,9 +92,13 @@ def layer_metrics(
     off = ~np.eye(K, dtype=bool)
     norms = np.linalg.norm(M, axis=1)
     cos = _offdiag_cosines(M)
+    r_tau = _pinv_rank(layer, tau)
     out = {
         # (1/K) tr(Sigma_W Sigma_B^+) = (1/N) sum_j P_jj / s_j^2 (see ncrepro.stats)
         "nc1": float(np.sum(np.diag(P)[:r] / s[:r] ** 2) / N) if r else float("nan"),
+        # DUFM's DNC1 (dufm.md H1): the same with the pseudo-inverse truncated at the rank threshold tau,
+        # since low-rank class means have tiny numerical tails that an untruncated pinv blows up
+        "dnc1": float(np.sum(np.diag(P)[:r_tau] / s[:r_tau] ** 2) / N) if r_tau else float("nan"),
         "nc1_tilde": float(tr_sw / tr_sb),
         "etf_gram_dist": etf_gram_distance(gram),
         "ncc_acc": float(np.trace(layer["confusion"]) / N),
@@ -146,6 +150,31 @@ def classifier_metrics(layer: dict, W: np.ndarray, b: np.ndarray | None = None) 
     unit_m = M / np.linalg.norm(M, axis=1, keepdims=True)
     out["ulpm_self_duality"] = float(np.mean(np.linalg.norm(unit_m - Wc / w_norms[:, None], axis=1)))
     return out
+
+
+def sum_sq_norm(layer: dict) -> float:
+    """sum_i ||h_i||^2 over the samples of a layer: sum_k (sum_{i in k} ||h_i - mu_k||^2 + n_k ||mu_k||^2)."""
+    return float(layer["within_sq"].sum() + layer["counts"] @ np.sum(layer["means"] ** 2, axis=1))
+
+
+def mse_objective(stats: StatsFile) -> dict[str, float]:
+    """The regularised MSE objective of dufm.md eq. (1) on the measured data, for a network trained with
+    ``loss: mse``, ``mse_reduction: half_sum``: fit 1/(2N) sum_i ||f(x_i) - e_{y_i}||^2; regularisation
+    lambda_H1/2 ||H_1||_F^2 (``train.feature_penalty`` on the backbone output, layer ``H1``) plus
+    sum_g wd_g/2 ||theta_g||^2 (the weight decay of every parameter group, as the optimiser applies it).
+    Keys ``objective``, ``objective_fit``, ``objective_reg``; empty for other losses or without logits."""
+    train = stats.meta["setting"]["train"]
+    last = stats.layers[list(stats.layers)[-1]]
+    if train.get("loss") != "mse" or train.get("mse_reduction") != "half_sum" or "logit_sq_error" not in last:
+        return {}
+    fit = float(last["logit_sq_error"]) / (2 * last["counts"].sum())
+    reg = float(stats.meta["weight_penalty"])
+    lam_h1 = train.get("feature_penalty", 0.0)
+    if lam_h1:
+        if "H1" not in stats.layers:
+            raise ValueError(f"the feature penalty acts on H1, which is not measured; measured: {list(stats.layers)}")
+        reg += lam_h1 / 2 * sum_sq_norm(stats.layers["H1"])
+    return {"objective": fit + reg, "objective_fit": fit, "objective_reg": reg}
 
 
 def collapse_metrics(

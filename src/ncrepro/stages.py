@@ -100,12 +100,18 @@ def checkpoint_stats(manifest: dict, manifest_path: str, epoch: int, x, y, num_c
         stats.classifier = {"W": classifier.weight.detach().double().cpu().numpy()}
         if classifier.bias is not None:
             stats.classifier["b"] = classifier.bias.detach().double().cpu().numpy()
+    decay = train.group_weight_decay(setting["train"])
+    weight_penalty = sum(  # what the optimiser's weight decay minimises: sum_g wd_g / 2 ||theta_g||^2
+        decay[group] / 2 * sum(float(p.detach().double().pow(2).sum()) for p in params)
+        for group, params in model.parameter_groups().items()
+    )
     stats.meta = {
         "setting": setting,
         "seed": manifest["seed"],
         "epoch": epoch,
         "digest": manifest["digest"],
         "train_acc": ckpt["train_acc"],
+        "weight_penalty": weight_penalty,
         "ncrepro": __version__,
     }
     return stats
@@ -145,6 +151,9 @@ def stage_metrics(manifest_path: str, stats_paths: list[str], out_metrics: str, 
             for metric, value in metrics.theorem1_condition(first, last).items():
                 add(last_index, f"theorem1_{metric}", value)
         add(last_index, "train_acc", float(stats.meta.get("train_acc", np.nan)))
+        if "weight_penalty" in stats.meta:
+            for metric, value in metrics.mse_objective(stats).items():
+                add(last_index, metric, value)
         if stats.geodesic is not None:
             pred = metrics.geodesic_prediction(first, last, stats.geodesic)
             for metric in ("pfc1", "pfc2", "pfc3"):

@@ -9,7 +9,9 @@ between passes (:meth:`LayerStats.finish_moments`): class means mu_k, global mea
 pass 2 (:meth:`LayerStats.update_centred`): per-class within-class scatter sum ||h - mu_y||^2 and
     sum ||h - mu_y||, sum ||h - mu_G||, the within-class scatter projected on the class-mean subspace
     P = sum z z^T with z = V^T (h - mu_y) (r x r) and its per-class diagonal, the nearest-class-centre
-    confusion matrix, and optionally agreement with a classifier.
+    confusion matrix, and optionally, given the logits of a classifier of the layer, their agreement
+    with the nearest class centre and their squared error against one-hot targets (the fit term of
+    the MSE objectives, e.g. dufm.md eq. (1)).
 
 Every batch is processed in row chunks of at most ``CHUNK_BYTES`` of float64, so temporary memory is
 bounded whatever the batch size and dimension; what persists is O(K*D) per layer.
@@ -82,6 +84,7 @@ class LayerStats:
         self.confusion = torch.zeros(num_classes, num_classes, dtype=torch.int64, device=self.device)
         self.agree = 0
         self.agree_n = 0
+        self.logit_sq_error = torch.zeros((), dtype=torch.float64, device=self.device)  # sum ||logits - e_y||^2
         self._moments_done = False
 
     # ---- pass 1 ----
@@ -152,6 +155,9 @@ class LayerStats:
         if logits is not None:
             self.agree += int((logits.argmax(1) == pred).sum())
             self.agree_n += len(y)
+            error = logits.to(torch.float64, copy=True)
+            error[torch.arange(len(y), device=error.device), y] -= 1.0
+            self.logit_sq_error += (error * error).sum()
         return dist
 
     def arrays(self) -> dict[str, np.ndarray]:
@@ -173,6 +179,7 @@ class LayerStats:
         out["rank"] = np.array(self.rank)
         if self.agree_n:
             out["ncc_agreement"] = np.array(self.agree / self.agree_n)
+            out["logit_sq_error"] = self.logit_sq_error.cpu().numpy()
         return out
 
 

@@ -67,7 +67,8 @@ def surrogate_json(wildcards):
 
 
 def figure_inputs(wildcards):
-    """The metric tables of every (setting, seed) a figure draws from, and its surrogate solves."""
+    """The metric tables of every (setting, seed) a figure draws from (and the runs' statistics
+    directories where its builder reads class means), and its surrogate solves."""
     fig = NC.figure(wildcards.figure)
     files = [f"{RESULTS}/surrogates/{name}.parquet" for name in fig.surrogates]
     if not BUILDERS[fig.rule].needs_training:
@@ -78,6 +79,8 @@ def figure_inputs(wildcards):
                 f"{RESULTS}/metrics/{name}/seed{seed}/metrics.parquet",
                 f"{RESULTS}/metrics/{name}/seed{seed}/geodesic.parquet",
             ]
+            if BUILDERS[fig.rule].needs_stats:
+                files.append(f"{RESULTS}/stats/{name}/seed{seed}")
     return files
 
 
@@ -99,6 +102,7 @@ def figure_meta(wildcards):
         "surrogates": {name: NC.surrogate(name) for name in fig.surrogates},
         "plot": fig.plot,
         "read_epoch": fig.read_epoch,
+        "gram_layers": fig.gram_layers,
     }
     return json.dumps(meta, sort_keys=True)
 
