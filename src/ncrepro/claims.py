@@ -919,7 +919,7 @@ def dufm_network(table: pd.DataFrame, meta: dict, name: str) -> list[dict]:
     first, final = dnc1.iloc[:, 0], dnc1.iloc[:, -1]
     out = [
         claim(
-            f"DNC1 across all head layers (final median DNC1 at least {DNC1_DROP:g}x below epoch {dnc1.columns[0]})",
+            f"DNC1 across all head layers (final median DNC1 at least {DNC1_DROP:g}x below epoch {int(dnc1.columns[0])})",
             bool((final * DNC1_DROP <= first).all()),
             {f"layer {int(k)}": [float(f"{first[k]:.4g}"), float(f"{final[k]:.4g}")] for k in dnc1.index},
             f"final <= first / {DNC1_DROP:g}",
