@@ -247,6 +247,17 @@ def test_dufm_rank_sweep_claims():
     assert [c["passed"] for c in good] == [True, True, True]
     bad = claims.CHECKS["dufm_rank_sweep"](table([8, 9, 10, 10], [7, 9, 9]), meta)
     assert [c["passed"] for c in bad] == [False, False, False]
+    # dufm.md H17: a run at the zero solution (fit 1/2) has the "rank" of numerical noise; it is left out
+    zero = table([10, 10, 10, 10], [9, 9, 7])
+    zero = zero.assign(value=np.where(zero.setting == "weight_decay3", 1.0, zero.value))
+    fits = [
+        {"swept": "weight_decay", "log2_value": -7.0, "setting": "weight_decay3", "seed": seed}
+        | {"epoch": 40, "layer": "H4", "metric": "fit", "value": 0.5}
+        for seed in (0, 1)
+    ]
+    checked = claims.CHECKS["dufm_rank_sweep"](pd.concat([zero, pd.DataFrame(fits)]), meta)
+    assert [c["passed"] for c in checked] == [False, False, True]
+    assert checked[0]["value"]["runs at the zero solution (left out)"] == {"-7": 2}
 
 
 def dufm_network_table(ranks: list[int], dnc1_final: float, sv_last: list[float], srg: int | None, loss=None):

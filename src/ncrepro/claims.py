@@ -717,14 +717,20 @@ def dufm_rank_sweep(table: pd.DataFrame, meta: dict) -> list[dict]:
     """dufm.md figs 9, 10: "The weight decay has a clear effect on the rank of the solutions found by
     gradient descent" (the average intermediate rank, mean over runs, is non-increasing in the weight
     decay and lower at the largest than at the smallest), low rank (< K) at the largest weight decay;
-    for the learning rate "a general downward trend" (lower at the largest than at the smallest)."""
+    for the learning rate "a general downward trend" (lower at the largest than at the smallest). Runs
+    at the zero solution are left out (dufm.md H17, :func:`ncrepro.figures.average_rank`) and counted."""
     from .figures import average_rank, num_classes
 
     K = num_classes(meta)
     out = []
     for swept in dict.fromkeys(table.swept):
-        mean = average_rank(table, swept)["mean"]
+        rank = average_rank(table, swept)
+        mean = rank["mean"].dropna()
         value = {f"{k:g}": round(float(v), 3) for k, v in mean.items()}
+        if rank["degenerate"].any():
+            value["runs at the zero solution (left out)"] = {
+                f"{k:g}": int(n) for k, n in rank["degenerate"].items() if n
+            }
         if swept == "weight_decay":
             out += [
                 claim(
@@ -733,7 +739,12 @@ def dufm_rank_sweep(table: pd.DataFrame, meta: dict) -> list[dict]:
                     value,
                     "non-increasing in log2 weight decay",
                 ),
-                claim(f"low rank (< K = {K}) at the largest weight decay", bool(mean.iloc[-1] < K), value, f"< {K}"),
+                claim(
+                    f"low rank (< K = {K}) at the largest weight decay (of those not at the zero solution)",
+                    bool(mean.iloc[-1] < K),
+                    value,
+                    f"< {K}",
+                ),
             ]
         else:
             out.append(
@@ -917,9 +928,10 @@ def dufm_network(table: pd.DataFrame, meta: dict, name: str) -> list[dict]:
     K = int(table[(table.metric == "sv")].groupby(["seed", "name"]).size().max())
     dnc1 = table[table.metric == "dnc1"].groupby(["layer", "step"]).value.median().unstack("step")
     first, final = dnc1.iloc[:, 0], dnc1.iloc[:, -1]
+    start = int(dnc1.columns[0])
     out = [
         claim(
-            f"DNC1 across all head layers (final median DNC1 at least {DNC1_DROP:g}x below epoch {int(dnc1.columns[0])})",
+            f"DNC1 across all head layers (final median DNC1 at least {DNC1_DROP:g}x below epoch {start})",
             bool((final * DNC1_DROP <= first).all()),
             {f"layer {int(k)}": [float(f"{first[k]:.4g}"), float(f"{final[k]:.4g}")] for k in dnc1.index},
             f"final <= first / {DNC1_DROP:g}",

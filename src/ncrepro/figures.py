@@ -1262,9 +1262,10 @@ def swept_value(train: dict) -> dict[str, float]:
 
 def dufm_rank_sweep_data(inputs: list[str], meta: dict) -> pd.DataFrame:
     """dufm.md figs 9, 10: per run, the rank_tau of the uncentred class means (``rank_means``, the
-    surrogate's rank) of every intermediate head layer H_2 .. H_{L-1} at the final epoch, and the
-    training accuracy; ``swept`` is the hyperparameter that varies within the run's family of settings
-    (the settings that share a description), ``log2_value`` its log2."""
+    surrogate's rank) of every intermediate head layer H_2 .. H_{L-1} at the final epoch, the training
+    accuracy and, for MSE objectives, the fit term (``fit``, which tells degenerate runs, dufm.md H17);
+    ``swept`` is the hyperparameter that varies within the run's family of settings (the settings that
+    share a description), ``log2_value`` its log2."""
     metrics = _read([p for p in inputs if p.endswith("metrics.parquet")])
     final = metrics[metrics.epoch == metrics.groupby("setting").epoch.transform("max")]
     families: dict[str, list[str]] = {}
@@ -1276,11 +1277,12 @@ def dufm_rank_sweep_data(inputs: list[str], meta: dict) -> pd.DataFrame:
         swept = next((k for k in SWEPT if len({v[k] for v in values.values()}) > 1), "weight_decay")
         for name in members:
             run = final[final.setting == name]
-            heads = sorted(run[run.layer.str.fullmatch(r"H\d+")].layer.unique(), key=lambda n: int(n[1:]))
-            inter = heads[1:-1]  # H_2 .. H_{L-1}
-            sub = run[(run.layer.isin(inter) & (run.metric == "rank_means")) | (run.metric == "train_acc")]
+            inter = head_layers(run.layer.unique())[1:-1]  # H_2 .. H_{L-1}
+            sub = run[
+                (run.layer.isin(inter) & (run.metric == "rank_means")) | run.metric.isin(["train_acc", "objective_fit"])
+            ]
             sub = sub.assign(swept=swept, log2_value=float(np.log2(values[name][swept])))
-            rows.append(sub.replace({"metric": {"rank_means": "rank"}}))
+            rows.append(sub.replace({"metric": {"rank_means": "rank", "objective_fit": "fit"}}))
     table = pd.concat(rows, ignore_index=True)
     return table[["swept", "log2_value", "setting", "seed", "epoch", "layer", "metric", "value"]]
 
@@ -1292,22 +1294,39 @@ def num_classes(meta: dict) -> int:
     return DATASETS[next(iter(meta["settings"].values()))["data"]["dataset"]].num_classes
 
 
+ZERO_SOLUTION_FIT = 0.499  # dufm.md H17: the zero solution's fit term is 1/2; a run at or above it is degenerate
+
+
 def average_rank(table: pd.DataFrame, swept: str) -> pd.DataFrame:
-    """Per log2 value of ``swept``: mean and SD over runs of each run's average intermediate rank."""
-    ranks = table[(table.swept == swept) & (table.metric == "rank")]
-    per_run = ranks.groupby(["log2_value", "setting", "seed"]).value.mean()
-    return per_run.groupby("log2_value").agg(["mean", "std", "count"]).sort_index()
+    """Per log2 value of ``swept``: mean, SD and count over the runs that are not degenerate of each run's
+    average intermediate rank, and ``degenerate``, the runs left out: those at the zero solution (fit term
+    >= ZERO_SOLUTION_FIT, dufm.md H17: their "rank" is that of numerical noise). The mean is NaN where
+    every run is degenerate."""
+    rows = table[table.swept == swept]
+    fit = rows[rows.metric == "fit"].set_index(["setting", "seed"]).value
+    degenerate = set(fit[fit >= ZERO_SOLUTION_FIT].index)
+    per_run = rows[rows.metric == "rank"].groupby(["log2_value", "setting", "seed"]).value.mean()
+    left_out = np.array([(name, seed) in degenerate for _, name, seed in per_run.index], dtype=bool)
+    values = sorted(per_run.index.get_level_values("log2_value").unique())
+    out = per_run[~left_out].groupby("log2_value").agg(["mean", "std", "count"]).reindex(values)
+    out["count"] = out["count"].fillna(0).astype(int)
+    out["degenerate"] = per_run[left_out].groupby("log2_value").size().reindex(values).fillna(0).astype(int)
+    return out
 
 
 def dufm_rank_sweep_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
     """dufm.md figs 9, 10: one panel per swept hyperparameter, the average rank of the intermediate
-    class means at the end of training (mean +- SD over runs) against its log2; dashed line at K."""
+    class means at the end of training (mean +- SD over the runs not at the zero solution; their number
+    is written in red at the bottom) against its log2; dashed line at K."""
     sweeps = [s for s in SWEPT if s in set(table.swept)][::-1]  # weight decay first, as the paper
     fig, axes = plt.subplots(1, len(sweeps), figsize=(4.6 * len(sweeps), 3.4), squeeze=False)
     K = num_classes(meta)
     for ax, swept in zip(axes[0], sweeps, strict=True):
         rank = average_rank(table, swept)
         ax.errorbar(rank.index, rank["mean"], yerr=rank["std"].fillna(0), marker="o", ms=4, capsize=3)
+        for x, n in rank["degenerate"].items():
+            if n:
+                ax.annotate(f"{n} at 0", xy=(x, 0.3), ha="center", fontsize=6, color="C3")
         ax.axhline(K, color="0.5", ls="--", lw=0.8, label=f"K = {K} (DNC)")
         ax.set_xlabel(rf"$\log_2$ {SWEPT[swept]}")
         ax.set_ylabel("average rank (intermediate layers)")
