@@ -77,11 +77,19 @@ def surrogate_description(spec: dict) -> str:
 
 
 def footer_text(meta: dict) -> str:
+    """Scale, data, epochs and seeds of every setting (settings that share them in one entry, e.g. the
+    variants of a sweep), the surrogate solves' parameters, the package version."""
     settings = meta.get("settings", {})
     parts = [f"scale={meta['scale']}"]
+    groups: dict[str, list[str]] = {}
     for name, setting in settings.items():
         seeds = ",".join(map(str, setting.get("seeds", [])))
-        parts.append(f"{name}: {data_description(setting)}, {setting['train']['epochs']} epochs, seed {seeds}")
+        groups.setdefault(f"{data_description(setting)}, {setting['train']['epochs']} epochs, seed {seeds}", []).append(
+            name
+        )
+    for text, names in groups.items():
+        label = names[0] if len(names) == 1 else f"{names[0]} .. {names[-1]} ({len(names)} settings)"
+        parts.append(f"{label}: {text}")
     for spec in meta.get("surrogates", {}).values():
         parts.append(surrogate_description(spec))
     parts.append(f"ncrepro {__version__}")
@@ -1218,6 +1226,19 @@ def _gram_panel(ax, table: pd.DataFrame) -> None:
     ax.set_yticks(range(len(order)), order, fontsize=5)
 
 
+def network_title(name: str, meta: dict) -> str:
+    """'CIFAR10 (Fashion-MNIST as stand-in ...): weight decay 0.02, lr 0.005' -- a row's paper dataset, its
+    data and the regularisation it was trained with (the head's weight decay and the feature penalty
+    under DUFM-like regularisation)."""
+    setting = meta["settings"][name]
+    train = setting["train"]
+    values = swept_value(train)
+    text = f"{dataset_label(name, meta)}, {data_description(setting)}: weight decay {values['weight_decay']:g}"
+    if train.get("feature_penalty"):
+        text += rf" on the head, $\lambda_{{H_1}}$ = {train['feature_penalty']:g}"
+    return text + f", lr {values['lr']:g}"
+
+
 def dufm_training_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
     """dufm.md Figs. 2 and 4, one row per source: the 4-DUFM (Fig. 2 top: loss with L_DNC / L_SRG, DNC1
     per layer, singular values of M_l at convergence) and each trained network (x = epoch): Fig. 2
@@ -1232,7 +1253,7 @@ def dufm_training_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
             title = f"{p['L']}-DUFM, K = {p['K']}, n = {p['n']}, width {p['width']}"
             xlabel = "gradient-descent step"
         else:
-            title = f"{dataset_label(source, meta)}: {meta['settings'][source]['description']}"
+            title = network_title(source, meta)
             xlabel = "epoch"
         if (rows.metric == "matrix").any():
             _dnc1_panel(row[0], rows, xlabel)
@@ -1327,6 +1348,7 @@ def dufm_rank_sweep_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
         for x, n in rank["degenerate"].items():
             if n:
                 ax.annotate(f"{n} at 0", xy=(x, 0.3), ha="center", fontsize=6, color="C3")
+        ax.set_xlim(rank.index.min() - 0.5, rank.index.max() + 0.5)
         ax.axhline(K, color="0.5", ls="--", lw=0.8, label=f"K = {K} (DNC)")
         ax.set_xlabel(rf"$\log_2$ {SWEPT[swept]}")
         ax.set_ylabel("average rank (intermediate layers)")
