@@ -1263,7 +1263,8 @@ def dufm_training_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
             _dufm_loss_panel(row[0], rows, xlabel)
             _dnc1_panel(row[1], rows, xlabel)
             _singular_value_panel(row[2], rows)
-        row[0].annotate(title, xy=(0, 1.16), xycoords="axes fraction", fontsize=8, fontweight="bold")
+        label = row[0].annotate(title, xy=(0, 1.16), xycoords="axes fraction", fontsize=8, fontweight="bold")
+        label.set_in_layout(False)  # a row title may be wider than its axes
     finish(fig, pdf, meta, bottom=0.06, top=0.93)
 
 
