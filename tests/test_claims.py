@@ -298,3 +298,25 @@ def test_dufm_network_claims():
     assert len(fig2) == 4 and all(c["passed"] for c in fig2)
     fig2 = claims.CHECKS["dufm_training"](dufm_network_table([10, 6, 7, 10], 0.01, decaying, None, loss=0.18), meta)
     assert [c["passed"] for c in fig2] == [True, True, False, False]
+
+
+def test_pfc_depth_reads_each_settings_final_epoch(tmp_path):
+    """PFC Fig. 3's rows come from settings trained for different numbers of epochs (quick scale): each
+    row is read at its own final epoch, none is dropped."""
+    from ncrepro import figures
+
+    inputs = []
+    for name, last in (("pfc_a", 10), ("pfc_b", 20)):
+        rows = [
+            {"setting": name, "seed": 0, "epoch": e, "layer": f"layer{i}", "layer_index": i, "metric": m, "value": v}
+            for e in (0, last)
+            for i in range(2)
+            for m, v in (("nc1_tilde", 1.0 - i / 2), ("relative_depth", float(i)))
+        ]
+        geo = [{"setting": name, "seed": 0, "epoch": e, "t": 0.5, "metric": "pfc1", "value": 0.7} for e in (0, last)]
+        inputs += [str(tmp_path / f"{name}.metrics.parquet"), str(tmp_path / f"{name}.geodesic.parquet")]
+        pd.DataFrame(rows).to_parquet(inputs[-2])
+        pd.DataFrame(geo).to_parquet(inputs[-1])
+    table = figures.pfc_depth_data(inputs, {})
+    assert table.groupby("setting").epoch.agg(set).to_dict() == {"pfc_a": {10}, "pfc_b": {20}}
+    assert set(table[table.curve == "predicted"].setting) == {"pfc_a", "pfc_b"}

@@ -488,12 +488,11 @@ def perturb_blur_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
 def pfc_depth_data(inputs: list[str], meta: dict) -> pd.DataFrame:
     metrics = _read([p for p in inputs if p.endswith("metrics.parquet")])
     geo = _read([p for p in inputs if p.endswith("geodesic.parquet")])
-    final = metrics.epoch.max()
-    m = metrics[metrics.epoch == final]
+    m = metrics[metrics.epoch == metrics.groupby("setting").epoch.transform("max")]  # each setting's final epoch
     depth = m[m.metric == "relative_depth"][["setting", "seed", "layer", "value"]].rename(columns={"value": "position"})
     obs = m[m.metric.isin(list(PFC_OF_METRIC))].merge(depth, on=["setting", "seed", "layer"])
     obs = obs.assign(curve="observed", metric=obs.metric.map(PFC_OF_METRIC))
-    g = geo[geo.epoch == final]
+    g = geo[geo.epoch == geo.groupby("setting").epoch.transform("max")]
     pred = g.assign(curve="predicted", layer=None, layer_index=np.nan, position=g.t)
     side = m[m.metric.isin(["theorem1_inner_product", "theorem1_transport_cost"])].assign(curve="side", position=np.nan)
     cols = ["setting", "seed", "epoch", "curve", "layer", "layer_index", "position", "metric", "value"]
