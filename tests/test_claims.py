@@ -288,7 +288,7 @@ def dufm_network_table(ranks: list[int], dnc1_final: float, sv_last: list[float]
 def test_dufm_network_claims():
     """dufm Figs. 2 (bottom), 4: DNC1 in every layer, low rank, the middle-layer bottleneck, imbalanced
     last-layer singular values, SRG on MNIST; Fig. 2: below L_DNC, one rank across intermediate layers."""
-    meta = {"settings": {"s": {"paper_dataset": "mnist"}}}
+    meta = {"settings": {"s": {"paper_dataset": "mnist", "data": {"dataset": "mnist"}}}}
     decaying = list(np.geomspace(1.0, 0.1, 10))
     good = claims.CHECKS["dufm_training"](dufm_network_table([10, 7, 5, 6, 8], 0.01, decaying, 1), meta)
     assert len(good) == 5 and all(c["passed"] for c in good)

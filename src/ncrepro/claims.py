@@ -925,7 +925,9 @@ def dufm_network(table: pd.DataFrame, meta: dict, name: str) -> list[dict]:
     ranks = table[table.metric == "rank"].pivot(index="seed", columns="name", values="value")
     layers = sorted(ranks.columns, key=lambda m: int(m[1:]))
     inter = layers[1:-1]
-    K = int(table[(table.metric == "sv")].groupby(["seed", "name"]).size().max())
+    from .figures import num_classes
+
+    K = num_classes(meta, name)
     dnc1 = table[table.metric == "dnc1"].groupby(["layer", "step"]).value.median().unstack("step")
     first, final = dnc1.iloc[:, 0], dnc1.iloc[:, -1]
     start = int(dnc1.columns[0])

@@ -1040,7 +1040,7 @@ def dufm_small_k_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
         row[0].legend(fontsize=6)
         mats = run[run.metric == "matrix"]
         for ax, name in zip(row[1:], dict.fromkeys(mats.name), strict=True):
-            M = mats[mats.name == name].pivot(index="row", columns="col", values="value").to_numpy()
+            M = _matrix(run, name)
             if not name.startswith("gram:"):
                 M = M[np.abs(M).max(axis=1) > 1e-3 * np.abs(M).max()]  # the non-zero rows (neurons)
             sym = _class_mean_symbol(name.removeprefix("gram:"))
@@ -1099,19 +1099,18 @@ def final_stats(inputs: list[str], name: str, seed: int, meta: dict):
 
 def head_references(setting: dict, L: int, K: int, n: float) -> list[dict]:
     """L_DNC and, for triangular K, L_SRG (dufm.md Theorem 5) of the L-DUFM whose lambdas are the
-    network's: lambda_H1 = ``train.feature_penalty``, lambda_W = the head's weight decay (the last layer:
-    the classifier's); only under DUFM-like regularisation (a feature penalty and no backbone decay)."""
-    train = setting["train"]
-    if not train.get("feature_penalty") or train.get("weight_decay_backbone", train.get("weight_decay", 0.0)):
-        return []
-    from .surrogates.dufm import loss_dnc, loss_srg, r_of
+    network's: lambda_H1 = ``train.feature_penalty``, lambda_W = the weight decay the optimiser gave the
+    head (the last layer: the classifier's); only under DUFM-like regularisation (a feature penalty and
+    no backbone decay)."""
+    from .surrogates.dufm import _references
+    from .train import group_weight_decay
 
-    head = train.get("weight_decay_head", train.get("weight_decay", 0.0))
-    lam_W = [head] * (L - 1) + [train.get("weight_decay_classifier", head)]
-    refs = {"loss_dnc": loss_dnc(K, L, n, train["feature_penalty"], lam_W).loss}
-    r = r_of(K)
-    if r * (r - 1) // 2 == K and r >= 4 and L >= 3:
-        refs["loss_srg"] = loss_srg(r, L, n, train["feature_penalty"], lam_W).loss
+    train = setting["train"]
+    decay = group_weight_decay(train)
+    if not train.get("feature_penalty") or decay["backbone"]:
+        return []
+    lam_W = [decay["head"]] * (L - 1) + [decay["classifier"]]
+    refs = _references(K, L, n, train["feature_penalty"], lam_W)
     return [{"metric": "reference", "name": k, "value": v} for k, v in refs.items()]
 
 
@@ -1308,11 +1307,12 @@ def dufm_rank_sweep_data(inputs: list[str], meta: dict) -> pd.DataFrame:
     return table[["swept", "log2_value", "setting", "seed", "epoch", "layer", "metric", "value"]]
 
 
-def num_classes(meta: dict) -> int:
-    """K of a figure's (first) setting's dataset."""
+def num_classes(meta: dict, name: str | None = None) -> int:
+    """K of the dataset of setting ``name`` (default: the figure's first setting)."""
     from .data import DATASETS
 
-    return DATASETS[next(iter(meta["settings"].values()))["data"]["dataset"]].num_classes
+    setting = meta["settings"][name] if name else next(iter(meta["settings"].values()))
+    return DATASETS[setting["data"]["dataset"]].num_classes
 
 
 ZERO_SOLUTION_FIT = 0.499  # dufm.md H17: the zero solution's fit term is 1/2; a run at or above it is degenerate
