@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -68,6 +69,15 @@ def test_paper_scale_dry_run_of_every_implemented_figure(tmp_path):
     assert counts["publish_figure"] == len(ids) and counts["figure"] == len(ids)
     perturb = snakemake(wd, "-n", "--cores", "2", *[f"figures/perturb_fig{i}.pdf" for i in (3, 4, 5)])
     assert job_counts(perturb.stdout + perturb.stderr)["train"] == 70
+
+
+def test_batched_surrogate_solves_take_the_configured_threads_the_others_one(tmp_path):
+    """DUFM sweeps are batched over runs (results independent of the thread count): they take `threads`;
+    a closed-form solve takes one."""
+    wd = workdir(tmp_path)
+    out = snakemake(wd, "-n", "-p", "--cores", "2", "figures/dufm_fig3.pdf", "--config", "threads=2")
+    found = re.findall(r"--out results/paper/surrogates/(\w+)\.parquet --threads (\d+)", out.stdout + out.stderr)
+    assert dict(found) == {"dufm_loss_ratio": "1", "dufm_rank_vs_weight_decay": "2", "dufm_dnc_vs_width": "2"}
 
 
 def test_offline_paper_run_stops_at_the_data_stage_with_instructions(tmp_path):

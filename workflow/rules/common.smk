@@ -7,6 +7,7 @@ import sys
 from ncrepro import config as ncconfig
 from ncrepro.figures import BUILDERS
 from ncrepro.provenance import code_digest
+from ncrepro.surrogates import BATCHED_MODELS
 
 try:
     NC = ncconfig.load(config, root=Path(workflow.basedir))
@@ -64,6 +65,12 @@ def run_stats_files(wildcards):
 
 def surrogate_json(wildcards):
     return json.dumps(NC.surrogate(wildcards.surrogate), sort_keys=True)
+
+
+def surrogate_threads(wildcards):
+    """`threads` for a solve batched over runs (same results on any thread count), else 1."""
+    batched = NC.surrogate(wildcards.surrogate)["model"] in BATCHED_MODELS
+    return NC.threads if batched else 1
 
 
 def figure_inputs(wildcards):

@@ -9,9 +9,9 @@ rule surrogate:
         f"{RESULTS}/surrogates/{{surrogate}}.benchmark.tsv"
     conda:
         "../envs/ncrepro.yaml"
-    threads: 1
-    # The surrogates' matrices are small: one thread per solve is fastest (thread hand-offs cost more
-    # than the arithmetic), and independent solves run as parallel jobs.
+    # Batched DUFM sweeps take `threads` (parallel across runs); the other solves are single small
+    # problems, fastest on one thread, and independent solves run as parallel jobs.
+    threads: surrogate_threads
     resources:
         runtime=RESOURCES["surrogate"]["runtime"],
         mem_mb=RESOURCES["surrogate"]["mem_mb"],

@@ -39,6 +39,11 @@ SOLVERS: dict[str, tuple[str, str]] = {
     "pfc_illustration": ("ncrepro.surrogates.geodesic", "illustration_table"),
 }
 
+# Models solved as one batch of independent runs by ``dufm.gradient_descent``: their results are the
+# same bit for bit on any number of threads, so their jobs take the configured ``threads``. The other
+# solvers run one small problem each, on one thread (thread hand-offs cost more than the arithmetic).
+BATCHED_MODELS = frozenset({"dufm_rank_sweep", "dufm_width_sweep", "dufm_small_k", "dufm_trajectory"})
+
 
 def solver(model: str):
     try:

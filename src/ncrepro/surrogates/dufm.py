@@ -12,6 +12,7 @@ For DNC1-collapsed features the problem depends on ``(n, lam_H1)`` only through 
 from __future__ import annotations
 
 import itertools
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -253,23 +254,40 @@ def loss_terms(H1, W, Y, lam_h, lam_w):
 
 def gradients(H1, W, Y, lam_h, lam_w):
     """Gradients of (1) w.r.t. H1 and every W_l, by hand (backward through the ReLUs; checked against
-    autograd in the tests)."""
+    autograd in the tests). ``lam_h`` is (B, 1, 1) or already expanded to H1's shape (the same values,
+    faster: a broadcast operand slows the fused multiply-add). The ReLU's backward is aten's
+    ``threshold_backward`` (zero where the pre-activation is <= 0), one pass instead of a mask and a fill."""
     zs, hs, out = forward(H1, W)
     G = (out - Y) / H1.shape[-1]
     grads = [None] * len(W)
     grads[-1] = torch.baddbmm(lam_w[-1] * W[-1], G, hs[-1].transpose(-1, -2))
     g = W[-1].transpose(-1, -2) @ G
     for l in range(len(W) - 2, -1, -1):
-        g = g.masked_fill_(zs[l] <= 0, 0.0)
+        g = torch.ops.aten.threshold_backward(g, zs[l], 0.0)
         grads[l] = torch.baddbmm(lam_w[l] * W[l], g, hs[l].transpose(-1, -2))
         g = W[l].transpose(-1, -2) @ g
     return torch.addcmul(g, lam_h, H1), grads
 
 
+@contextmanager
+def _threads_for_batch(B: int):
+    """One thread for a batch of one run. torch computes a batch of B >= 2 runs in parallel across the
+    runs, each run's matrix products on one thread, so its results do not depend on the thread count
+    (tested); the products of a single run would be split across threads, and its last bits change."""
+    threads = torch.get_num_threads()
+    if B == 1 and threads > 1:
+        torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
 def gradient_descent(H1, W, n: int, lam_H1, lam_W, lr: float, steps: int, log_every: int = 0):
     """Full-batch GD on (1) for a batch of runs (``lam_H1`` and each ``lam_W`` a scalar or a (B,)
     tensor, ``lam_W`` also a per-layer list); yields ``(step, total, fit, reg, H1, W)`` every
-    ``log_every`` steps and at the end. The runs of a batch are independent (batched matmuls)."""
+    ``log_every`` steps and at the end. The runs of a batch are independent (batched matmuls), and each
+    run's result is the same bit for bit whether it runs alone or in a batch, on one thread or more."""
     torch.set_flush_denormal(True)  # dufm.md: denormals slow wide float64 runs
     B, L = H1.shape[0], len(W)
 
@@ -281,15 +299,19 @@ def gradient_descent(H1, W, n: int, lam_H1, lam_W, lr: float, steps: int, log_ev
     K, N = W[-1].shape[-2], H1.shape[-1]
     Y = torch.kron(torch.eye(K, dtype=torch.float64), torch.ones(1, N // K, dtype=torch.float64))
     H1, W = H1.clone(), [w.clone() for w in W]
-    for step in range(steps + 1):
-        if step == steps or (log_every and step % log_every == 0):
-            yield (step, *loss_terms(H1, W, Y, lam_h, lam_w), H1.clone(), [w.clone() for w in W])
-        if step == steps:
-            break
-        gH, gW = gradients(H1, W, Y, lam_h, lam_w)
-        H1.sub_(gH, alpha=lr)
-        for w, g in zip(W, gW, strict=True):
-            w.sub_(g, alpha=lr)
+    lam_h_full = lam_h.expand_as(H1).contiguous()
+    reports = sorted(set(range(0, steps, log_every)) | {steps}) if log_every else [steps]
+    done = 0
+    for report in reports:
+        with _threads_for_batch(B):
+            for _ in range(report - done):
+                gH, gW = gradients(H1, W, Y, lam_h_full, lam_w)
+                H1.sub_(gH, alpha=lr)
+                for w, g in zip(W, gW, strict=True):
+                    w.sub_(g, alpha=lr)
+            terms = loss_terms(H1, W, Y, lam_h, lam_w)
+        done = report
+        yield (report, *terms, H1.clone(), [w.clone() for w in W])
 
 
 def descend_to_convergence(H1, W, n: int, lam_H1, lam_W, lr: float, max_steps: int, check_every: int, rtol: float):
