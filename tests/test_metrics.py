@@ -282,6 +282,22 @@ def test_code_digest_of_a_stage_covers_its_own_functions_of_the_stages_module(tm
     assert {s for s in before if before[s] != provenance.code_digest(s, pkg)} == set()
 
 
+def test_code_digest_of_surrogate_solves_covers_the_metrics_they_compute(tmp_path):
+    """The surrogate solves measure their solutions with ncrepro.metrics (collapse_metrics, rank_tau):
+    editing it reruns them, as it reruns the metrics tables and figures, but no training."""
+    import shutil
+
+    from ncrepro import provenance
+
+    pkg = tmp_path / "ncrepro"
+    shutil.copytree(provenance.PACKAGE_DIR, pkg, ignore=shutil.ignore_patterns("__pycache__"))
+    before = {stage: provenance.code_digest(stage, pkg) for stage in provenance.STAGE_MODULES}
+    metrics_py = pkg / "metrics.py"
+    metrics_py.write_text(metrics_py.read_text() + "\n# an edit\n")
+    changed = {s for s in before if before[s] != provenance.code_digest(s, pkg)}
+    assert changed == {"metrics", "figure", "surrogate"}
+
+
 def test_reading_statistics_and_drawing_figures_does_not_import_torch():
     """The metrics and figure jobs (a process each) start without torch's seconds-long import."""
     code = (

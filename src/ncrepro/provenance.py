@@ -26,7 +26,8 @@ STAGE_MODULES: dict[str, tuple[str, ...]] = {
     "stats": ("stats", "statsfile", "stages", "models", "data", "train", "io"),
     "metrics": ("metrics", "statsfile", "stages", "io"),
     "figure": ("figures", "claims", "metrics", "stages", "io", "config"),
-    "surrogate": ("surrogates", "stages", "io"),
+    # the solves compute collapse metrics with the statistics engine (metrics.collapse_metrics)
+    "surrogate": ("surrogates", "metrics", "stats", "statsfile", "stages", "io"),
 }
 
 # Of these modules, a stage runs only the named functions (and the module's top-level statements).
