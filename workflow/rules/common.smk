@@ -69,7 +69,8 @@ def surrogate_json(wildcards):
 
 def surrogate_threads(wildcards):
     """`threads` for a solve batched over runs, else 1. Batched gradient descent gives the same bits on
-    any thread count (tests); the paper-scale tables rebuilt on 2 threads equal the 1-thread ones."""
+    any thread count (tests); the paper-scale tables rebuilt on 2 threads equal the 1-thread ones.
+    """
     batched = NC.surrogate(wildcards.surrogate)["model"] in BATCHED_MODELS
     return NC.threads if batched else 1
 
