@@ -1,6 +1,8 @@
 """The L-DUFM (dufm.md): closed-form L_DNC / L_SRG against the catalog's reference numbers and against the
 objective evaluated at the explicit DNC / SRG matrices, the SRG Gram spectrum, and gradient descent."""
 
+import contextlib
+
 import numpy as np
 import pytest
 import torch
@@ -87,6 +89,16 @@ def test_hand_gradients_match_autograd():
         assert torch.allclose(a, b, atol=1e-13)
 
 
+@contextlib.contextmanager
+def torch_threads(threads: int):
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
 @pytest.mark.parametrize("threads", [1, 2])
 def test_batched_gradient_descent_equals_one_run_at_a_time_bit_for_bit(threads):
     """A batch on one or two threads gives every run exactly the result it has alone on one thread (the
@@ -95,26 +107,23 @@ def test_batched_gradient_descent_equals_one_run_at_a_time_bit_for_bit(threads):
     n = 10
     H1, W = D.init_params(15, 4, n, 30, [0, 1, 2])
     lam = torch.tensor([2.0**-9, 2.0**-8, 2.0**-7], dtype=torch.float64)
-    before = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    try:
+
+    def alone(i):
+        *_, (_, total, _, _, H, Ws) = D.gradient_descent(
+            H1[i : i + 1], [w[i : i + 1] for w in W], n, float(lam[i]), float(lam[i]), 0.5, 300
+        )
+        return total, H, Ws
+
+    with torch_threads(threads):
         *_, (_, total, _, _, Hb, Wb) = D.gradient_descent(H1, W, n, lam, lam, 0.5, 300)
-        alone_here = D.gradient_descent(H1[:1], [w[:1] for w in W], n, float(lam[0]), float(lam[0]), 0.5, 300)
-        *_, (_, t_here, _, _, H_here, _) = alone_here
-    finally:
-        torch.set_num_threads(before)
-    torch.set_num_threads(1)
-    try:
+        t_here, H_here, _ = alone(0)
+    with torch_threads(1):
         for i in range(3):
-            *_, (_, t1, _, _, H1i, W1i) = D.gradient_descent(
-                H1[i : i + 1], [w[i : i + 1] for w in W], n, float(lam[i]), float(lam[i]), 0.5, 300
-            )
+            t1, H1i, W1i = alone(i)
             assert torch.equal(total[i : i + 1], t1) and torch.equal(Hb[i], H1i[0])
             assert all(torch.equal(a[i], b[0]) for a, b in zip(Wb, W1i, strict=True))
             if i == 0:
                 assert torch.equal(t_here, t1) and torch.equal(H_here, H1i)
-    finally:
-        torch.set_num_threads(before)
 
 
 def test_descend_to_convergence_without_tolerance_is_plain_gradient_descent():
