@@ -1,4 +1,4 @@
-"""Benchmark: DUFM sweeps of the dufm.md Fig. 3 (middle) kind -- 4-DUFM, K = 15, width 30, 7 weight
+"""Benchmark: DUFM sweeps of the DUFM Fig. 3 (middle) kind -- 4-DUFM, K = 15, width 30, 7 weight
 decays x 5 seeds = 35 gradient-descent runs -- solved one run at a time against one batch, same
 initialisations and steps, at n = 10 and at the paper's n = 50 (5x the columns: the products dominate).
 

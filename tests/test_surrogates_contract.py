@@ -1,4 +1,5 @@
-"""DESIGN.md contract: every surrogate solve's table (a figure's figdata) has the columns metric and value."""
+"""The figure-data contract (README, "Outputs"): every surrogate solve's table (a figure's figdata) has
+the columns metric and value."""
 
 import pytest
 

@@ -1,4 +1,4 @@
-"""Mixon's squared-error UFM (review.md B3, M5): SNC errors at an exact SNC point, GD gradients."""
+"""Mixon's squared-error UFM (Review §3.1.2, eqs. 16-17): SNC errors at an exact SNC point, GD gradients."""
 
 import numpy as np
 import torch

@@ -1,5 +1,5 @@
-"""The perturbation operator F of perturb.md S4 against its closed forms, the catalog's reference
-values, and an independent autograd Hessian."""
+"""The perturbation operator F of Perturb Thm. 4.1 (eq. (5)) against its closed forms (App. D, Thm. 4.2),
+reference values evaluated from them, and an independent autograd Hessian."""
 
 import numpy as np
 import pytest
@@ -8,8 +8,9 @@ import torch
 from ncrepro.surrogates import perturb as P
 
 FIG1 = {"K": 4, "d": 10, "n": 10, "lam_W": np.sqrt(2), "beta": 100.0}
-# perturb.md fig1 "Reference values" (value x multiplicity) and sigma_max(F_k,kbar), per lam_H.
-CATALOG = {
+# Perturb Fig. 1 reference values (value x multiplicity), the five levels of docs/papers/perturb.md,
+# "Spectrum levels", to 6 decimals, and sigma_max(F_k,kbar) of Thm. 4.2, per lam_H.
+REFERENCE = {
     0.01: ([(1, 6), (0.999900, 54), (0.999824, 3), (0.999648, 1), (0.999159, 36)], 1.76e-4),
     0.05: ([(1, 6), (0.999500, 54), (0.999266, 3), (0.998532, 1), (0.998120, 36)], 7.34e-4),
     0.1: ([(1, 6), (0.999000, 54), (0.998752, 3), (0.997504, 1), (0.997341, 36)], 1.248e-3),
@@ -23,17 +24,17 @@ def expand(levels):
     return np.sort(np.concatenate([np.full(m, v, dtype=float) for v, m in levels]))[::-1]
 
 
-@pytest.mark.parametrize("lam_H", list(CATALOG))
-def test_fkk_spectrum_matches_closed_form_and_catalog(lam_H):
+@pytest.mark.parametrize("lam_H", list(REFERENCE))
+def test_fkk_spectrum_matches_closed_form_and_reference_values(lam_H):
     K, d, n, lam_W, beta = FIG1["K"], FIG1["d"], FIG1["n"], FIG1["lam_W"], FIG1["beta"]
     W, H = P.collapsed_ufm_minimiser(K, d, n, lam_W, lam_H, seed=1)
     F = P.perturbation_operator(W, H, n, lam_W, lam_H, beta)
     closed = expand(P.intra_class_levels(K, d, n, lam_W, lam_H, beta))
-    levels, inter = CATALOG[lam_H]
+    levels, inter = REFERENCE[lam_H]
     for k in range(K):
         s = np.linalg.svd(P.class_block(F, k, k, d, n), compute_uv=False)
         assert np.allclose(s, closed, atol=1e-10)
-        assert np.allclose(s, expand(levels), atol=6e-7)  # the catalog prints 6 decimals
+        assert np.allclose(s, expand(levels), atol=6e-7)  # the reference values have 6 decimals
     for k, kb in [(0, 1), (2, 3), (3, 0)]:
         s = np.linalg.svd(P.class_block(F, k, kb, d, n), compute_uv=False)
         assert s[0] == pytest.approx(P.inter_class_sigma_max(lam_W, lam_H, beta), rel=1e-9)
@@ -62,7 +63,7 @@ def test_minimiser_is_a_stationary_point_of_eq1():
 
 
 def test_operator_matches_autograd_hessian_schur_complement():
-    """Independent route (perturb.md S4 cross-check): the full Hessian of Eq. 2 by autograd at
+    """Independent route (a cross-check of Perturb Thm. 4.1 and App. C): the full Hessian of Eq. 2 by autograd at
     (W*, H*; H0 = H*), column-stack flattening, Schur complement; vec(dH) = beta/(Kn) S^-1 vec(dH0).
     It equals the exact form, and Eq. 5 to O(beta^-2)."""
     K, d, n, lam_W, lam_H, beta = 3, 5, 3, 0.8, 0.2, 50.0

@@ -4,7 +4,7 @@
 # No slurmdbd, so sacct is disabled: Snakemake's slurm plugin must poll with squeue
 # (--slurm-status-command squeue; MinJobAge=300 keeps finished jobs visible to it).
 # slurm.conf goes to /etc/slurm/slurm.conf (a symlink): the plugin's job step strips SLURM_CONF.
-# Recipe and every obstacle: ../shared/notes/slurm_local.md. Stop with .ci/slurm/stop.sh.
+# Each step below says which obstacle it gets around. Stop with .ci/slurm/stop.sh.
 set -euo pipefail
 PREFIX=${PREFIX:-/tmp/ncrepro-slurm}
 SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"

@@ -94,7 +94,7 @@ DATASETS: dict[str, DatasetSpec] = {
                 "t10k-images-idx3-ubyte": "bef4ecab320f06d8554ea6380940ec79",
                 "t10k-labels-idx1-ubyte": "bb300cfdad3c16e7a12a480ee83cd310",
             },
-            {  # decompressed content (DESIGN.md): Debian's copy is recompressed
+            {  # decompressed content: Debian's copy (dataset-fashion-mnist) is recompressed
                 "train-images-idx3-ubyte": "f4a8712d7a061bf5bd6d2ca38dc4d50a",
                 "train-labels-idx1-ubyte": "9018921c3c673c538a1fc5bad174d6f9",
                 "t10k-images-idx3-ubyte": "8181f5470baa50b63fa0f6fddb340f0a",
@@ -480,7 +480,8 @@ def balanced_subset(
     """Indices of a class-balanced subset of ``per_class`` samples per class, sorted by class then
     original order. ``rule="random"``: drawn without replacement with a seeded generator;
     ``rule="first"``: the first ``per_class`` of each class in file order (Zhu et al.'s ``sample_size``,
-    recommended by perturb.md). ``per_class=None`` = all samples."""
+    the reading of Perturb App. E.2 in docs/papers/perturb.md, "MNIST subsets"). ``per_class=None`` = all
+    samples."""
     if per_class is None:
         return torch.arange(len(y))
     gen = torch.Generator().manual_seed(seed)
@@ -497,8 +498,9 @@ def balanced_subset(
 
 
 def box_blur(x: torch.Tensor, kernel: int) -> torch.Tensor:
-    """Mean filter of ``kernel`` x ``kernel`` pixels with zero padding, same output size (perturb.md
-    Fig. 6: a 9x9 uniform blur of the 28x28 images of the chosen classes, before resizing)."""
+    """Mean filter of ``kernel`` x ``kernel`` pixels with zero padding, same output size (Perturb App. E.2,
+    Fig. 6: a 9x9 uniform blur of the 28x28 images of the chosen classes, before resizing;
+    docs/papers/perturb.md, "Blur")."""
     if kernel % 2 != 1:
         raise DataError(f"blur kernel must be odd, got {kernel}")
     return nn.functional.avg_pool2d(x, kernel, stride=1, padding=kernel // 2, count_include_pad=True)
@@ -506,7 +508,7 @@ def box_blur(x: torch.Tensor, kernel: int) -> torch.Tensor:
 
 def randomize_labels(y: torch.Tensor, fraction: float, num_classes: int, seed: int) -> torch.Tensor:
     """``y`` with a seeded ``fraction`` of the samples given uniformly random labels (Zhang et al.'s
-    random-label experiment, review.md)."""
+    random-label experiment, restated in Review §3.3, Fig. 4)."""
     gen = torch.Generator().manual_seed(seed)
     chosen = torch.randperm(len(y), generator=gen)[: int(round(fraction * len(y)))]
     y = y.clone()

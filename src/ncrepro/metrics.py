@@ -1,7 +1,8 @@
 """Collapse metrics as pure functions of the streamed statistics (:mod:`ncrepro.stats`).
 
-One place per formula. Keys and definitions are the contract of DESIGN.md ("Metrics API"); PFC's
-three metrics are the same quantities under other names (pfc.md eqs. 7-9):
+One place per formula. The keys and their definitions are a stable contract (the metrics tables,
+the figure data and the claims name them; README, "Metrics"). PFC's three metrics are the same
+quantities under other names (PFC eqs. (7)-(9); docs/papers/pfc.md, "PFC metrics"):
 PFC1 = ``nc1_tilde``, PFC2 = ``etf_gram_dist``, PFC3 = ``ncc_acc``.
 
 Conventions: Sigma_W = (1/N) sum_i (h_i - mu_{y_i})(h_i - mu_{y_i})^T, Sigma_B = (1/K) sum_k
@@ -16,7 +17,7 @@ import numpy as np
 from .statsfile import StatsFile
 
 PFC_METRICS = {"pfc1": "nc1_tilde", "pfc2": "etf_gram_dist", "pfc3": "ncc_acc"}
-RANK_TAU = 1e-2  # dufm.md: relative singular-value threshold of rank_tau
+RANK_TAU = 1e-2  # relative singular-value threshold of rank_tau (docs/papers/dufm.md, "Rank")
 
 
 def etf_gram_target(K: int) -> np.ndarray:
@@ -41,7 +42,7 @@ def _offdiag_cosines(M: np.ndarray) -> np.ndarray:
 
 
 def rank_tau(singular_values: np.ndarray, tau: float = RANK_TAU) -> int:
-    """rank_tau(M) = #{i : s_i > tau * s_1} (dufm.md, "Metric: rank"; tau relative, default 1e-2)."""
+    """rank_tau(M) = #{i : s_i > tau * s_1} (docs/papers/dufm.md, "Rank"; tau relative, default 1e-2)."""
     s = np.asarray(singular_values, dtype=np.float64)
     return int(np.sum(s > tau * s[0])) if len(s) and s[0] > 0 else 0
 
@@ -71,11 +72,12 @@ def layer_metrics(
     pinv_rtol: float | None = None,
     tau: float = RANK_TAU,
 ) -> dict[str, float]:
-    """Every metric of DESIGN.md's table from one layer's statistics, plus the classifier-side
+    """Every metric of :func:`collapse_metrics` from one layer's statistics, plus the classifier-side
     metrics when the classifier ``W`` (K x D) and bias ``b`` are given.
 
     ``pinv_rtol`` truncates Sigma_B's pseudo-inverse at a relative singular-value threshold of M~
-    (DUFM recommends the rank threshold tau; default: rank K-1 above ``ncrepro.stats.PINV_RTOL``)."""
+    (DUFM's DNC1 uses the rank threshold tau, docs/papers/dufm.md, "DNC1"; default: rank K-1 above
+    ``ncrepro.stats.PINV_RTOL``)."""
     counts = layer["counts"].astype(np.float64)
     N, K = counts.sum(), len(counts)
     M = centred_means(layer)
@@ -96,8 +98,9 @@ def layer_metrics(
     out = {
         # (1/K) tr(Sigma_W Sigma_B^+) = (1/N) sum_j P_jj / s_j^2 (see ncrepro.stats)
         "nc1": float(np.sum(np.diag(P)[:r] / s[:r] ** 2) / N) if r else float("nan"),
-        # DUFM's DNC1 (dufm.md H1): the same with the pseudo-inverse truncated at the rank threshold tau,
-        # since low-rank class means have tiny numerical tails that an untruncated pinv blows up
+        # DUFM's DNC1 (DUFM §6; docs/papers/dufm.md, "DNC1"): the same with the pseudo-inverse truncated at
+        # the rank threshold tau, since low-rank class means have tiny numerical tails that an untruncated
+        # pinv blows up
         "dnc1": float(np.sum(np.diag(P)[:r_tau] / s[:r_tau] ** 2) / N) if r_tau else float("nan"),
         "nc1_tilde": float(tr_sw / tr_sb),
         "etf_gram_dist": etf_gram_distance(gram),
@@ -130,7 +133,7 @@ def classifier_metrics(layer: dict, W: np.ndarray, b: np.ndarray | None = None) 
     - ``w_etf_dist``: ||W W^T/||W W^T||_F - ETF||_F (Zhu et al.'s NC2 of W);
     - ``bias_relation``: ||W mu_G + b|| (Zhu et al.);
     - ``w_equinorm``, ``w_maxangle``, ``ulpm_self_duality``: ULPM's M1b, M3b, M4 on the centred
-      classifier w~_k = w_k - mean_k w_k (ulpm.md, "Plotted metrics").
+      classifier w~_k = w_k - mean_k w_k (ULPM §4, App. D; docs/papers/ulpm.md, "Plotted quantities").
     """
     W = np.asarray(W, dtype=np.float64)
     K = W.shape[0]
@@ -158,7 +161,7 @@ def sum_sq_norm(layer: dict) -> float:
 
 
 def mse_objective(stats: StatsFile) -> dict[str, float]:
-    """The regularised MSE objective of dufm.md eq. (1) on the measured data, for a network trained with
+    """The regularised MSE objective of DUFM eq. (1) on the measured data, for a network trained with
     ``loss: mse``, ``mse_reduction: half_sum``: fit 1/(2N) sum_i ||f(x_i) - e_{y_i}||^2; regularisation
     lambda_H1/2 ||H_1||_F^2 (``train.feature_penalty`` on the backbone output, layer ``H1``) plus
     sum_g wd_g/2 ||theta_g||^2 (the weight decay of every parameter group, as the optimiser applies it).
@@ -213,22 +216,22 @@ def pfc_metrics(layer: dict) -> dict[str, float]:
 
 
 def alignment_distance(H, X) -> float:
-    """PFC Fig. 5, last panel (reconstructed, pfc.md): ||H/||H||_F - X/||X||_F||_F on the raw,
-    uncentred d x Kn matrices, in [0, 2]; lower = closer to the data."""
+    """PFC Fig. 5, last panel (garbled in the paper; docs/papers/pfc.md, "Alignment distance"):
+    ||H/||H||_F - X/||X||_F||_F on the raw, uncentred d x Kn matrices, in [0, 2]; lower = closer to the data."""
     H, X = np.asarray(H, dtype=np.float64), np.asarray(X, dtype=np.float64)
     return float(np.linalg.norm(H / np.linalg.norm(H) - X / np.linalg.norm(X)))
 
 
 def relative_depth(path_lengths: np.ndarray) -> np.ndarray:
-    """PFC Sec. IV-A abscissa, corrected reading (pfc.md hazard 8): s_l = sum_{j<l} P_j / sum_j P_j
-    with P_j = sum_i ||h^{j+1}_i - h^j_i|| (norms not squared); s_0 = 0, s_L = 1."""
+    """PFC Sec. IV-A abscissa, index typo corrected (docs/papers/pfc.md, "Relative depth"):
+    s_l = sum_{j<l} P_j / sum_j P_j with P_j = sum_i ||h^{j+1}_i - h^j_i|| (norms not squared); s_0 = 0, s_L = 1."""
     cum = np.concatenate([[0.0], np.cumsum(path_lengths)])
     return cum / cum[-1]
 
 
 def geodesic_prediction(first: dict, last: dict, geodesic: dict) -> dict[str, np.ndarray]:
-    """PFC1-3 along h(t) = (1-t) h^0 + t h^L (pfc.md, prediction of Fig. 3), exactly from streamed
-    cross-moments: Tr Sigma_W(t) = (1-t)^2 S00 + 2t(1-t) S01 + t^2 S11,
+    """PFC1-3 along h(t) = (1-t) h^0 + t h^L (PFC Sec. IV-A, the prediction of Fig. 3; docs/papers/pfc.md,
+    "Geodesic prediction"), exactly from streamed cross-moments: Tr Sigma_W(t) = (1-t)^2 S00 + 2t(1-t) S01 + t^2 S11,
     G(t) = (1-t)^2 G00 + t(1-t)(G01 + G01^T) + t^2 G11, Tr Sigma_B(t) = tr G(t)/K, and the NCC accuracy
     of h(t) counted in the statistics pass."""
     t = geodesic["t"]

@@ -8,13 +8,14 @@ per-group weight decay addresses.
 Architectures (``model.arch``): ``pfc_conv_resnet`` and ``pfc_fc_resnet`` (PFC Table I), ``resnet``
 (ResNet18, ResNet20 and smaller, torchvision blocks), ``vgg`` (VGG11/13/16/19 with BN, CIFAR-style),
 ``mlp`` (deep MLPs with optional BatchNorm); the last three take a ``head`` (linear classifier, or the
-bias-free L-layer MLP head of dufm.md).
+bias-free L-layer MLP head of DUFM eq. (1), §6.2).
 
-PFC ResNets (pfc.md, "Recommended concrete builds", everything beyond Table I being unspecified by the
-paper): pre-activation residual blocks ``x + v(x)`` (eq. 3, He et al. [49]), downsampling by a
-transition layer *between* stages so that every block of the last stage sees the same shape; the
-measured segment is the last stage: layer0 = the input of its first block, layer l = the output of
-its l-th block (Sec. IV-A: "the final 4 or 5 blocks whose input features are of the same dimension").
+PFC ResNets (everything beyond PFC Table I is unspecified by the paper; the project's reading is
+docs/papers/pfc.md, "Conv ResNets" and "FC ResNet"): pre-activation residual blocks ``x + v(x)``
+(eq. 3, He et al. [49]), downsampling by a transition layer *between* stages so that every block of
+the last stage sees the same shape; the measured segment is the last stage: layer0 = the input of
+its first block, layer l = the output of its l-th block (Sec. IV-A: "the final 4 or 5 blocks whose
+input features are of the same dimension").
 """
 
 from __future__ import annotations
@@ -155,7 +156,8 @@ VGG_CONFIGS: dict[int, list] = {
 
 def torchvision_init(module: nn.Module) -> None:
     """The initialisation of torchvision's ResNet/VGG constructors: Kaiming-normal (fan_out) convolutions
-    with zero bias, BatchNorm weight 1 and bias 0 (perturb.md A2, following Zhu et al.'s code)."""
+    with zero bias, BatchNorm weight 1 and bias 0 (Perturb §5's "default PyTorch initialization" read as
+    Zhu et al.'s code does; docs/papers/perturb.md, "ResNet18")."""
     for m in module.modules():
         if isinstance(m, nn.Conv2d):
             nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
@@ -173,12 +175,13 @@ def global_avg_pool(h: torch.Tensor) -> torch.Tensor:
 class ResNetBackbone(nn.Module):
     """ResNet of torchvision basic blocks (He et al. 2016) with any number of stages.
 
-    ``stem="imagenet"``: torchvision's conv7x7/2 - BN - ReLU - maxpool3x3/2 (ResNet18 of perturb.md A2,
-    as in Zhu et al.'s code); ``stem="cifar"``: conv3x3/1 - BN - ReLU, no max-pool (ResNet18 of ulpm.md,
-    ResNet20 of dufm.md M4, He et al.'s CIFAR ResNets). Stage ``i`` has ``blocks[i]`` blocks of width
+    ``stem="imagenet"``: torchvision's conv7x7/2 - BN - ReLU - maxpool3x3/2 (Perturb's ResNet18, as in
+    Zhu et al.'s code; docs/papers/perturb.md, "ResNet18");
+    ``stem="cifar"``: conv3x3/1 - BN - ReLU, no max-pool (ResNet18 of ULPM App. D,
+    ResNet20 of DUFM §6.2, He et al.'s CIFAR ResNets). Stage ``i`` has ``blocks[i]`` blocks of width
     ``widths[i]``, stride 2 from the second stage on, and a 1x1-conv + BN shortcut where the shape changes
-    (option B; dufm.md leaves the shortcut of ResNet20 unspecified). ResNet18 = widths 64/128/256/512,
-    blocks 2/2/2/2; ResNet20 = 16/32/64, 3/3/3.
+    (option B; DUFM §6.2 leaves the shortcut of ResNet20 unspecified: docs/papers/dufm.md, "Network
+    recipe"). ResNet18 = widths 64/128/256/512, blocks 2/2/2/2; ResNet20 = 16/32/64, 3/3/3.
 
     Feature list: the output of every stage (``layer1`` ...) and the global-average-pooled feature.
     """
@@ -231,10 +234,10 @@ class ResNetBackbone(nn.Module):
 
 
 class VGGBackbone(nn.Module):
-    """VGG with BatchNorm, CIFAR-style (ulpm.md "Real networks"): the convolutional configuration of
-    torchvision's VGG (``cfg``, "M" = max-pool) followed by global average pooling to a ``cfg[-1]``-d
-    feature; no 4096-wide FC layers and no dropout. On 32x32 inputs five max-pools leave a 1x1 map, so
-    the pooled feature equals the flattened one of the CIFAR-style VGG."""
+    """VGG with BatchNorm, CIFAR-style (VGG-13 of ULPM App. D; docs/papers/ulpm.md, "Network recipe"): the
+    convolutional configuration of torchvision's VGG (``cfg``, "M" = max-pool) followed by global average
+    pooling to a ``cfg[-1]``-d feature; no 4096-wide FC layers and no dropout. On 32x32 inputs five
+    max-pools leave a 1x1 map, so the pooled feature equals the flattened one of the CIFAR-style VGG."""
 
     def __init__(self, in_channels: int, cfg: list, batch_norm: bool, init: str):
         super().__init__()
@@ -260,12 +263,12 @@ class VGGBackbone(nn.Module):
 
 
 class MLPBackbone(nn.Module):
-    """Flatten, then hidden layers Linear - [BatchNorm1d] - ReLU of the given widths (perturb.md A1 and
-    its BN-MLP analog; the DUFM analog backbone). Features: the output of every hidden layer
-    (``layer1`` ...), after ReLU.
+    """Flatten, then hidden layers Linear - [BatchNorm1d] - ReLU of the given widths (Perturb App. E.1's MLP
+    and the BN-MLP analog of its ResNet18, docs/papers/perturb.md, "Quick scale"; the DUFM analog
+    backbone). Features: the output of every hidden layer (``layer1`` ...), after ReLU.
 
     ``active_depth`` (a buffer, so checkpoints carry it) is the number of hidden layers in use: the
-    layer-wise training of perturb.md Fig. 2 grows it from 1 to ``len(widths)``.
+    layer-wise training of Perturb Fig. 2 grows it from 1 to ``len(widths)``.
     """
 
     def __init__(self, in_dim: int, widths: list[int], batch_norm: bool):
@@ -298,11 +301,12 @@ class MLPBackbone(nn.Module):
 class Head(nn.Module):
     """What follows the backbone's feature ``H1``.
 
-    ``layers == 1``: one linear classifier (with or without bias; perturb.md A2: no bias with MSE, bias
-    with CE). ``layers == L > 1``: the bias-free L-layer MLP head of dufm.md (Súkeník et al. eq. (1)):
+    ``layers == 1``: one linear classifier (with or without bias; Perturb §5: no bias with MSE, bias
+    with CE). ``layers == L > 1``: the bias-free L-layer MLP head of DUFM eq. (1) and §6.2:
     ``H_{l+1} = ReLU(W_l H_l)`` for ``l < L``, logits ``W_L H_L``; its hidden outputs ``H2 .. HL`` are
-    measured layers. ``init="kaiming"``: Kaiming-normal (fan_in) weights, which dufm.md found
-    necessary for the DUFM-like regulariser (PyTorch's default init shrinks to the zero solution).
+    measured layers. ``init="kaiming"``: Kaiming-normal (fan_in) weights, the project's choice for the
+    head init DUFM §6.2 leaves unstated (docs/papers/dufm.md, "Network recipe"): under the DUFM-like
+    regulariser PyTorch's default init shrinks to the zero solution.
     """
 
     def __init__(self, in_dim: int, num_classes: int, layers: int, width: int, classifier_bias: bool, init: str):
@@ -364,7 +368,7 @@ class ComposedNet(nn.Module):
         return self.classify(self.features(x)[-1])
 
     def forward_with_backbone_output(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Logits and the backbone output ``H1`` (for the feature penalty of dufm.md M4)."""
+        """Logits and the backbone output ``H1`` (for the feature penalty lambda_H1 of DUFM eq. (1), §6.2)."""
         h1 = self.backbone.forward_features(x)[-1]
         hidden = self.head.forward_hidden(h1)
         return self.classify(hidden[-1] if hidden else h1), h1

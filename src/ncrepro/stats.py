@@ -11,7 +11,7 @@ pass 2 (:meth:`LayerStats.update_centred`): per-class within-class scatter sum |
     P = sum z z^T with z = V^T (h - mu_y) (r x r) and its per-class diagonal, the nearest-class-centre
     confusion matrix, and optionally, given the logits of a classifier of the layer, their agreement
     with the nearest class centre and their squared error against one-hot targets (the fit term of
-    the MSE objectives, e.g. dufm.md eq. (1)).
+    the MSE objectives, e.g. DUFM eq. (1)).
 
 Every batch is processed in row chunks of at most ``CHUNK_BYTES`` of float64, so temporary memory is
 bounded whatever the batch size and dimension; what persists is O(K*D) per layer.
@@ -21,7 +21,7 @@ rank-r class-mean subspace) is V K S^-2 V^T, and (1/K) tr(Sigma_W Sigma_B^+) = (
 the only part of Sigma_W that NC1 sees is its projection onto span(V).
 
 :class:`GeodesicStats` adds the cross-moments between the first and last measured layers that PFC's
-geodesic prediction needs (pfc.md, "Exact streaming formulas for the prediction").
+geodesic prediction needs (PFC Sec. IV-A, Fig. 3; docs/papers/pfc.md, "Geodesic prediction").
 
 The result of a run is a :class:`StatsFile` (``.npz``, format version ``STATS_FORMAT_VERSION``): a few
 arrays per layer, loadable without the model.
@@ -185,7 +185,8 @@ class LayerStats:
 
 class GeodesicStats:
     """Cross-moments of two equal-dimension layers a (layer0) and b (last layer) for PFC's geodesic
-    prediction h(t) = (1-t) h^a + t h^b (pfc.md eqs. 10-11 and the [cat] streaming formulas):
+    prediction h(t) = (1-t) h^a + t h^b (PFC eqs. (10)-(11), Sec. IV-A; streaming formulas in
+    docs/papers/pfc.md, "Geodesic prediction"):
     S_ab = sum_i <h^a_i - mu^a_y, h^b_i - mu^b_y> and the NCC accuracy of h(t) on a grid of t."""
 
     def __init__(self, a: LayerStats, b: LayerStats, t_grid: np.ndarray):

@@ -1,8 +1,9 @@
 """PFC Fig. 1: the illustration of uniform straight-line motion of features towards the simplex ETF
-(pfc.md fig1, eq. 10). Synthetic 2-D features of K classes move on straight lines
+(PFC eq. (10)). Synthetic 2-D features of K classes move on straight lines
 ``h(t) = (1 - t) h(0) + t h(1)_k`` to a collapsed end point whose centred class means form a simplex ETF
 with the global mean kept fixed; its orientation and class assignment minimise the transport cost
-||H~(1) - H~(0)||_F^2, so Theorem 1's condition holds (pfc.md's recommended defaults).
+||H~(1) - H~(0)||_F^2, so Theorem 1's condition holds. The paper gives no positions; the project's
+choices are in docs/papers/pfc.md, "Fig. 1".
 """
 
 from __future__ import annotations

@@ -1,10 +1,11 @@
 """Mixon et al.'s unconstrained features model with squared error and no regularisation, as presented
-by the review (review.md B3, M5, Fig. 3): ``R_SE = 1/2 ||A F + b 1_N^T - Y||_F^2`` with features ``F``
+by the review (Review §3.1.2, eq. 16, Fig. 3): ``R_SE = 1/2 ||A F + b 1_N^T - Y||_F^2`` with features ``F``
 (m x N, N = Kn, columns class by class), classifier ``A`` (K x m), bias ``b`` (K). Plain full-batch
 gradient descent (eq. 18) from ``||A_0||_F = ||F_0||_F = epsilon`` (Gaussian entries rescaled; b_0 = 0),
-batched over (epsilon, seed). The strong-neural-collapse errors (M5, eq. 17):
+batched over (epsilon, seed). The strong-neural-collapse errors (Review §3.1.2, eq. 17):
 ``d_SNC1 = ||A A^T - sqrt(n)(I - 11^T/K)||_F``, ``d_SNC2 = ||F - (A (x) 1_n)^T / sqrt(n)||_F``,
-``d_SNC3 = ||b - 1/K||``. N = 9 is read as the total (review notation, n = 3), review.md hazard 2.
+``d_SNC3 = ||b - 1/K||``. N = 9 is read as the total (review notation, n = 3). The project's reading:
+docs/papers/review.md, "Fig. 3: strong neural collapse" to "Fig. 3: plot and checks".
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ def snc_errors(A: torch.Tensor, F: torch.Tensor, b: torch.Tensor, n: int) -> dic
 def snc_table(
     K: int, n: int, m: int, epsilons: list[float], seeds: list[int], lr: float, steps: int, log_points: int = 100
 ) -> pd.DataFrame:
-    """review.md Fig. 3: the SNC errors and the loss along gradient descent for every (epsilon, seed).
+    """Review Fig. 3: the SNC errors and the loss along gradient descent for every (epsilon, seed).
     Columns: epsilon, seed, step, metric (snc1, snc2, snc3, loss), value."""
     pairs = [(e, s) for e in epsilons for s in seeds]
     A, F = [], []

@@ -1,17 +1,19 @@
-"""The UFM and PFC's multilayer UFM (MUFM), MSE loss, pfc.md "Models" and Figs. 4-5.
+"""The UFM and PFC's multilayer UFM (MUFM), MSE loss, PFC Sec. IV-B and Figs. 4-5 (docs/papers/pfc.md, "Fig. 4").
 
 MUFM (eq. 13): ``f(W, H) = 1/(2Kn) ||WH - Y||_F^2 + lam_W/(2K) ||W||_F^2 + lam/(2Kn) ||H - X||_F^2``
 with ``W`` (K x d), ``H`` and the data ``X`` (d x Kn, columns class by class), ``Y = I_K (x) 1_n^T``.
-The UFM solved for Fig. 4(b) is the same objective with ``X = 0`` (pfc.md hazard 2).
+The UFM solved for Fig. 4(b) is the same objective with ``X = 0``, not the CE objective of eq. (2)
+(docs/papers/pfc.md, "UFM of Fig. 4(b)").
 
-Solvers, all float64 and batched over a leading dimension (seeds, or a lambda grid):
+Solvers (why these three: docs/papers/pfc.md, "MUFM solvers"), all float64 and batched over a leading
+dimension (seeds, or a lambda grid):
 
-- ``block_gd`` (primary, pfc.md solver 2): ``W <- W - lr grad_W``, ``H <- H - Kn/(||W||_2^2 + lam) grad_H``,
+- ``block_gd`` (primary): ``W <- W - lr grad_W``, ``H <- H - Kn/(||W||_2^2 + lam) grad_H``,
   i.e. the paper's "plain gradient descent, lr 0.1" with a Lipschitz step on the H-block;
-- ``bcd`` (cross-check, solver 1): alternate the closed forms ``W*(H) = Y H^T (H H^T + n lam_W I)^-1``
+- ``bcd`` (cross-check): alternate the closed forms ``W*(H) = Y H^T (H H^T + n lam_W I)^-1``
   (Theorem 4) and ``H*(W) = (W^T W + lam I)^-1 (W^T Y + lam X)``;
 - ``literal``: lr 0.1 on both blocks as printed; it does not converge in H (its contraction per
-  step is 1 - 0.1 lam/(Kn)), kept as a logged diagnostic (pfc.md hazard 1).
+  step is 1 - 0.1 lam/(Kn)), kept as a logged diagnostic.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ SOLVERS = ("block_gd", "bcd", "literal")
 
 def gaussian_mixture(K: int, d: int, n: int, seed: int) -> torch.Tensor:
     """``X`` (d x Kn): ``x_{k,i} ~ N(mu_k, I_d)`` with ``mu_k`` uniform on the unit sphere (a normalised
-    Gaussian), columns class by class (pfc.md, Sec. IV-B)."""
+    Gaussian), columns class by class (PFC Sec. IV-B)."""
     gen = torch.Generator().manual_seed(seed)
     mu = torch.randn(K, d, generator=gen, dtype=torch.float64)
     mu /= mu.norm(dim=1, keepdim=True)
@@ -49,7 +51,7 @@ def objective(W, H, X, Y, lam_W, lam) -> torch.Tensor:
 
 def ufm_optimum(lam_W: float, lam: float) -> float:
     """The UFM's optimal value (X = 0, d >= K, sqrt(lam_W lam) < 1): sqrt(lam_W lam) - lam_W lam / 2
-    (pfc.md, "UFM actually solved for Fig. 4(b)"; collapsed, WH = (1 - sqrt(lam_W lam)) Y)."""
+    (docs/papers/pfc.md, "UFM of Fig. 4(b)"; collapsed, WH = (1 - sqrt(lam_W lam)) Y)."""
     c = np.sqrt(lam_W * lam)
     return float(c - c * c / 2)
 
@@ -141,10 +143,11 @@ def collapse_table(
     check_iterations: int = 20000,
     literal: bool = True,
 ) -> pd.DataFrame:
-    """pfc.md Fig. 4: per seed (data draw and the shared N(0,1) init of W, H), the PFC metrics of the
-    data, and of the MUFM and UFM solutions along ``solver``; the final point cross-checked by
-    ``check_solver`` and the literal lr-0.1 run logged (``literal``). MUFM and UFM runs of all seeds are
-    one batch. Columns: model (data/mufm/ufm), solver, seed, iteration, metric (pfc1-3, objective), value."""
+    """PFC Fig. 4 (docs/papers/pfc.md, "Fig. 4 layout"): per seed (data draw and the shared N(0,1)
+    init of W, H), the PFC metrics of the data, and of the MUFM and UFM solutions along ``solver``;
+    the final point cross-checked by ``check_solver`` and the literal lr-0.1 run logged (``literal``).
+    MUFM and UFM runs of all seeds are one batch. Columns: model (data/mufm/ufm), solver, seed,
+    iteration, metric (pfc1-3, objective), value."""
     S = len(seeds)
     X = torch.stack([gaussian_mixture(K, d, n, s) for s in seeds])
     gens = [torch.Generator().manual_seed(10_000 + s) for s in seeds]
@@ -192,9 +195,10 @@ def tradeoff_table(
     seeds: list[int] = (0,),
     solver: str = "block_gd",
 ) -> pd.DataFrame:
-    """pfc.md Fig. 5: for one data draw per seed, the converged MUFM solution (``solver``) for every
-    ``lam`` of the grid, solved as one batch: PFC1-3 and the alignment ||H/||H|| - X/||X|| ||_F.
-    Columns: seed, lam, lam_ratio (lam/lam_W), metric, value; the data's PFC metrics with lam = NaN."""
+    """PFC Fig. 5 (docs/papers/pfc.md, "Fig. 5"): for one data draw per seed, the converged MUFM
+    solution (``solver``) for every ``lam`` of the grid, solved as one batch: PFC1-3 and the
+    alignment ||H/||H|| - X/||X|| ||_F. Columns: seed, lam, lam_ratio (lam/lam_W), metric, value;
+    the data's PFC metrics with lam = NaN."""
     rows = []
     lam_t = torch.tensor(lam, dtype=torch.float64)
     B = len(lam)

@@ -1,10 +1,12 @@
-"""The perturbation analysis of Tirer, Huang and Niles-Weed (ICML 2023), catalog perturb.md S1 and S4.
+"""The perturbation analysis of Tirer, Huang and Niles-Weed (ICML 2023): the regularised UFM (Perturb
+eq. (1), Thm. 2.1) and the perturbation operator of Thm. 4.1 (eq. (5)) with its block spectra (App. D).
 
 Model (Eq. 2): ``f(W, H; H0) = 1/(2Kn) ||WH - Y||^2 + lam_W/(2K) ||W||^2 + lam_H/(2Kn) ||H||^2
 + beta/(2Kn) ||H - H0||^2`` with ``W`` (K x d), ``H`` (d x Kn, columns class by class), one-hot
 ``Y = I_K (x) 1_n^T``. Vectorisation is column-stack throughout: ``vec(H)[i + d*j] = H[i, j]``
 (``H.flatten(order="F")``), so ``vec(A X B) = (B^T (x) A) vec(X)`` and the class-``k`` block of
-``vec(H)`` is entries ``dn*k .. dn*(k+1)`` (the paper's Eq. 6 index is a typo, perturb.md hazard 2).
+``vec(H)`` is entries ``dn*k .. dn*(k+1)`` (the paper's Eq. 6 index is a typo; docs/papers/perturb.md,
+"Vectorisation and class blocks").
 """
 
 from __future__ import annotations
@@ -87,8 +89,9 @@ def class_block(F: np.ndarray, k: int, k_bar: int, d: int, n: int) -> np.ndarray
 
 
 def intra_class_levels(K: int, d: int, n: int, lam_W: float, lam_H: float, beta: float) -> list[tuple[float, int]]:
-    """Closed-form spectrum of ``F_kk`` at a collapsed minimiser (App. D, Eqs. 14-16; the catalog's
-    five-level table): ``(value, multiplicity)`` pairs summing to ``dn`` multiplicities, in the order L1..L5.
+    """Closed-form spectrum of ``F_kk`` at a collapsed minimiser (App. D, Eqs. 14-16, collected into five
+    levels; docs/papers/perturb.md, "Spectrum levels"): ``(value, multiplicity)`` pairs summing to ``dn``
+    multiplicities, in the order L1..L5.
     Independent of ``k`` and of ``R``."""
     c = np.sqrt(lam_H * lam_W)
     return [
@@ -108,7 +111,7 @@ def inter_class_sigma_max(lam_W: float, lam_H: float, beta: float) -> float:
 def spectrum_table(
     K: int, d: int, n: int, lam_W: float, beta: float, lam_H: list[float], seed: int = 0
 ) -> pd.DataFrame:
-    """perturb.md Fig. 1: for each ``lam_H``, the singular values of the intra-class block ``F_11`` and
+    """Perturb Fig. 1: for each ``lam_H``, the singular values of the intra-class block ``F_11`` and
     of an inter-class block ``F_12`` of Eq. 5, assembled at a collapsed minimiser of Eq. 1, beside their
     closed forms (App. D levels; Theorem 4.2). Columns: lam_H, block (intra/inter), index (1-based,
     descending), metric (singular_value), value, closed_form."""

@@ -1,15 +1,16 @@
-"""The unconstrained layer-peeled model (ULPM) of Ji et al. (ICLR 2022), ulpm.md "ULPM" and Fig. 2.
+"""The unconstrained layer-peeled model (ULPM) of Ji et al. (ICLR 2022), ULPM §2.2 and App. D, Fig. 2;
+the project's reading: docs/papers/ulpm.md, "Fig. 2: ULPM gradient descent".
 
 Objective (eq. 2.3): cross-entropy of the free features ``H`` (d x nK, columns class by class) under
 the free classifier ``W`` (K x d), no bias, no regularisation, no constraint. Full-batch gradient
-descent on the *mean* loss (ulpm.md: the printed lr 5 with the summed loss overflows; the mean with
+descent on the *mean* loss (App. D prints lr 5; with the summed loss it overflows, the mean with
 lr 5 equals the sum with lr 0.1), simultaneous updates of ``W`` and ``H``, float64, i.i.d.
-``N(0, init_std^2)`` initialisation (unspecified by the paper; 0.1 recommended, 1.0 as the
+``N(0, init_std^2)`` initialisation (unspecified by the paper; the project uses 0.1, 1.0 as a
 sensitivity variant). Runs of several seeds are one batch.
 
-Metrics (ulpm.md M1a-M4, all computed by :mod:`ncrepro.metrics` on ``(W, H)``): ``equinorm`` (M1a),
-``w_equinorm`` (M1b), ``within_norm_ratio`` (M2), ``maxangle`` (M3a, centred), ``w_maxangle`` (M3b),
-``ulpm_self_duality`` (M4); diagnostics: the loss, accuracy, the normalised margin
+Metrics (M1a-M4 of docs/papers/ulpm.md, "Plotted quantities", all computed by :mod:`ncrepro.metrics` on
+``(W, H)``): ``equinorm`` (M1a), ``w_equinorm`` (M1b), ``within_norm_ratio`` (M2), ``maxangle`` (M3a,
+centred), ``w_maxangle`` (M3b), ``ulpm_self_duality`` (M4); diagnostics: the loss, accuracy, the normalised margin
 ``gamma_NC = 2(K-1) sqrt(n) q_min / (||W||^2 + ||H||^2)`` (Thm 3.1, -> 1 at NC) and ||W||_F/||H||_F.
 """
 
@@ -22,7 +23,7 @@ from tqdm import tqdm
 
 from ..metrics import collapse_metrics
 
-# ulpm.md label -> key of ncrepro.metrics
+# label (docs/papers/ulpm.md, "Plotted quantities") -> key of ncrepro.metrics
 ULPM_METRICS = {
     "m1a": "equinorm",
     "m1b": "w_equinorm",
@@ -80,7 +81,7 @@ def dynamics_table(
     seeds: list[int] = (0,),
     log_points: int = 200,
 ) -> pd.DataFrame:
-    """ulpm.md Fig. 2: the six NC quantities and the diagnostics along GD, per seed.
+    """ULPM App. D, Fig. 2: the six NC quantities and the diagnostics along GD, per seed.
     Columns: seed, t, loglog_t, metric, value."""
     gens = [torch.Generator().manual_seed(s) for s in seeds]
     W = torch.stack([init_std * torch.randn(K, d, generator=g, dtype=torch.float64) for g in gens])
