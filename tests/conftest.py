@@ -23,6 +23,14 @@ def base_config() -> dict:
     return cfg
 
 
+@pytest.fixture(scope="session")
+def digits_cache(tmp_path_factory) -> Path:
+    """scikit-learn's digits staged once per test session (the cached training split)."""
+    from ncrepro import data
+
+    return data.stage("digits", {"root": str(tmp_path_factory.mktemp("data"))})[0]
+
+
 def venv_bin(name: str) -> str:
     """An executable of the environment running the tests."""
     return str(Path(sys.executable).parent / name)

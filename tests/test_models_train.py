@@ -2,7 +2,6 @@
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -16,7 +15,8 @@ import torch
 from ncrepro import config, data, train
 from ncrepro.models import _stage_shapes, build_model, measured_dim
 
-# pfc.md, Table I and "Measured segment": measured dimension and number of measured layers.
+# PFC Table I and Sec. IV-A (docs/papers/pfc.md, "Layer0 and the measured segment"): measured dimension
+# and number of measured layers.
 TABLE_I = {
     "pfc_mnist": (1000, 11, (1, 28, 28)),
     "pfc_fashionmnist": (64 * 7 * 7, 5, (1, 28, 28)),
@@ -53,12 +53,6 @@ def test_fashionmnist_paper_model_features():
     assert [tuple(f.shape[1:]) for f in feats] == [(64, 7, 7)] * 5
     assert net.measured_layers == [f"layer{i}" for i in range(5)] and measured_dim(net) == 3136
     assert torch.equal(net.classify(feats[-1]), net(torch.zeros(2, 1, 28, 28)))
-
-
-@pytest.fixture(scope="module")
-def digits_cache(tmp_path_factory):
-    root = tmp_path_factory.mktemp("data")
-    return data.stage("digits", {"root": str(root)})[0]
 
 
 def tiny_setting(base_config, **train_overrides):
@@ -250,7 +244,7 @@ def test_a_resume_state_of_an_older_version_still_resumes(base_config, digits_ca
 def test_stats_carry_the_linear_classifier_and_metrics_match_brute_force(base_config, digits_cache, tmp_path):
     """A model whose last measured layer feeds a linear classifier (the perturbation paper's BN-MLP)
     has W, b in its statistics; the metrics stage then reports NC3 (wh_etf_dist) and the per-class
-    NC1 of perturb.md App. E.2, equal to the metrics of the raw features computed directly."""
+    NC1 of Perturb App. E.2, equal to the metrics of the raw features computed directly."""
     from ncrepro import metrics, stages
     from ncrepro.stats import StatsFile
 
@@ -298,78 +292,3 @@ def test_configure_torch_makes_algorithms_deterministic():
         )
     finally:
         torch.use_deterministic_algorithms(before)
-
-
-def test_mse_objective_and_dnc1_of_a_dufm_network_match_brute_force(base_config, digits_cache, tmp_path):
-    """DUFM-like training (dufm.md M4): the metrics stage reports the objective of eq. (1) -- fit, the
-    feature penalty on H1 and the weight decay of every group -- and the truncated-pinv DNC1 of every
-    layer, equal to both computed directly from the network's outputs on the training data."""
-    from ncrepro import metrics, stages
-
-    base_config["overrides"] = {
-        "settings": {
-            "dufm_dufmlike_cifar10": {"data": {"per_class": 20}, "train": {"epochs": 2}, "checkpoints": [0, 2]}
-        }
-    }
-    setting = config.load(base_config).settings["dufm_dufmlike_cifar10"]
-    assert setting["train"]["feature_penalty"] > 0 and setting["train"]["mse_reduction"] == "half_sum"
-    manifest = train.run(setting, 0, digits_cache, tmp_path / "run", "cpu", 1, progress=False)
-    stages.stage_stats(str(manifest), [2], str(digits_cache), str(tmp_path / "stats"), "cpu", 1)
-    stats_files = [str(tmp_path / "stats" / "epoch2.npz")]
-    stages.stage_metrics(str(manifest), stats_files, str(tmp_path / "m.parquet"), str(tmp_path / "g.parquet"))
-    table = pd.read_parquet(tmp_path / "m.parquet")
-    got = {(r.layer, r.metric): r.value for r in table.itertuples()}
-
-    model = train.restore_model(train.load_checkpoint(json.loads(manifest.read_text()), 2), torch.device("cpu"))
-    tensors = data.setting_tensors(setting["data"], str(digits_cache), str(digits_cache))
-    y = tensors.y
-    with torch.no_grad():
-        feats = [f.double() for f in model.features(tensors.x)]
-        logits, h1 = model.forward_with_backbone_output(tensors.x)
-    target = torch.nn.functional.one_hot(y, 10).double()
-    fit = float(0.5 * ((logits.double() - target) ** 2).sum() / len(y))
-    decay = train.group_weight_decay(setting["train"])
-    weights = sum(
-        decay[g] / 2 * sum(float((p.detach().double() ** 2).sum()) for p in ps)
-        for g, ps in model.parameter_groups().items()
-    )
-    reg = setting["train"]["feature_penalty"] / 2 * float((h1.double() ** 2).sum()) + weights
-    assert got[("H4", "objective_fit")] == pytest.approx(fit, rel=1e-9)
-    assert got[("H4", "objective_reg")] == pytest.approx(reg, rel=1e-9)
-    assert got[("H4", "objective")] == pytest.approx(fit + reg, rel=1e-12)
-    for name, H in zip(model.measured_layers[-4:], feats[-4:], strict=True):
-        direct = metrics.collapse_metrics(H, y, 10, pinv_rtol=metrics.RANK_TAU)["nc1"]
-        assert got[(name, "dnc1")] == pytest.approx(direct, rel=1e-6), name
-
-    # Fig. 2's bottom row from these files: the objective per epoch, DNC1 per head layer, the final
-    # singular values of the class means, L_DNC / L_SRG with the network's lambdas; drawn, claims checked
-    from ncrepro import claims, figures
-    from ncrepro.statsfile import StatsFile
-    from ncrepro.surrogates.dufm import loss_dnc
-
-    name = setting["name"]
-    meta = {"id": "dufm_fig2", "paper": "dufm", "number": "Fig. 2", "caption": "c", "scale": "smoke"}
-    meta |= {
-        "settings": {name: dict(setting, seeds=[0])},
-        "setting_order": [name],
-        "surrogates": {},
-        "gram_layers": [],
-        "plot": {},
-    }
-    inputs = [
-        str(shutil.copy(tmp_path / "m.parquet", tmp_path / "metrics.parquet")),
-        str(tmp_path / "stats" / name / "seed0"),
-    ]
-    shutil.copytree(tmp_path / "stats", tmp_path / "stats" / name / "seed0", ignore=shutil.ignore_patterns(name))
-    table = figures.dufm_training_data(inputs, meta)
-    stats = StatsFile.load(tmp_path / "stats" / "epoch2.npz")
-    sv = table[(table.metric == "sv") & (table.name == "M3")].sort_values("index").value
-    np.testing.assert_allclose(sv, stats.layers["H3"]["singular_values_uncentred"])
-    assert sorted(table[table.metric == "dnc1"].layer.unique()) == [1, 2, 3, 4]
-    refs = table[table.metric == "reference"].set_index("name").value
-    lam = setting["train"]["weight_decay_head"]
-    assert refs["loss_dnc"] == pytest.approx(loss_dnc(10, 4, 20, setting["train"]["feature_penalty"], [lam] * 4).loss)
-    assert "loss_srg" in refs
-    figures.draw("dufm_training", table, str(tmp_path / "fig.pdf"), meta)
-    checked = claims.CHECKS["dufm_training"](table, meta)
-    assert (tmp_path / "fig.pdf").stat().st_size > 0 and len(checked) == 4

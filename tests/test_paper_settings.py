@@ -1,23 +1,26 @@
-"""Every training setting of the four papers: the paper-scale recipes against the catalogs' values, and
+"""Every training setting of the four papers: the paper-scale recipes against the papers' values
+(transcribed below from each paper's text, with the project's readings of what a paper leaves open), and
 each setting trains (and is measurable) at smoke scale."""
 
 import json
 
 import pytest
 
-from ncrepro import config, data, stages, train
+from ncrepro import config, stages, train
 from ncrepro.stats import StatsFile
 
 RESNET18 = {"arch": "resnet", "widths": [64, 128, 256, 512], "blocks": [2, 2, 2, 2]}
 RESNET20 = {"arch": "resnet", "stem": "cifar", "widths": [16, 32, 64], "blocks": [3, 3, 3]}
 
-# perturb.md A2, fig3-fig6, tab1: SGD momentum 0.9, lr 0.05 / 10 every 40 epochs, batch 256, WD 5e-4
-# everywhere at baseline; ResNet18 torchvision-style; MSE without FC bias, CE with; Table 1: 3 seeds.
+# Perturb §5 and App. E.2 (Figs. 3-6, Table 1): SGD momentum 0.9, lr 0.05 / 10 every 40 epochs, batch 256,
+# WD 5e-4 everywhere at baseline; ResNet18 torchvision-style (docs/papers/perturb.md, "ResNet18"); MSE
+# without FC bias, CE with; Table 1: 3 seeds.
 PERTURB_RESNET = {
     "model": {**RESNET18, "stem": "imagenet", "init": "torchvision"},
     "train": {"optimizer": "sgd", "momentum": 0.9, "lr": 0.05, "batch_size": 256, "milestones": [40, 80], "gamma": 0.1},
 }
-# (backbone = "feature mapping" WD, classifier = "last layer" WD), perturb.md fig3 "WD modifications".
+# (backbone = "feature mapping" WD, classifier = "last layer" WD), Perturb §5's WD modifications
+# (docs/papers/perturb.md, "Weight-decay groups").
 PERTURB_WD = {
     "baseline": (5e-4, 5e-4),
     "wd2_w": (5e-4, 1e-3),
@@ -30,7 +33,8 @@ PERTURB_DATA = {
     "mnist3k": ({"dataset": "mnist", "per_class": 3000, "shape": [3, 32, 32]}, 3),
     "mnist5k": ({"dataset": "mnist", "per_class": 5000, "shape": [3, 32, 32]}, 1),
 }
-# ulpm.md "Real networks": lr 0.01, momentum 0.3, batch 128, no weight decay, constant lr, CE.
+# ULPM App. D: lr 0.01, momentum 0.3, batch 128, no weight decay; constant lr and CE as read in
+# docs/papers/ulpm.md, "Network recipe".
 ULPM_TRAIN = {"loss": "ce", "optimizer": "sgd", "lr": 0.01, "momentum": 0.3, "batch_size": 128, "weight_decay": 0.0}
 ULPM_RUNS = {
     "ulpm_resnet18_mnist": ("resnet", "mnist"),
@@ -45,7 +49,7 @@ ULPM_RUNS = {
 
 
 def expected_settings() -> dict[str, dict]:
-    """The catalogs' values, setting by setting, as dotted key -> value."""
+    """The papers' values, setting by setting, as dotted key -> value."""
     out: dict[str, dict] = {}
     for data_name, (data_spec, n_seeds) in PERTURB_DATA.items():
         for loss, bias in (("mse", False), ("ce", True)):
@@ -74,7 +78,7 @@ def expected_settings() -> dict[str, dict]:
             "wd.backbone": 5e-4,
             "wd.classifier": wd_w,
         }
-    # perturb.md fig2 (App. E.1): Adam lr 1e-4, batch 256, 3 epochs per layer, CE, 10 layers of 3072 + BN.
+    # Perturb Fig. 2 (App. E.1): Adam lr 1e-4, batch 256, 3 epochs per layer, CE, 10 layers of 3072 + BN.
     out["perturb_layerwise_mlp"] = {
         "data.dataset": "cifar10",
         "model.arch": "mlp",
@@ -97,7 +101,7 @@ def expected_settings() -> dict[str, dict]:
             **{f"train.{k}": v for k, v in ULPM_TRAIN.items()},
             "train.milestones": [],
         }
-    # dufm.md M4 (Fig. 2 bottom, Fig. 9) and M5 (Figs. 4, 10).
+    # DUFM §6.2 (Fig. 2 bottom, Fig. 9) and §6.3 (Figs. 4, 10); open choices: docs/papers/dufm.md, "Network recipe".
     dufmlike = {
         **{f"model.{k}": v for k, v in RESNET20.items()},
         "model.head": {"layers": 4, "width": 64, "init": "kaiming"},
@@ -184,7 +188,7 @@ def paper_settings():
     return config.load_file(scale="paper").settings
 
 
-def test_every_catalog_setting_exists_with_the_papers_values(paper_settings):
+def test_every_paper_setting_exists_with_the_papers_values(paper_settings):
     expected = expected_settings()
     papers = ("perturb_", "ulpm_", "dufm_")
     assert sorted(n for n in paper_settings if n.startswith(papers)) == sorted(expected)
@@ -214,11 +218,6 @@ def test_perturb_table_epoch_is_checkpointed(paper_settings):
 def test_resolved_settings_carry_only_their_optimizers_keys(paper_settings):
     assert "momentum" not in paper_settings["perturb_layerwise_mlp"]["train"]
     assert paper_settings["perturb_cifar10_ce_baseline"]["train"]["momentum"] == 0.9
-
-
-@pytest.fixture(scope="module")
-def digits_cache(tmp_path_factory):
-    return data.stage("digits", {"root": str(tmp_path_factory.mktemp("data"))})[0]
 
 
 def short(setting: dict) -> dict:

@@ -13,7 +13,8 @@ from ncrepro.models import VGG_CONFIGS, build_model
 
 def test_resnet18_imagenet_stem_is_torchvision_resnet18():
     """Same modules in the same order as torchvision.models.resnet18: its weights load one-to-one and
-    give the same logits (perturb.md A2: the torchvision-style ResNet18 of Zhu et al.'s code)."""
+    give the same logits (Perturb §5's ResNet18 read as the torchvision-style one of Zhu et al.'s code;
+    docs/papers/perturb.md, "ResNet18")."""
     import torchvision
 
     torch.manual_seed(0)
@@ -101,11 +102,6 @@ def test_box_blur_and_first_subset():
     assert 400 < int((flipped != 0).sum()) < 500  # half relabelled, a tenth of those back to 0
 
 
-@pytest.fixture(scope="module")
-def digits_cache(tmp_path_factory):
-    return data.stage("digits", {"root": str(tmp_path_factory.mktemp("data"))})[0]
-
-
 def smoke_setting(name: str, **overrides) -> dict:
     cfg = config.load_file(scale="smoke")
     s = json.loads(json.dumps(cfg.settings[name]))
@@ -116,7 +112,7 @@ def smoke_setting(name: str, **overrides) -> dict:
 
 
 def test_layerwise_training_freezes_earlier_layers(digits_cache, tmp_path):
-    """perturb.md Fig. 2: outer iteration L trains only hidden layer L and the classifier."""
+    """Perturb Fig. 2 (App. E.1): outer iteration L trains only hidden layer L and the classifier."""
     s = smoke_setting("perturb_layerwise_mlp")
     s["model"]["widths"] = [16, 16, 16]
     s["train"].update(epochs=6, layerwise={"epochs_per_layer": 2})
@@ -156,7 +152,7 @@ def test_layerwise_resume_across_an_outer_iteration_is_bit_identical(digits_cach
 
 
 def test_feature_penalty_shrinks_the_backbone_output(digits_cache, tmp_path):
-    """dufm.md M4: lambda_H1 ||H1||^2 pulls the backbone output towards 0."""
+    """DUFM eq. (1), §6.2: lambda_H1 ||H1||^2 pulls the backbone output towards 0."""
 
     def h1_norm(penalty: float) -> float:
         s = smoke_setting("dufm_dufmlike_cifar10", train__feature_penalty=penalty, train__epochs=5)

@@ -1,5 +1,6 @@
-"""The L-DUFM (dufm.md): closed-form L_DNC / L_SRG against the catalog's reference numbers and against the
-objective evaluated at the explicit DNC / SRG matrices, the SRG Gram spectrum, and gradient descent."""
+"""The L-DUFM (docs/papers/dufm.md): closed-form L_DNC / L_SRG against reference values of DUFM Thm. 5's
+closed forms (App. A.1; docs/papers/dufm.md, "Reference losses") and against the objective evaluated at
+the explicit DNC / SRG matrices, the SRG Gram spectrum, and gradient descent."""
 
 import contextlib
 
@@ -9,7 +10,8 @@ import torch
 
 from ncrepro.surrogates import dufm as D
 
-# dufm.md "Reference numbers": (K, L, n, lam_H1, lam_W) -> (L_DNC, L_SRG)
+# L_DNC / L_SRG from DUFM Thm. 5's closed forms (App. A.1, Lemma 16 corrected as in docs/papers/dufm.md,
+# "Reference losses"): (K, L, n, lam_H1, lam_W) -> (L_DNC, L_SRG)
 REFERENCE = {
     (10, 4, 50, 0.004, 0.004): (0.21462, 0.17483),
     (10, 4, 1, 0.004, 0.004): (0.09918, 0.08091),
@@ -18,7 +20,8 @@ REFERENCE = {
     (15, 7, 1, 0.0025, 0.0025): (0.14928, 0.09094),
     (15, 4, 1, 0.004, 0.004): (0.14813, 0.11582),
 }
-# dufm.md ratio table, lambda = 1e-4, n = 1: L -> ratio at r = 4, 5, 6, 8, 10, 15, 20, 30
+# L_SRG / L_DNC of DUFM Fig. 3 left (docs/papers/dufm.md, "Fig. 3"), lambda = 1e-4, n = 1:
+# L -> ratio at r = 4, 5, 6, 8, 10, 15, 20, 30
 RATIOS = {
     3: [1.056, 0.923, 0.927, 0.947, 0.960, 0.976, 0.982, 0.988],
     4: [0.963, 0.817, 0.783, 0.746, 0.717, 0.665, 0.629, 0.583],
@@ -45,7 +48,8 @@ def test_ratio_table_of_figure_3_left():
 
 @pytest.mark.parametrize("r,L", [(4, 4), (5, 3), (5, 4), (6, 4), (6, 5), (7, 4), (8, 3)])
 def test_closed_forms_equal_the_objective_at_the_explicit_matrices(r, L):
-    """dufm.md: building the matrices and evaluating (1) by a forward pass reproduces the closed form."""
+    """Building the matrices (docs/papers/dufm.md, "SRG construction") and evaluating (1) by a forward pass
+    reproduces the closed form."""
     K, n, lam_h = r * (r - 1) // 2, 3, 0.003
     lam_w = [0.004, 0.002, 0.005, 0.003, 0.004][:L]
     for sol, ref in (
@@ -58,7 +62,7 @@ def test_closed_forms_equal_the_objective_at_the_explicit_matrices(r, L):
 
 
 def test_srg_gram_spectrum_and_ranks():
-    """Lemma 15 / dufm.md "Gram matrices": M_l^T M_l of an intermediate layer has eigenvalues
+    """DUFM Lemma 15: M_l^T M_l of an intermediate layer has eigenvalues
     proportional to {2, (r-2)/(r-1) x (r-1), 0 x r(r-3)/2}."""
     for r in (4, 5, 6, 7):
         K = r * (r - 1) // 2
@@ -103,7 +107,7 @@ def torch_threads(threads: int):
 def test_batched_gradient_descent_equals_one_run_at_a_time_bit_for_bit(threads):
     """A batch on one or two threads gives every run exactly the result it has alone on one thread (the
     batch runs in parallel across runs; a lone run keeps to one thread): sweeps can use every core and
-    stay reproducible. (Sizes of dufm.md's Fig. 3 sweep: at tiny sizes a lone run is not split.)"""
+    stay reproducible. (Sizes of the DUFM Fig. 3 sweep: at tiny sizes a lone run is not split.)"""
     n = 10
     H1, W = D.init_params(15, 4, n, 30, [0, 1, 2])
     lam = torch.tensor([2.0**-9, 2.0**-8, 2.0**-7], dtype=torch.float64)
@@ -151,8 +155,8 @@ def test_converged_runs_leave_the_batch_and_the_rest_go_on_unchanged():
 
 
 def test_gradient_descent_beats_dnc_with_low_rank():
-    """dufm.md fig2 top (reduced n with the same n lam_H1): 4-DUFM, K = 10, width 30 reaches a loss below
-    L_DNC with intermediate rank < K."""
+    """DUFM Fig. 2 top (reduced n with the same n lam_H1, docs/papers/dufm.md, "Objective"): 4-DUFM,
+    K = 10, width 30 reaches a loss below L_DNC with intermediate rank < K."""
     K, L, n = 10, 4, 10
     lam_h, lam_w = 0.2 / n, 0.004
     H1, W = D.init_params(K, L, n, 30, [0])
@@ -189,25 +193,3 @@ def test_a_diverging_run_is_recorded_not_fatal():
     assert ok["diverged"] == 0.0 and np.isfinite(ok["rank"])
     rows = D._outcome_rows({}, bad, int(steps[1]), 3000)
     assert {r["metric"]: r["value"] for r in rows}["converged"] == 0.0
-
-
-def test_srg_class_order_recovers_the_triangular_graph_from_permuted_labels():
-    """dufm.md H9: a trained SRG solution's classes are a permutation of the edge labels. The Gram of an
-    intermediate SRG layer is alpha/(r-1) (2I + A(T(r))) (Lemma 15); shuffled and with noise, the order
-    found restores it exactly; a DNC (simplex-ETF-like) Gram and a random one are not T(r)."""
-    from ncrepro.figures import srg_class_order
-
-    for r in (5, 6):
-        e = D.edges(r)
-        K = len(e)
-        gram = 2 * np.eye(K) + np.array([[float(a != b and bool(set(a) & set(b))) for b in e] for a in e])
-        rng = np.random.default_rng(r)
-        perm = rng.permutation(K)
-        noisy = gram[np.ix_(perm, perm)] + 0.05 * rng.standard_normal((K, K))
-        order = srg_class_order((noisy + noisy.T) / 2)
-        assert order is not None and sorted(order) == list(range(K))
-        np.testing.assert_array_equal(gram[np.ix_(perm, perm)][np.ix_(order, order)], gram)
-        assert srg_class_order(np.eye(K) - np.ones((K, K)) / K) is None
-        A = rng.standard_normal((K, K))
-        assert srg_class_order(A @ A.T) is None
-    assert srg_class_order(np.eye(6)) is None  # K = 6 (r = 4): not handled, T(4) has other 3-cliques

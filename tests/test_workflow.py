@@ -166,8 +166,8 @@ overrides:
 """
 
 
-def test_editing_a_stage_module_reruns_that_stage_and_its_dependents_only(tmp_path):
-    """Code provenance (ncrepro.provenance): rules carry a digest of the modules they run."""
+def test_editing_code_reruns_the_jobs_that_run_it_and_documentation_reruns_nothing(tmp_path):
+    """Code provenance (ncrepro.provenance): rules carry a digest of the code they run."""
     (tmp_path / "wd").mkdir()
     wd = workdir(tmp_path / "wd")
     pkg = tmp_path / "pkg"
@@ -192,14 +192,16 @@ def test_editing_a_stage_module_reruns_that_stage_and_its_dependents_only(tmp_pa
 
     run()
     assert "Nothing to be done" in run("-n")
-    figures_py = pkg / "ncrepro" / "figures.py"
-    original = figures_py.read_text()
-    figures_py.write_text(original + "\n# an edit\n")
+    pfc_py = pkg / "ncrepro" / "figures" / "pfc.py"
+    original = pfc_py.read_text()
+    pfc_py.write_text(original.replace('"""', '"""An edited docstring. ', 1) + "\n# an edit\n")
+    assert "Nothing to be done" in run("-n")
+    pfc_py.write_text(original.replace("TERMINAL_PHASE_ACC = 0.999", "TERMINAL_PHASE_ACC = 0.99"))
     assert job_counts(run("-n")) == {"figure": 1, "publish_figure": 1}
-    figures_py.write_text(original)
+    pfc_py.write_text(original)
     assert "Nothing to be done" in run("-n")
     stats_py = pkg / "ncrepro" / "stats.py"
-    stats_py.write_text(stats_py.read_text() + "\n# an edit\n")
+    stats_py.write_text(stats_py.read_text().replace("CHUNK_BYTES = 64 << 20", "CHUNK_BYTES = 32 << 20"))
     assert job_counts(run("-n")) == {"stats": 1, "metrics": 1, "figure": 1, "publish_figure": 1}
 
 

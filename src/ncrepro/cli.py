@@ -51,9 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", required=True)
     s.add_argument("--threads", type=int, default=1)
     s = sub.add_parser("figure", help="build one figure (PDF, figdata, claims)")
-    s.add_argument("--id", required=True)
-    s.add_argument("--rule", required=True)
-    s.add_argument("--inputs", nargs="*", default=[])
+    s.add_argument("--kind", required=True, help="the figure kind (ncrepro.figures)")
+    for name in ("metrics", "geodesic", "stats", "surrogates"):
+        s.add_argument(f"--{name}", nargs="*", default=[], help=f"the figure's {name} inputs")
     s.add_argument("--pdf", required=True)
     s.add_argument("--figdata", required=True)
     s.add_argument("--claims", required=True)
@@ -86,7 +86,7 @@ def list_figures(scale: str = "paper", out=sys.stdout) -> None:
         print(f"{fig.id:<{width}}  {status}  {fig.number:<10}  {fig.caption}", file=out)
     n_ready = len(resolved.implemented_figures())
     print(
-        f"{n_ready} of {len(resolved.figures)} figures have a rule; build one with "
+        f"{n_ready} of {len(resolved.figures)} figures can be built; build one with "
         f"`snakemake --cores 2 figures/<id>.pdf --config scale=smoke|quick|paper`",
         file=out,
     )
@@ -118,7 +118,10 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "surrogate":
             stages.stage_surrogate(args.spec, args.out, args.threads)
         elif args.command == "figure":
-            stages.stage_figure(args.id, args.rule, args.inputs, args.pdf, args.figdata, args.claims, args.meta)
+            from .figures import FigureInputs
+
+            inputs = FigureInputs(tuple(args.metrics), tuple(args.geodesic), tuple(args.stats), tuple(args.surrogates))
+            stages.stage_figure(args.kind, inputs, args.pdf, args.figdata, args.claims, args.meta)
         elif args.command == "list-figures":
             list_figures(args.scale)
         elif args.command == "report":

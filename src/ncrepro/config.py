@@ -143,7 +143,7 @@ class Figure:
     paper: str
     number: str
     caption: str
-    rule: str | None = None
+    kind: str | None = None  # the figure kind that builds it (ncrepro.figures); None: pending
     settings: list[str] = field(default_factory=list)
     surrogates: list[str] = field(default_factory=list)
     plot: dict = field(default_factory=dict)  # resolved plotting options (config plot < paper < overrides)
@@ -152,7 +152,7 @@ class Figure:
 
     @property
     def implemented(self) -> bool:
-        return self.rule is not None
+        return self.kind is not None
 
 
 @dataclass
@@ -329,13 +329,13 @@ def load(config: dict | None = None, root: Path | None = None) -> Resolved:
                 raise ConfigError(
                     f"config/papers/{fig.paper}.yaml: figures.{fig.id}.surrogates: unknown surrogate {name!r}"
                 )
-        if fig.rule and not (fig.settings or fig.surrogates):
-            raise ConfigError(f"config/papers/{fig.paper}.yaml: figures.{fig.id}: a rule needs settings or surrogates")
+        if fig.kind and not (fig.settings or fig.surrogates):
+            raise ConfigError(f"config/papers/{fig.paper}.yaml: figures.{fig.id}: a kind needs settings or surrogates")
     for i, target in enumerate(config["targets"]):
         if target not in figures:
             raise ConfigError(f"config: targets.{i}: unknown figure id {target!r}")
         if not figures[target].implemented:
-            raise ConfigError(f"config: targets.{i}: figure {target!r} is pending (no rule builds it yet)")
+            raise ConfigError(f"config: targets.{i}: figure {target!r} is pending (no figure kind builds it yet)")
     return Resolved(
         scale=scale,
         data=config["data"],

@@ -1,72 +1,286 @@
-"""Code provenance: a digest of the package code each workflow stage runs.
+"""Code provenance: a digest of exactly the package code a job runs.
 
-Each rule passes ``code_digest(<stage>)`` as a Snakemake param, so editing code a stage runs reruns
-that stage -- and, through its newer outputs, everything downstream -- and nothing else (Snakemake's
-default ``params`` rerun trigger). Any byte change counts, comments included.
+Each rule passes a digest as a Snakemake param, so editing code a job runs reruns that job -- and,
+through its newer outputs, everything downstream -- and nothing else (Snakemake's default ``params``
+rerun trigger). There is one digest per stage (:func:`stage_digest`), per surrogate model
+(:func:`surrogate_digest`) and per figure kind (:func:`figure_digest`).
 
-The unit is the module, except for two shared modules of which a stage runs a small part: of
-:mod:`ncrepro.stages` (one entry point per stage) and :mod:`ncrepro.config` (of which training and
-figures run ``setting_digest`` only; the resolved setting itself is a param) a digest covers the
-top-level statements (imports, constants) and the named functions only, so that editing the statistics
-stage does not restale hours of surrogate solves, nor a new configuration key every trained network.
+What a job runs is derived from the code, never listed by hand. From the job's entry points (its stage
+function in :mod:`ncrepro.stages`, the solver of a surrogate model, the functions of a figure kind) the
+closure (:class:`Closure`) follows every name a definition uses to the top-level definition of that
+name: in its own module, or through an import -- at module or function level -- in another module of
+the package. A new import cannot open a hole, and editing one function of a shared module reruns only
+the jobs that use it. Statements that bind no name (``matplotlib.use("Agg")``) count whenever their
+module is imported, as does the body of each package ``__init__`` above it. The package's only dynamic
+imports are its two dispatch tables, the surrogate solvers and the figure kinds: an entry point names
+the solver or kind directly and the table is left out, so adding a model or a kind reruns nothing else.
+
+A digest is of the code, not its text: it hashes syntax trees with docstrings removed (comments and
+layout are not in them), so a documentation edit reruns nothing, while any change of code -- a constant,
+an expression, an import -- reruns every job that runs it.
 """
 
 from __future__ import annotations
 
 import ast
+import functools
 import hashlib
 from pathlib import Path
 
+PACKAGE = "ncrepro"
 PACKAGE_DIR = Path(__file__).resolve().parent
 
-# The modules whose code decides each stage's output (shared helpers included).
-STAGE_MODULES: dict[str, tuple[str, ...]] = {
-    "stage_data": ("data", "io", "stages"),
-    "train": ("train", "models", "data", "io", "config", "stages"),
-    "stats": ("stats", "statsfile", "stages", "models", "data", "train", "io"),
-    "metrics": ("metrics", "statsfile", "stages", "io"),
-    "figure": ("figures", "claims", "metrics", "stages", "io", "config"),
-    # the solves compute collapse metrics with the statistics engine (metrics.collapse_metrics)
-    "surrogate": ("surrogates", "metrics", "stats", "statsfile", "stages", "io"),
+# Stage -> its function in ncrepro.stages (what the stage's CLI command calls).
+STAGE_ENTRY = {
+    "stage_data": "stage_data",
+    "train": "stage_train",
+    "stats": "stage_stats",
+    "metrics": "stage_metrics",
+    "surrogate": "stage_surrogate",
+    "figure": "stage_figure",
 }
+# Dispatch tables (module, name): the entry a job selects counts, the table does not.
+DISPATCH_TABLES = {("ncrepro.surrogates", "SOLVERS")}
 
-# Of these modules, a stage runs only the named functions (and the module's top-level statements).
-STAGE_FUNCTIONS: dict[str, dict[str, tuple[str, ...]]] = {
-    "stages": {
-        "stage_data": ("stage_data",),
-        "train": ("stage_train",),
-        "stats": ("stage_stats", "checkpoint_stats", "stats_path"),
-        "metrics": ("stage_metrics",),
-        "figure": ("stage_figure",),
-        "surrogate": ("stage_surrogate",),
-    },
-    "config": {"train": ("setting_digest",), "figure": ("setting_digest",)},
-}
+ALL = "*"  # every top-level definition of a module (a module object used as a whole)
 
 
-def partial_source(source: str, names: tuple[str, ...]) -> str:
-    """The part of a module that a stage runs: its top-level statements other than function and class
-    definitions, and the definitions named."""
-    tree = ast.parse(source)
-    parts = [
-        ast.get_source_segment(source, node) or ""
-        for node in tree.body
-        if not isinstance(node, ast.FunctionDef | ast.ClassDef) or node.name in names
-    ]
-    return "\n".join(parts)
+def _is_docstring(stmt: ast.stmt) -> bool:
+    return isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant) and isinstance(stmt.value.value, str)
 
 
-def code_digest(stage: str, package_dir: Path | str = PACKAGE_DIR) -> str:
-    """SHA-256 (16 hex digits) of the source ``stage`` runs (a subpackage counts with all its ``.py``
-    files; of ``stages.py`` and ``config.py`` only the stage's part, :func:`partial_source`)."""
-    h = hashlib.sha256()
-    for module in sorted(STAGE_MODULES[stage]):
-        path = Path(package_dir) / module
-        files = sorted(path.glob("*.py")) if path.is_dir() else [path.with_suffix(".py")]
-        for file in files:
-            h.update(str(file.relative_to(package_dir)).encode())
-            if module in STAGE_FUNCTIONS:
-                h.update(partial_source(file.read_text(), STAGE_FUNCTIONS[module][stage]).encode())
-            else:
-                h.update(file.read_bytes())
-    return h.hexdigest()[:16]
+def _without_docstrings(tree: ast.AST) -> ast.AST:
+    """``tree`` with the docstrings of every body dropped (in place: trees here are freshly parsed)."""
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(body, list) and body and isinstance(body[0], ast.stmt):
+            node.body = [s for s in body if not _is_docstring(s)] or [ast.Pass()]
+    return tree
+
+
+def _bound_names(stmt: ast.stmt) -> set[str]:
+    """The names a top-level statement binds: a definition, an assignment, an import."""
+    if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+        return {stmt.name}
+    if isinstance(stmt, ast.Import | ast.ImportFrom):
+        return {(a.asname or a.name).split(".")[0] for a in stmt.names}
+    if isinstance(stmt, ast.Assign | ast.AnnAssign | ast.AugAssign):
+        targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+        return {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+    return set()
+
+
+class Module:
+    """One parsed module: its top-level statements (docstrings dropped), which statements define each
+    name, and its preamble (the statements that bind no name)."""
+
+    def __init__(self, name: str, path: Path):
+        self.name = name
+        self.is_package = path.name == "__init__.py"
+        tree = ast.parse(path.read_text(), filename=str(path))
+        self.statements = [s for s in tree.body if not _is_docstring(s)]
+        self.defines: dict[str, list[int]] = {}
+        self.preamble: list[int] = []
+        for i, stmt in enumerate(self.statements):
+            if isinstance(stmt, ast.ImportFrom) and stmt.module == "__future__":
+                continue
+            names = _bound_names(stmt)
+            if not names:
+                self.preamble.append(i)
+            for name in names:
+                self.defines.setdefault(name, []).append(i)
+        self._dumps: dict[int, str] = {}
+        self._uses: dict[int, tuple] = {}
+
+    def dump(self, i: int) -> str:
+        """Statement ``i``'s syntax tree without docstrings, as text (what a digest hashes)."""
+        if i not in self._dumps:
+            self._dumps[i] = ast.dump(_without_docstrings(self.statements[i]))
+        return self._dumps[i]
+
+    def uses(self, i: int) -> tuple[set[str], list, dict[str, tuple[set[str], bool]]]:
+        """Of statement ``i``: the names it reads, the imports inside it, and per name the attributes read
+        from it (``metrics.rank_tau``) and whether the name is also used bare."""
+        if i not in self._uses:
+            stmt = self.statements[i]
+            parents = {id(child): node for node in ast.walk(stmt) for child in ast.iter_child_nodes(node)}
+            names: dict[str, tuple[set[str], bool]] = {}
+            imports = []
+            for node in ast.walk(stmt):
+                if isinstance(node, ast.Import | ast.ImportFrom):
+                    imports.append(node)
+                elif isinstance(node, ast.Name):
+                    attributes, bare = names.get(node.id, (set(), False))
+                    parent = parents.get(id(node))
+                    if isinstance(parent, ast.Attribute) and parent.value is node:
+                        attributes.add(parent.attr)
+                    else:
+                        bare = True
+                    names[node.id] = (attributes, bare)
+            self._uses[i] = (set(names), imports, names)
+        return self._uses[i]
+
+
+@functools.cache
+def _parse(name: str, path: Path, mtime_ns: int) -> Module:
+    """A module parsed once per process (and again when its file changes)."""
+    return Module(name, path)
+
+
+class Closure:
+    """The statements that a set of entry points runs, over the modules of the package in
+    ``package_dir`` (default: this package)."""
+
+    def __init__(self, package_dir: Path | str = PACKAGE_DIR):
+        self.package_dir = Path(package_dir)
+        self.modules: dict[str, Module] = {}
+        self.included: dict[str, set[int]] = {}
+
+    def path(self, module: str) -> Path | None:
+        """The file of a package module (``ncrepro.figures`` -> figures/__init__.py), None if none."""
+        rel = Path(*module.split(".")[1:])
+        for path in (self.package_dir / rel / "__init__.py", (self.package_dir / rel).with_suffix(".py")):
+            if path.is_file():
+                return path
+        return None
+
+    def module(self, name: str) -> Module:
+        if name not in self.modules:
+            path = self.path(name)
+            if path is None:
+                raise ValueError(f"no module {name} in {self.package_dir}")
+            self.modules[name] = _parse(name, path, path.stat().st_mtime_ns)
+        return self.modules[name]
+
+    def add(self, module: str, names: str | tuple[str, ...] = ALL) -> Closure:
+        """Include ``names`` of ``module`` (ALL: every definition) and everything they use."""
+        mod = self.module(module)
+        parts = module.split(".")
+        for k in range(1, len(parts) + 1):  # importing a module runs the preambles of it and its packages
+            package = self.module(".".join(parts[:k]))
+            for i in package.preamble:
+                self._include(package, i)
+        for name in mod.defines if names == ALL else names:
+            if (module, name) in DISPATCH_TABLES:
+                continue
+            if name not in mod.defines:
+                raise ValueError(f"{module} defines no {name!r}")
+            for i in mod.defines[name]:
+                self._include(mod, i)
+        return self
+
+    def resolve(self, mod: Module, node: ast.Import | ast.ImportFrom) -> list[tuple[str, str, str | None]]:
+        """(bound name, package module, imported name; None for a module object) of each package-internal
+        name an import binds."""
+        if isinstance(node, ast.Import):
+            return [
+                ((a.asname or a.name).split(".")[0], a.name if a.asname else PACKAGE, None)
+                for a in node.names
+                if a.name == PACKAGE or a.name.startswith(PACKAGE + ".")
+            ]
+        if node.level:
+            parts = mod.name.split(".")
+            base = parts if mod.is_package else parts[:-1]
+            base = base[: len(base) - node.level + 1]
+            module = ".".join(base + ([node.module] if node.module else []))
+        else:
+            module = node.module or ""
+        if module != PACKAGE and not module.startswith(PACKAGE + "."):
+            return []
+        out = []
+        for a in node.names:
+            submodule = f"{module}.{a.name}"
+            bound = a.asname or a.name
+            out.append((bound, submodule, None) if self.path(submodule) else (bound, module, a.name))
+        return out
+
+    def _include(self, mod: Module, i: int) -> None:
+        """Include statement ``i`` of ``mod`` and what it uses: the top-level definitions of the names it
+        reads in ``mod`` and, through imports (top-level or inside it), definitions in other modules."""
+        seen = self.included.setdefault(mod.name, set())
+        if i in seen:
+            return
+        seen.add(i)
+        if isinstance(mod.statements[i], ast.Import | ast.ImportFrom):
+            return  # a top-level import counts where a statement uses a name it binds
+        used, imports, usage = mod.uses(i)
+        local = {b: (m, n) for node in imports for b, m, n in self.resolve(mod, node)}  # function-level imports
+        deps = {name: local[name] for name in used if name in local}
+        for name in sorted(used - set(local)):
+            if (mod.name, name) in DISPATCH_TABLES:
+                continue
+            for j in mod.defines.get(name, []):
+                target = mod.statements[j]
+                if isinstance(target, ast.Import | ast.ImportFrom):
+                    seen.add(j)
+                    deps.update((b, (m, n)) for b, m, n in self.resolve(mod, target) if b == name)
+                else:
+                    self._include(mod, j)
+        for bound, (module, imported) in sorted(deps.items()):
+            if imported is not None:
+                self.add(module, (imported,))
+                continue
+            # a module object: the attributes read from it (a submodule attribute: all of that
+            # submodule), or all of it where the object itself is used
+            attributes, bare = usage[bound]
+            defined = self.module(module).defines
+            self.add(module, ALL if bare else tuple(sorted(a for a in attributes if a in defined)))
+            for attr in sorted(attributes - set(defined)):
+                if self.path(f"{module}.{attr}"):
+                    self.add(f"{module}.{attr}")
+
+    def digest(self) -> str:
+        """SHA-256 (16 hex digits) of the included statements' syntax trees, module by module."""
+        h = hashlib.sha256()
+        for name in sorted(self.included):
+            mod = self.modules[name]
+            h.update(name.encode())
+            for i in sorted(self.included[name]):
+                h.update(mod.dump(i).encode())
+        return h.hexdigest()[:16]
+
+    def module_names(self) -> set[str]:
+        """The modules of which some statement is included."""
+        return {name for name, stmts in self.included.items() if stmts}
+
+
+def literal_table(module: str, name: str, package_dir: Path | str = PACKAGE_DIR):
+    """The value of a top-level assignment of literals (e.g. ``surrogates.SOLVERS``), read without
+    importing its module."""
+    closure = Closure(package_dir)
+    mod = closure.module(module)
+    (i,) = mod.defines[name]
+    return ast.literal_eval(mod.statements[i].value)
+
+
+def stage_closure(stage: str, package_dir: Path | str = PACKAGE_DIR) -> Closure:
+    return Closure(package_dir).add(f"{PACKAGE}.stages", (STAGE_ENTRY[stage],))
+
+
+def surrogate_closure(model: str, package_dir: Path | str = PACKAGE_DIR) -> Closure:
+    """A surrogate solve: its stage function and its model's solver (``surrogates.SOLVERS``)."""
+    module, function = literal_table(f"{PACKAGE}.surrogates", "SOLVERS", package_dir)[model]
+    return stage_closure("surrogate", package_dir).add(module, (function,))
+
+
+def figure_closure(kind: str, package_dir: Path | str = PACKAGE_DIR) -> Closure:
+    """A figure: its stage function and the functions of its kind (``figures.registry``)."""
+    from .figures import registry
+
+    entry = registry(package_dir)[kind]
+    return stage_closure("figure", package_dir).add(f"{PACKAGE}.figures.{entry.module}", entry.uses)
+
+
+@functools.cache
+def stage_digest(stage: str) -> str:
+    return stage_closure(stage).digest()
+
+
+@functools.cache
+def surrogate_digest(model: str) -> str:
+    return surrogate_closure(model).digest()
+
+
+@functools.cache
+def figure_digest(kind: str) -> str:
+    return figure_closure(kind).digest()

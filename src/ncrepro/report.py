@@ -47,14 +47,14 @@ def built_figures(results: Path, scale: str) -> list[str]:
     ]
 
 
-def preview_png(rule: str, figdata: Path, meta: dict) -> bytes:
+def preview_png(kind: str, figdata: Path, meta: dict) -> bytes:
     """The figure redrawn from its figure data by its own plotting function, as PNG bytes."""
     from . import figures
 
     table = pd.read_parquet(figdata)
     with tempfile.TemporaryDirectory() as tmp:
         png = Path(tmp) / "preview.png"
-        figures.draw(rule, table, str(png), meta)
+        figures.draw(kind, table, str(png), meta)
         return png.read_bytes()
 
 
@@ -65,7 +65,7 @@ def _value(value) -> str:
 
 def figure_section(resolved: Resolved, results: Path, scale: str, fig_id: str, out_dir: Path) -> tuple[str, int, int]:
     """HTML of one built figure at one scale, and its (passed, total) claim counts."""
-    from .figures import footer_text
+    from .figures.style import footer_text
 
     fig = resolved.figure(fig_id)
     figdata = results / scale / "figdata" / f"{fig_id}.parquet"
@@ -73,7 +73,7 @@ def figure_section(resolved: Resolved, results: Path, scale: str, fig_id: str, o
     claims = json.loads((results / scale / "claims" / f"{fig_id}.json").read_text())
     pdf = results / scale / "figures" / f"{fig_id}.pdf"
     try:
-        png = base64.b64encode(preview_png(fig.rule, figdata, meta)).decode()
+        png = base64.b64encode(preview_png(fig.kind, figdata, meta)).decode()
         image = f"<img alt='{fig_id}' src='data:image/png;base64,{png}'>"
     except Exception as exc:  # figure data of an older ncrepro: say so, keep the rest of the report
         reason = html.escape(f"{type(exc).__name__}: {exc}")

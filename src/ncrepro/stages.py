@@ -181,15 +181,14 @@ def stage_surrogate(spec: dict, out: str, threads: int) -> None:
     atomic_write_parquet(table, out, {"surrogate": spec, "ncrepro": __version__})
 
 
-def stage_figure(
-    fig_id: str, rule: str, inputs: list[str], pdf: str, figdata: str, claims: str, figure_meta: dict
-) -> None:
-    """Build one figure: its tidy data table, its claims, and its PDF."""
-    from . import claims as claims_mod
+def stage_figure(kind: str, inputs, pdf: str, figdata: str, claims: str, figure_meta: dict) -> None:
+    """Build one figure of ``kind`` from its inputs (:class:`ncrepro.figures.FigureInputs`): its tidy data
+    table, its claims, and its PDF."""
     from . import figures
 
-    table = figures.BUILDERS[rule].data(inputs, figure_meta)
-    results = claims_mod.CHECKS[rule](table, figure_meta)
+    builder = figures.kind(kind)
+    table = builder.data(inputs, figure_meta)
+    results = builder.claims(table, figure_meta)
     atomic_write_parquet(table, figdata, figure_meta)
     atomic_write_json(claims, results)
-    figures.draw(rule, table, pdf, figure_meta)
+    figures.draw(kind, table, pdf, figure_meta)

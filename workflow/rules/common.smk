@@ -5,8 +5,8 @@ from pathlib import Path
 import sys
 
 from ncrepro import config as ncconfig
-from ncrepro.figures import BUILDERS
-from ncrepro.provenance import code_digest
+from ncrepro.figures import registry as figure_kinds
+from ncrepro.provenance import figure_digest, stage_digest, surrogate_digest
 from ncrepro.surrogates import BATCHED_MODELS
 
 try:
@@ -21,10 +21,10 @@ RESOURCES = (
 )  # per rule: runtime (minutes), mem_mb (read by cluster executors)
 DATA_ROOT = NC.data["root"]
 RESULTS = f"results/{SCALE}"
-# Digest of the package code each stage runs: a param of its rule, so editing that code reruns it.
+# Digest of the package code a job runs (ncrepro.provenance): a param of its rule, so editing that
+# code reruns it. Per stage; for solves per surrogate model, for figures per figure kind.
 CODE = {
-    stage: code_digest(stage)
-    for stage in ("stage_data", "train", "stats", "metrics", "surrogate", "figure")
+    stage: stage_digest(stage) for stage in ("stage_data", "train", "stats", "metrics")
 }
 
 
@@ -75,26 +75,39 @@ def surrogate_threads(wildcards):
     return NC.threads if batched else 1
 
 
+def surrogate_code(wildcards):
+    return surrogate_digest(NC.surrogate(wildcards.surrogate)["model"])
+
+
 def figure_inputs(wildcards):
-    """The metric tables of every (setting, seed) a figure draws from (and the runs' statistics
-    directories where its builder reads class means), and its surrogate solves."""
+    """A figure's named inputs (ncrepro.figures.FigureInputs): its surrogate solves and, of every
+    (setting, seed) it draws from, what its kind reads: the metric tables, the geodesic tables, the
+    statistics directories (the runs' final class means)."""
     fig = NC.figure(wildcards.figure)
-    files = [f"{RESULTS}/surrogates/{name}.parquet" for name in fig.surrogates]
-    if not BUILDERS[fig.rule].needs_training:
-        return files
-    for name in fig.settings:
-        for seed in NC.setting(name)["seeds"]:
-            files += [
-                f"{RESULTS}/metrics/{name}/seed{seed}/metrics.parquet",
-                f"{RESULTS}/metrics/{name}/seed{seed}/geodesic.parquet",
-            ]
-            if BUILDERS[fig.rule].needs_stats:
-                files.append(f"{RESULTS}/stats/{name}/seed{seed}")
-    return files
+    reads = figure_kinds()[fig.kind].reads
+    runs = [(name, seed) for name in fig.settings for seed in NC.setting(name)["seeds"]]
+    settings, seeds = [name for name, _ in runs], [seed for _, seed in runs]
+    run_files = {
+        "metrics": rules.metrics.output.metrics,
+        "geodesic": rules.metrics.output.geodesic,
+        "stats": rules.stats.output[0],
+    }
+    inputs = {
+        what: (
+            expand(pattern, zip, setting=settings, seed=seeds) if what in reads else []
+        )
+        for what, pattern in run_files.items()
+    }
+    inputs["surrogates"] = expand(rules.surrogate.output[0], surrogate=fig.surrogates)
+    return inputs
 
 
-def figure_rule(wildcards):
-    return NC.figure(wildcards.figure).rule
+def figure_kind(wildcards):
+    return NC.figure(wildcards.figure).kind
+
+
+def figure_code(wildcards):
+    return figure_digest(figure_kind(wildcards))
 
 
 def figure_meta(wildcards):

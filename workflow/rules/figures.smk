@@ -1,7 +1,7 @@
 # One figure at one scale: its tidy data table, its claims checked on that table, and its PDF.
 rule figure:
     input:
-        figure_inputs,
+        unpack(figure_inputs),
     output:
         pdf=f"{RESULTS}/figures/{{figure}}.pdf",
         figdata=f"{RESULTS}/figdata/{{figure}}.parquet",
@@ -16,13 +16,13 @@ rule figure:
         runtime=RESOURCES["figure"]["runtime"],
         mem_mb=RESOURCES["figure"]["mem_mb"],
     params:
-        rule=figure_rule,
+        kind=figure_kind,
         meta=figure_meta,
-        code=CODE["figure"],
+        code=figure_code,
     shell:
-        "ncrepro figure --id {wildcards.figure} --rule {params.rule} --inputs {input}"
-        " --pdf {output.pdf} --figdata {output.figdata} --claims {output.claims}"
-        " --meta {params.meta:q} 2> {log}"
+        "ncrepro figure --kind {params.kind} --metrics {input.metrics} --geodesic {input.geodesic}"
+        " --stats {input.stats} --surrogates {input.surrogates} --pdf {output.pdf}"
+        " --figdata {output.figdata} --claims {output.claims} --meta {params.meta:q} 2> {log}"
 
 
 # figures/<id>.pdf: the figure of the configured scale. The scale is a param, so switching

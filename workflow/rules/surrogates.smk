@@ -17,6 +17,6 @@ rule surrogate:
         mem_mb=RESOURCES["surrogate"]["mem_mb"],
     params:
         spec=surrogate_json,
-        code=CODE["surrogate"],
+        code=surrogate_code,
     shell:
         "ncrepro surrogate --spec {params.spec:q} --out {output} --threads {threads} 2> {log}"

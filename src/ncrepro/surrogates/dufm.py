@@ -1,5 +1,5 @@
 """The deep unconstrained features model (L-DUFM) of Sukenik, Mondelli, Lampert (NeurIPS 2024),
-catalog dufm.md: objective (1), the closed-form losses of the DNC and SRG solutions (Theorem 5, App.
+read in docs/papers/dufm.md: objective (1), the closed-form losses of the DNC and SRG solutions (Theorem 5, App.
 A.1), their explicit matrices (Definitions 4, 9, 10), and gradient descent on (1), batched over runs.
 
 Objective (1): ``1/(2N) ||W_L s(W_{L-1} s(... s(W_1 H_1))) - Y||_F^2 + sum_l lam_W[l]/2 ||W_l||_F^2
@@ -29,7 +29,8 @@ from ..metrics import RANK_TAU, rank_tau
 
 
 def edges(r: int) -> list[tuple[int, int]]:
-    """Edges of the complete graph K_r in lexicographic order: class k <-> edge k (dufm.md M2 step 1)."""
+    """Edges of the complete graph K_r in lexicographic order: class k <-> edge k (DUFM Def. 3; the order of
+    docs/papers/dufm.md, "SRG construction")."""
     return list(itertools.combinations(range(r), 2))
 
 
@@ -51,8 +52,9 @@ def as_layers(lam_W, L: int) -> np.ndarray:
 
 def srg_mu(r: int, printed_mu1: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Eigenvalues ``mu_j alpha_L`` of M_L^T M_L of the SRG solution, as (mu, multiplicities). mu_1 is
-    the corrected value (r-2)^2 (r-3)^2 / (2((r-2)(r-3)+2)) (dufm.md H3); ``printed_mu1`` uses Lemma 16's
-    printed (r-2)(5r-19)/((r-2)(r-3)+2), correct only for r = 4, 5."""
+    the corrected value (r-2)^2 (r-3)^2 / (2((r-2)(r-3)+2)) (DUFM Lemma 16; docs/papers/dufm.md, "Corrections
+    to the paper"); ``printed_mu1`` uses Lemma 16's printed (r-2)(5r-19)/((r-2)(r-3)+2), correct only for
+    r = 4, 5."""
     q = (r - 2) * (r - 3) + 2
     mu1 = (r - 2) * (5 * r - 19) / q if printed_mu1 else (r - 2) ** 2 * (r - 3) ** 2 / (2 * q)
     return np.array([mu1, 2 * (r - 3) ** 2 / q, 2 / q]), np.array([1, r - 1, r * (r - 3) / 2])
@@ -80,7 +82,7 @@ def _minimise(f, L: int) -> tuple[float, float]:
 
 
 def loss_dnc(K: int, L: int, n: int, lam_H1: float, lam_W) -> ReferenceLoss:
-    """L_DNC (dufm.md, Theorem 5 / App. A.1): min over alpha_L of
+    """L_DNC (DUFM Thm. 5, App. A.1; docs/papers/dufm.md, "Reference losses"): min over alpha_L of
     lam_WL/2 * K/(alpha_L + K lam_WL) + L K/2 (n lam_H1 prod_{l<L} lam_Wl alpha_L)^(1/L), capped at 1/2."""
     lam = as_layers(lam_W, L)
     c = n * lam_H1 * np.prod(lam[:-1])
@@ -93,7 +95,8 @@ def loss_dnc(K: int, L: int, n: int, lam_H1: float, lam_W) -> ReferenceLoss:
 
 
 def loss_srg(r: int, L: int, n: int, lam_H1: float, lam_W, printed_mu1: bool = False) -> ReferenceLoss:
-    """L_SRG for K = C(r, 2), r >= 4, L >= 3 (dufm.md, Definitions 4/9, Lemmas 13-18): min over alpha_L of
+    """L_SRG for K = C(r, 2), r >= 4, L >= 3 (DUFM Defs. 4, 9, Lemmas 13-18; docs/papers/dufm.md, "Reference
+    losses"): min over alpha_L of
     lam_WL/2 sum_j m_j/(mu_j alpha_L + K lam_WL)
     + L ((p^2/4) (r/2)^(L-3) (c_{L-1}/2) prod_{l=2}^{L-1} lam_Wl alpha_L)^(1/L), capped at 1/2."""
     if r < 4 or L < 3:
@@ -113,7 +116,7 @@ def loss_srg(r: int, L: int, n: int, lam_H1: float, lam_W, printed_mu1: bool = F
 
 
 # ---------------------------------------------------------------------------------------------
-# Explicit solutions (dufm.md M2, M3) and the objective
+# Explicit solutions (DUFM Defs. 4, 9, 10) and the objective
 # ---------------------------------------------------------------------------------------------
 
 
@@ -136,9 +139,10 @@ def _embed(block: np.ndarray, rows: int) -> np.ndarray:
 
 
 def _weights_from_means(Mt: list[np.ndarray], n: int, lam_H1: float, lam: np.ndarray, K: int) -> Solution:
-    """dufm.md M2 step 6: from the class means M~_2 .. M~_L of layers 2..L, the conditionally optimal
-    weights: a balanced SVD split of M~_2 into W_1 M_1, minimum-norm maps W_l = M~_{l+1} M_l^+, and the
-    ridge classifier W_L = M_L^T (M_L M_L^T + K lam_WL I)^-1."""
+    """From the class means M~_2 .. M~_L of layers 2..L, the conditionally optimal weights of DUFM Defs. 9,
+    10: a balanced SVD split of M~_2 into W_1 M_1 (Lemma 18), minimum-norm maps W_l = M~_{l+1} M_l^+, and
+    the ridge classifier W_L = M_L^T (M_L M_L^T + K lam_WL I)^-1 (Lemma 17); docs/papers/dufm.md, "SRG
+    construction"."""
     U, s, Vt = np.linalg.svd(Mt[0], full_matrices=False)
     keep = s > 1e-12 * s[0]
     U, s, Vt = U[:, keep], s[keep], Vt[keep]
@@ -157,8 +161,9 @@ def _weights_from_means(Mt: list[np.ndarray], n: int, lam_H1: float, lam: np.nda
 
 def dnc_solution(K: int, L: int, n: int, lam_H1: float, lam_W, width: int) -> Solution:
     """The DNC solution (Definition 10): M_l = M~_l = sqrt(alpha_l) [I_K; 0] for 2 <= l <= L at the
-    optimal scales of :func:`loss_dnc` (dufm.md: alpha_2 = (2t/K)^2/(lam_W1 n lam_H1), alpha_{l+1} =
-    alpha_l 2t/(K lam_Wl))."""
+    optimal scales of :func:`loss_dnc` (alpha_2 = (2t/K)^2/(lam_W1 n lam_H1), alpha_{l+1} = alpha_l
+    2t/(K lam_Wl), in place of Definition 10's garbled formulas: docs/papers/dufm.md, "Corrections to the
+    paper")."""
     if width < K:
         raise ValueError(f"the DNC solution needs width >= K = {K}")
     lam = as_layers(lam_W, L)
@@ -171,9 +176,9 @@ def dnc_solution(K: int, L: int, n: int, lam_H1: float, lam_W, width: int) -> So
 
 
 def srg_solution(r: int, L: int, n: int, lam_H1: float, lam_W, width: int, printed_mu1: bool = False) -> Solution:
-    """The SRG solution (Definitions 4, 9; dufm.md M2): M_l = [sqrt(alpha_l) I_r; 0] T_r for 2 <= l <= L-1
-    (rank r), M~_L = [sqrt(alpha_L) I_K; 0] N with N the row-normalised A T_r (A's row i: 1_r with -1 at
-    the two vertices of edge i), at the optimal scales of :func:`loss_srg`."""
+    """The SRG solution (DUFM Defs. 4, 9; docs/papers/dufm.md, "SRG construction"): M_l = [sqrt(alpha_l)
+    I_r; 0] T_r for 2 <= l <= L-1 (rank r), M~_L = [sqrt(alpha_L) I_K; 0] N with N the row-normalised
+    A T_r (A's row i: 1_r with -1 at the two vertices of edge i), at the optimal scales of :func:`loss_srg`."""
     K = r * (r - 1) // 2
     if width < K:
         raise ValueError(f"the SRG solution needs width >= K = {K}")
@@ -230,8 +235,9 @@ def objective(H1, W, n: int, lam_H1: float, lam_W) -> tuple[torch.Tensor, torch.
 
 
 def init_params(K: int, L: int, n: int, width: int, seeds: list[int]) -> tuple[torch.Tensor, list[torch.Tensor]]:
-    """dufm.md M1's recommended init (measured to reproduce the paper): W_l ~ N(0, 1/d_in), H_1 ~ N(0, 1),
-    one generator per seed, stacked along a leading run dimension."""
+    """The initialisation, which DUFM §6.1 and App. B.1 leave unstated (docs/papers/dufm.md, "Gradient
+    descent on the DUFM"): W_l ~ N(0, 1/d_in), H_1 ~ N(0, 1), one generator per seed, stacked along a
+    leading run dimension."""
     H1, W = [], [[] for _ in range(L)]
     for seed in seeds:
         gen = torch.Generator().manual_seed(seed)
@@ -288,7 +294,7 @@ def gradient_descent(H1, W, n: int, lam_H1, lam_W, lr: float, steps: int, log_ev
     tensor, ``lam_W`` also a per-layer list); yields ``(step, total, fit, reg, H1, W)`` every
     ``log_every`` steps and at the end. The runs of a batch are independent (batched matmuls), and each
     run's result is the same bit for bit whether it runs alone or in a batch, on one thread or more."""
-    torch.set_flush_denormal(True)  # dufm.md: denormals slow wide float64 runs
+    torch.set_flush_denormal(True)  # denormals slow wide float64 runs
     B, L = H1.shape[0], len(W)
 
     def per_run(x):
@@ -317,8 +323,8 @@ def gradient_descent(H1, W, n: int, lam_H1, lam_W, lr: float, steps: int, log_ev
 def descend_to_convergence(H1, W, n: int, lam_H1, lam_W, lr: float, max_steps: int, check_every: int, rtol: float):
     """Full-batch GD on (1) for a batch of runs until each run has converged or ``max_steps``: every
     ``check_every`` steps a run whose loss fell by less than ``rtol`` (relative) since the last check
-    leaves the batch (the papers give no step counts for Fig. 3; dufm.md: small weight decays need
-    ~1e5 steps, large ones far fewer). ``lam_H1`` / ``lam_W`` are scalars or (B,) tensors. Returns the
+    leaves the batch (DUFM gives no step counts for Fig. 3, docs/papers/dufm.md, "Fig. 3"; small weight
+    decays need ~1e5 steps, large ones far fewer). ``lam_H1`` / ``lam_W`` are scalars or (B,) tensors. Returns the
     final ``(H1, W, total)`` of every run and the steps each ran; ``rtol = 0`` runs all ``max_steps``."""
     B = H1.shape[0]
     lam_h = torch.as_tensor(lam_H1, dtype=torch.float64).expand(B).clone()
@@ -354,7 +360,7 @@ def class_means(H: torch.Tensor, K: int) -> torch.Tensor:
 def layer_report(H1: torch.Tensor, W: list[torch.Tensor], K: int, tau: float = RANK_TAU) -> list[dict]:
     """Per layer l = 1..L of one run: rank_tau and singular values of M_l (post-ReLU) and M~_l (pre-ReLU),
     and DNC1 = (1/K) tr(Sigma_W Sigma_B^+) with the pseudo-inverse truncated at the rank threshold tau
-    (dufm.md H1), plus tr(Sigma_W)/tr(Sigma_B)."""
+    (DUFM §6; docs/papers/dufm.md, "DNC1"), plus tr(Sigma_W)/tr(Sigma_B)."""
     from ..metrics import collapse_metrics
 
     pre, post, _ = forward(H1, W)
@@ -380,7 +386,7 @@ def layer_report(H1: torch.Tensor, W: list[torch.Tensor], K: int, tau: float = R
 
 
 # ---------------------------------------------------------------------------------------------
-# Tables of the figures (dufm.md Figs. 1, 3)
+# Tables of the figures (DUFM Figs. 1, 3)
 # ---------------------------------------------------------------------------------------------
 
 
@@ -393,7 +399,7 @@ def _matrix_rows(panel: str, M: np.ndarray, **extra) -> list[dict]:
 
 
 def construction_table(r: int, L: int, n: int, lam: float, width: int, printed_mu1: bool = False) -> pd.DataFrame:
-    """dufm.md Fig. 1: the SRG solution's M_{L-1} (its first r rows, the non-zero ones), M~_L and its
+    """DUFM Fig. 1: the SRG solution's M_{L-1} (its first r rows, the non-zero ones), M~_L and its
     Gram matrix, and the DNC solution's Gram of M~_L, all from a forward pass of the explicit
     parameters; plus the ranks (rank_tau) of M_{L-1}, M~_L, M_L for both. Columns: panel, metric
     ("entry": row, col; "rank": solution, matrix), value."""
@@ -418,7 +424,7 @@ def construction_table(r: int, L: int, n: int, lam: float, width: int, printed_m
 
 
 def ratio_table(r: list[int], L: list[int], n: int, lam: float, printed_mu1: bool = False) -> pd.DataFrame:
-    """dufm.md Fig. 3 left: L_SRG / L_DNC against r (K = C(r, 2)) for each L, all lambdas = ``lam``."""
+    """DUFM Fig. 3 left: L_SRG / L_DNC against r (K = C(r, 2)) for each L, all lambdas = ``lam``."""
     rows = []
     for depth in L:
         for rr in r:
@@ -431,14 +437,15 @@ def ratio_table(r: list[int], L: list[int], n: int, lam: float, printed_mu1: boo
     return pd.DataFrame(rows)
 
 
-TRIVIAL_LOSS = 0.499  # the all-zero point has loss exactly 1/2 (dufm.md, objective (1))
+TRIVIAL_LOSS = 0.499  # the all-zero point has loss exactly 1/2 (DUFM eq. (1); docs/papers/dufm.md, "Zero solution")
 
 
 def run_outcomes(H1, W, total, K: int, L: int, n: int, lam_H1, lam_W, tau: float = RANK_TAU) -> list[dict]:
     """Per run of a batch: the average rank of the intermediate class means M_2 .. M_{L-1}, every
-    layer's rank, the final loss, L_DNC, and whether the run found the DNC solution (dufm.md fig3: rank
-    K in every intermediate layer and a loss within 1% of L_DNC). A run at the trivial zero solution
-    (loss > 0.499) has rank 0; a run that diverged (non-finite loss) has no rank (NaN) and did not find DNC."""
+    layer's rank, the final loss, L_DNC, and whether the run found the DNC solution (DUFM Fig. 3 right,
+    read as in docs/papers/dufm.md, "Fig. 3": rank K in every intermediate layer and a loss within 1% of
+    L_DNC). A run at the trivial zero solution (loss > 0.499) has rank 0; a run that diverged (non-finite
+    loss) has no rank (NaN) and did not find DNC."""
     out = []
     _, post, _ = forward(H1, W)
     for b in range(H1.shape[0]):
@@ -449,7 +456,7 @@ def run_outcomes(H1, W, total, K: int, L: int, n: int, lam_H1, lam_W, tau: float
         diverged = not np.isfinite(loss)
         if diverged:
             ranks = [float("nan")] * len(post)
-        elif loss > TRIVIAL_LOSS:  # the zero solution: its ranks are numerical noise (dufm.md: plot as 0)
+        elif loss > TRIVIAL_LOSS:  # the zero solution (docs/papers/dufm.md, "Zero solution")
             ranks = [0] * len(post)
         else:
             ranks = [rank_tau(torch.linalg.svdvals(class_means(h[b], K)).numpy(), tau) for h in post]
@@ -479,7 +486,7 @@ def rank_sweep_table(
     check_every: int = 1000,
     rtol: float = 0.0,
 ) -> pd.DataFrame:
-    """dufm.md Fig. 3 middle: L-DUFM runs with every lambda (lam_H1 = lam_Wl) = 2^x, one batch of all
+    """DUFM Fig. 3 middle: L-DUFM runs with every lambda (lam_H1 = lam_Wl) = 2^x, one batch of all
     (weight decay, seed) pairs, each run to convergence (``rtol``, see descend_to_convergence) or
     ``steps``; the rank of the intermediate class means at the end."""
     pairs = [(x, s) for x in log2_weight_decay for s in seeds]
@@ -507,7 +514,7 @@ def width_sweep_table(
     check_every: int = 1000,
     rtol: float = 0.0,
 ) -> pd.DataFrame:
-    """dufm.md Fig. 3 right: for each width, the runs of all seeds as one batch, each to convergence or
+    """DUFM Fig. 3 right: for each width, the runs of all seeds as one batch, each to convergence or
     ``steps``; whether each found DNC."""
     rows = []
     for width in widths:
@@ -527,7 +534,8 @@ def _outcome_rows(common: dict, outcome: dict, steps_run: int, max_steps: int) -
     return [{**common, "metric": metric, "value": value} for metric, value in values.items()]
 
 
-def _references(K: int, L: int, n: int, lam_H1: float, lam_W) -> dict[str, float]:
+def reference_losses(K: int, L: int, n: int, lam_H1: float, lam_W) -> dict[str, float]:
+    """L_DNC and, where K = C(r, 2) with r >= 4 and L >= 3, L_SRG (DUFM Thm. 5) of the L-DUFM."""
     refs = {"loss_dnc": loss_dnc(K, L, n, lam_H1, lam_W).loss}
     r = r_of(K)
     if r * (r - 1) // 2 == K and r >= 4 and L >= 3:
@@ -553,14 +561,14 @@ def trajectory_table(
     log_every: int = 500,
     heatmaps: list[str] = (),
 ) -> pd.DataFrame:
-    """dufm.md Figs. 2 (top), 6, 7, 8: gradient descent on the L-DUFM for several seeds (one batch),
+    """DUFM Figs. 2 (top), 6, 7, 8: gradient descent on the L-DUFM for several seeds (one batch),
     logging every ``log_every`` steps the loss and its fit / regularisation parts and DNC1 of every
     layer; at the end the singular values and ranks of every M_l and M~_l, and, for the lowest-loss run
     (the figures show one selected run), the ``heatmaps`` matrices: ``Mt<l>`` / ``M<l>`` (class means,
     the first ``width`` rows) or ``gram:Mt<l>`` / ``gram:M<l>``. Long table: metric (loss, dnc1, sv, rank,
     matrix, reference), seed, step, layer, index, name, row, col, value."""
     H1, W = init_params(K, L, n, width, seeds)
-    rows = [{"metric": "reference", "name": k, "value": v} for k, v in _references(K, L, n, lam_H1, lam_W).items()]
+    rows = [{"metric": "reference", "name": k, "value": v} for k, v in reference_losses(K, L, n, lam_H1, lam_W).items()]
     y = torch.arange(K).repeat_interleave(n)
     from ..metrics import collapse_metrics
 
@@ -607,11 +615,11 @@ def small_k_table(
     steps: int,
     log_every: int = 500,
 ) -> pd.DataFrame:
-    """dufm.md Fig. 5 (hyperparameters unstated, H11): for each K a grid of weight decays (every lam_W =
-    lam, lam_H1 = ``lam_H1_over_lam`` * lam) times seeds, each a gradient-descent trajectory_table with
-    the heat maps M_{L-1}, M~_L and the Gram of M_{L-1} of each lam's lowest-loss run; then per K the
-    shown run: the lowest loss / L_DNC over all runs (a ``selected`` row: K, lam, seed, value = that
-    ratio; below 1 means gradient descent beat DNC)."""
+    """DUFM Fig. 5 (App. B.1 states no hyperparameters; docs/papers/dufm.md, "Fig. 5"): for each K a grid
+    of weight decays (every lam_W = lam, lam_H1 = ``lam_H1_over_lam`` * lam) times seeds, each a
+    gradient-descent trajectory_table with the heat maps M_{L-1}, M~_L and the Gram of M_{L-1} of each
+    lam's lowest-loss run; then per K the shown run: the lowest loss / L_DNC over all runs (a ``selected``
+    row: K, lam, seed, value = that ratio; below 1 means gradient descent beat DNC)."""
     heatmaps = [f"M{L - 1}", f"Mt{L}", f"gram:M{L - 1}"]
     parts = []
     for k in K:

@@ -1,0 +1,107 @@
+"""Data helpers shared by the paper modules: reading metric tables, the epochs a figure reads, the rows
+of a multi-row figure, dataset names, and claim records. No plotting, no paper knowledge."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+DATASET_NAMES = {
+    "mnist": "MNIST",
+    "fashionmnist": "Fashion-MNIST",
+    "kmnist": "KMNIST",
+    "cifar10": "CIFAR10",
+    "cifar100": "CIFAR100",
+    "stl10": "STL10",
+    "svhn": "SVHN",
+    "digits": "digits (sklearn)",
+    "synthetic": "synthetic",
+}
+
+
+def read_tables(paths) -> pd.DataFrame:
+    """The Parquet tables at ``paths``, stacked in order."""
+    return pd.concat([pd.read_parquet(p) for p in paths], ignore_index=True)
+
+
+def at_final_epoch(table: pd.DataFrame) -> pd.DataFrame:
+    """The rows of each setting's last epoch (settings may train for different numbers of epochs)."""
+    return table[table.epoch == table.groupby("setting").epoch.transform("max")]
+
+
+def read_epochs(table: pd.DataFrame, epoch: int | None) -> pd.Series:
+    """Per row, the epoch a table reads for its setting: the last measured epoch not after ``epoch``
+    (the final epoch when ``epoch`` is None)."""
+    measured = table.epoch if epoch is None else table.epoch.where(table.epoch <= epoch)
+    return measured.groupby(table.setting).transform("max")
+
+
+def surrogate_data(inputs, meta: dict) -> pd.DataFrame:
+    """The data of a figure drawn from surrogate solves alone: its solves' tables, stacked."""
+    return read_tables(inputs.surrogates)
+
+
+def surrogate_params(meta: dict) -> dict:
+    """The parameters of a figure's (first) surrogate solve."""
+    return next(iter(meta["surrogates"].values()))["params"]
+
+
+def setting_rows(table: pd.DataFrame, meta: dict) -> list[str]:
+    """The settings of a figure in the order the paper lays them out (one row each)."""
+    order = meta.get("setting_order") or sorted(table.setting.unique())
+    return [name for name in order if name in set(table.setting)]
+
+
+def dataset_label(name: str, meta: dict) -> str:
+    """The paper's dataset of a setting, as the paper writes it (e.g. 'CIFAR10')."""
+    setting = meta.get("settings", {}).get(name, {})
+    dataset = setting.get("paper_dataset") or setting.get("data", {}).get("dataset", name)
+    return DATASET_NAMES.get(dataset, dataset)
+
+
+def row_label(name: str, index: int, meta: dict, n_rows: int) -> str:
+    """'(b) CIFAR10' for row ``index`` of a figure of several rows, the dataset alone for one row."""
+    label = dataset_label(name, meta)
+    return f"({'abcdefgh'[index]}) {label}" if n_rows > 1 else label
+
+
+def data_description(setting: dict) -> str:
+    """'Fashion-MNIST, 500/class, 1x28x28' with a stand-in note where the scale substitutes data."""
+    d = setting["data"]
+    name = DATASET_NAMES.get(d["dataset"], d["dataset"])
+    paper = setting.get("paper_dataset")
+    if paper and paper != d["dataset"]:
+        name += f" as stand-in for {DATASET_NAMES.get(paper, paper)}"
+    per_class = f"{d['per_class']}/class" if d.get("per_class") else "full training set"
+    shape = f", {'x'.join(map(str, d['shape']))}" if d.get("shape") else ""
+    return f"{name} ({per_class}{shape}, {d.get('split', 'train')} split)"
+
+
+# ---------------------------------------------------------------------------------------------
+# Claim records: {"claim", "passed", "value", "expected"}
+# ---------------------------------------------------------------------------------------------
+
+
+def claim(text: str, passed: bool, value, expected) -> dict:
+    """One of the paper's statements checked on a figure's data, with the measured value."""
+    return {"claim": text, "passed": bool(passed), "value": value, "expected": expected}
+
+
+def rounded(values) -> list[float]:
+    """Values to 6 significant digits (what a claim reports)."""
+    return [float(f"{v:.6g}") for v in values]
+
+
+def per_setting(check):
+    """A figure's check run on each setting (row) of its table; claims are prefixed with the setting
+    name when the figure has several rows."""
+
+    def run(table: pd.DataFrame, meta: dict) -> list[dict]:
+        names = list(dict.fromkeys(table.setting))
+        out = []
+        for name in names:
+            for c in check(table[table.setting == name], meta):
+                out.append(dict(c, claim=f"{name}: {c['claim']}") if len(names) > 1 else c)
+        return out
+
+    run.__doc__ = check.__doc__
+    return run

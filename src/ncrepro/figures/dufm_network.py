@@ -1,0 +1,495 @@
+"""DUFM (Súkeník, Mondelli, Lampert, NeurIPS 2024): the trained networks -- a ResNet20 (or a CPU-sized
+backbone) with a bias-free MLP head, whose head layers H_1 .. H_L are measured like the L-DUFM's layers.
+Figs. 2 (both rows: the 4-DUFM on top, a network under DUFM-like regularisation below), 4 (standard
+regularisation, a Gram-matrix panel), 9 and 10 (average rank against log2 weight decay / learning
+rate). The L-DUFM's own figures and the shared panels: :mod:`ncrepro.figures.dufm`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from . import FigureInputs, Kind
+from .common import claim, data_description, dataset_label, read_tables, rounded, surrogate_params
+from .dufm import class_mean_symbol, dnc1_panel, loss_panel, lowest_loss_seed, matrix, singular_value_panel
+from .dufm import solution_claims
+from .style import finish, signed_heatmap
+
+OBJECTIVE_PARTS = {"objective": "total", "objective_fit": "fit", "objective_reg": "reg"}
+SWEPT = {"lr": "learning rate", "weight_decay": "weight decay"}
+# The zero solution's fit term is 1/2 (DUFM eq. (1) at H = 0): a run at or above this is degenerate,
+# its "rank" that of numerical noise (docs/papers/dufm.md, "Zero solution").
+ZERO_SOLUTION_FIT = 0.499
+DNC1_DROP = 10.0  # networks "display DNC1" (DUFM §6.2-6.3): final DNC1 at least this factor below epoch 0
+IMBALANCED = 0.5  # sigma_K / sigma_1 of the last layer's class means below this: "imbalanced", NC2 not attained
+
+
+def head_layers(names) -> list[str]:
+    """The head's measured layers H1 .. HL (H1 = the backbone output), in order."""
+    return sorted({n for n in names if re.fullmatch(r"H\d+", n)}, key=lambda n: int(n[1:]))
+
+
+def num_classes(meta: dict, name: str | None = None) -> int:
+    """K of the dataset of setting ``name`` (default: the figure's first setting)."""
+    from ..data import DATASETS
+
+    setting = meta["settings"][name] if name else next(iter(meta["settings"].values()))
+    return DATASETS[setting["data"]["dataset"]].num_classes
+
+
+def swept_value(train: dict) -> dict[str, float]:
+    """{"lr": .., "weight_decay": ..} of a recipe: its learning rate and the weight decay of its head
+    (``weight_decay_head`` under DUFM-like regularisation, else the global ``weight_decay``)."""
+    return {"lr": train["lr"], "weight_decay": train.get("weight_decay_head", train["weight_decay"])}
+
+
+# ---------------------------------------------------------------------------------------------
+# DUFM Figs. 2 (both rows, §6.2), 4 (§6.3): the 4-DUFM and trained networks, one row each
+# ---------------------------------------------------------------------------------------------
+
+
+def srg_class_order(gram: np.ndarray) -> list[int] | None:
+    """The classes of a trained solution carry labels in an arbitrary permutation of the SRG's edge
+    labels (DUFM Def. 3-4; docs/papers/dufm.md, "SRG class order"). Build the graph "off-diagonal Gram
+    entry > half the largest off-diagonal entry"; if it is the triangular graph T(r) (the line graph of
+    K_r, K = C(r, 2), r >= 5: its r maximum cliques of size r - 1 are the vertices of K_r, and every
+    class lies in exactly two), return the classes ordered by their edge {a, b} of K_r as in Fig. 1;
+    None when the graph is not T(r)."""
+    K = len(gram)
+    r = int(round((1 + np.sqrt(1 + 8 * K)) / 2))
+    if r * (r - 1) // 2 != K or r < 5:
+        return None
+    off = gram - np.diag(np.diag(gram))
+    adjacent = off > 0.5 * off[~np.eye(K, dtype=bool)].max()
+    if not (adjacent.sum(1) == 2 * (r - 2)).all():
+        return None
+    cliques = [
+        c
+        for c in itertools.combinations(range(K), r - 1)
+        if all(adjacent[i, j] for i, j in itertools.combinations(c, 2))
+    ]
+    if len(cliques) != r:
+        return None
+    edge = [tuple(v for v, c in enumerate(cliques) if k in c) for k in range(K)]
+    if any(len(e) != 2 for e in edge) or len(set(edge)) != K:
+        return None
+    shares = np.array([[i != j and bool(set(a) & set(b)) for j, b in enumerate(edge)] for i, a in enumerate(edge)])
+    if not (shares == adjacent).all():
+        return None
+    return sorted(range(K), key=lambda k: edge[k])
+
+
+def final_stats(inputs: FigureInputs, name: str, seed: int, meta: dict):
+    """The statistics of the last checkpoint of one run (from the run's statistics directory)."""
+    from ..statsfile import StatsFile
+
+    epoch = max(meta["settings"][name]["checkpoints"])
+    folder = next(p for p in inputs.stats if Path(p).parts[-2:] == (name, f"seed{seed}"))
+    return StatsFile.load(Path(folder) / f"epoch{epoch}.npz")
+
+
+def head_references(setting: dict, L: int, K: int, n: float) -> list[dict]:
+    """L_DNC and, for triangular K, L_SRG (DUFM Thm. 5) of the L-DUFM whose lambdas are the network's:
+    lambda_H1 = ``train.feature_penalty``, lambda_W = the weight decay the optimiser gave the head (the
+    last layer: the classifier's); only under DUFM-like regularisation (a feature penalty and no
+    backbone decay)."""
+    from ..surrogates.dufm import reference_losses
+    from ..train import group_weight_decay
+
+    train = setting["train"]
+    decay = group_weight_decay(train)
+    if not train.get("feature_penalty") or decay["backbone"]:
+        return []
+    lam_W = [decay["head"]] * (L - 1) + [decay["classifier"]]
+    refs = reference_losses(K, L, n, train["feature_penalty"], lam_W)
+    return [{"metric": "reference", "name": k, "value": v} for k, v in refs.items()]
+
+
+def network_rows(
+    inputs: FigureInputs, metrics: pd.DataFrame, name: str, meta: dict, gram_layer: str | None
+) -> pd.DataFrame:
+    """One trained setting in the long format of the DUFM tables (``step`` = epoch, layer l of H_l):
+    loss = the objective of DUFM eq. (1) (:func:`ncrepro.metrics.mse_objective`) and its parts, DNC1 of
+    every head layer, at the last checkpoint the singular values and rank_tau of every M_l (uncentred
+    class means of H_l), the reference losses where the objective is an L-DUFM's, and for the
+    lowest-loss run the Gram matrix M_l^T M_l of ``gram_layer``, classes in the SRG order of
+    :func:`srg_class_order` when its graph is T(r) (``srg_pattern`` 1, else 0 and the label order)."""
+    from ..metrics import rank_tau
+
+    run = metrics[metrics.setting == name]
+    heads = head_layers(run.layer.unique())
+    index = {h: int(h[1:]) for h in heads}
+    parts = []
+    loss = run[run.metric.isin(list(OBJECTIVE_PARTS))]
+    parts.append(
+        pd.DataFrame(
+            {
+                "metric": "loss",
+                "seed": loss.seed,
+                "step": loss.epoch,
+                "name": loss.metric.map(OBJECTIVE_PARTS),
+                "value": loss.value,
+            }
+        )
+    )
+    dnc1 = run[(run.metric == "dnc1") & run.layer.isin(heads)]
+    parts.append(
+        pd.DataFrame(
+            {
+                "metric": "dnc1",
+                "seed": dnc1.seed,
+                "step": dnc1.epoch,
+                "layer": dnc1.layer.map(index),
+                "value": dnc1.value,
+            }
+        )
+    )
+    rows, n_per_class = [], None
+    for seed in meta["settings"][name]["seeds"]:
+        stats = final_stats(inputs, name, seed, meta)
+        for h in heads:
+            s = stats.layers[h]["singular_values_uncentred"]
+            rows += [
+                {"metric": "sv", "seed": seed, "name": f"M{index[h]}", "index": i + 1, "value": float(v)}
+                for i, v in enumerate(s)
+            ]
+            rows.append({"metric": "rank", "seed": seed, "name": f"M{index[h]}", "value": float(rank_tau(s))})
+        n_per_class = float(stats.layers[heads[0]]["counts"].mean())
+    K = len(stats.layers[heads[0]]["counts"])
+    rows += head_references(meta["settings"][name], len(heads), K, n_per_class)
+    table = pd.concat([*parts, pd.DataFrame(rows)], ignore_index=True)
+    if gram_layer:
+        best = lowest_loss_seed(table) if (table.metric == "loss").any() else meta["settings"][name]["seeds"][0]
+        M = final_stats(inputs, name, best, meta).layers[gram_layer]["means"]
+        gram = M @ M.T
+        order = srg_class_order(gram)
+        shown = order or list(range(K))
+        gram = gram[np.ix_(shown, shown)]
+        label = f"gram:M{index[gram_layer]}"
+        extra = [
+            {"metric": "matrix", "seed": best, "name": label, "row": i, "col": j, "value": float(gram[i, j])}
+            for i in range(K)
+            for j in range(K)
+        ]
+        extra += [
+            {"metric": "class_order", "seed": best, "name": label, "index": i, "value": float(c)}
+            for i, c in enumerate(shown)
+        ]
+        extra.append({"metric": "srg_pattern", "seed": best, "name": label, "value": float(order is not None)})
+        table = pd.concat([table, pd.DataFrame(extra)], ignore_index=True)
+    return table.assign(source=name)
+
+
+def training_data(inputs: FigureInputs, meta: dict) -> pd.DataFrame:
+    """DUFM Figs. 2, 4: the surrogate solves (source ``dufm``) and every trained setting
+    (:func:`network_rows`, source = the setting), stacked."""
+    parts = []
+    if inputs.surrogates:
+        parts.append(read_tables(inputs.surrogates).assign(source="dufm"))
+    if inputs.metrics:
+        metrics = read_tables(inputs.metrics)
+        grams = meta.get("gram_layers") or [None] * len(meta["setting_order"])
+        for name, gram_layer in zip(meta["setting_order"], grams, strict=True):
+            parts.append(network_rows(inputs, metrics, name, meta, gram_layer))
+    return pd.concat(parts, ignore_index=True)
+
+
+def _gram_panel(ax, table: pd.DataFrame) -> None:
+    """The Gram matrix of a network table (:func:`network_rows`), ticks = class labels in drawn order."""
+    gram = table[table.metric == "matrix"]
+    name = gram.name.iloc[0]
+    srg = bool(table[table.metric == "srg_pattern"].value.iloc[0])
+    sym = class_mean_symbol(name.removeprefix("gram:"))
+    order = table[table.metric == "class_order"].sort_values("index").value.astype(int).tolist()
+    signed_heatmap(
+        ax,
+        matrix(table, name),
+        f"${sym}^T{sym}$ (run {int(gram.seed.iloc[0])}, " + ("SRG class order)" if srg else "label order)"),
+    )
+    ax.set_xticks(range(len(order)), order, fontsize=5)
+    ax.set_yticks(range(len(order)), order, fontsize=5)
+
+
+def network_title(name: str, meta: dict) -> str:
+    """'CIFAR10 (Fashion-MNIST as stand-in ...): weight decay 0.02, lr 0.005' -- a row's paper dataset,
+    its data and the regularisation it was trained with (the head's weight decay and the feature penalty
+    under DUFM-like regularisation)."""
+    setting = meta["settings"][name]
+    train = setting["train"]
+    values = swept_value(train)
+    text = f"{dataset_label(name, meta)}, {data_description(setting)}: weight decay {values['weight_decay']:g}"
+    if train.get("feature_penalty"):
+        text += rf" on the head, $\lambda_{{H_1}}$ = {train['feature_penalty']:g}"
+    return text + f", lr {values['lr']:g}"
+
+
+def training_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
+    """DUFM Figs. 2 and 4, one row per source: the 4-DUFM (Fig. 2 top: loss with L_DNC / L_SRG, DNC1
+    per layer, singular values of M_l at convergence) and each trained network (x = epoch): Fig. 2
+    bottom the same three panels, Fig. 4 (a Gram layer configured) DNC1, singular values and the Gram
+    matrix M_l^T M_l of the lowest-loss run, classes in the SRG order when found."""
+    sources = list(dict.fromkeys(table.source))
+    fig, axes = plt.subplots(len(sources), 3, figsize=(12, 3.3 * len(sources)), squeeze=False)
+    for row, source in zip(axes, sources, strict=True):
+        rows = table[table.source == source]
+        if source == "dufm":
+            p = surrogate_params(meta)
+            title = f"{p['L']}-DUFM, K = {p['K']}, n = {p['n']}, width {p['width']}"
+            xlabel = "gradient-descent step"
+        else:
+            title = network_title(source, meta)
+            xlabel = "epoch"
+        if (rows.metric == "matrix").any():
+            dnc1_panel(row[0], rows, xlabel)
+            singular_value_panel(row[1], rows)
+            _gram_panel(row[2], rows)
+        else:
+            loss_panel(row[0], rows, xlabel)
+            dnc1_panel(row[1], rows, xlabel)
+            singular_value_panel(row[2], rows)
+        label = row[0].annotate(title, xy=(0, 1.16), xycoords="axes fraction", fontsize=8, fontweight="bold")
+        label.set_in_layout(False)  # a row title may be wider than its axes
+    finish(fig, pdf, meta, bottom=0.06, top=0.93)
+
+
+def network_claims(table: pd.DataFrame, meta: dict, name: str) -> list[dict]:
+    """DUFM Figs. 2 (bottom), 4, one trained setting (:func:`network_rows`): "all DNNs display DNC1
+    across all layers" (every head layer's final DNC1, median over runs, at least :data:`DNC1_DROP` times
+    below its value at epoch 0); the intermediate class means are low rank (< K) in every run.
+    DUFM-like regularisation (Fig. 2 bottom, §6.2; reference lines present): "the DNNs consistently
+    outperform the DNC loss" (every run's final objective < L_DNC) and the ranks "are always the same in
+    all intermediate layers within one run". Standard regularisation (Fig. 4, §6.3; a Gram panel): the
+    middle layer of the head is the rank bottleneck, the last layer's class-mean singular values are
+    imbalanced (sigma_K / sigma_1 < :data:`IMBALANCED`: NC2 not attained), and on MNIST "the solution
+    found by gradient descent is the SRG solution" (the Gram graph of the shown layer is T(r),
+    :func:`srg_class_order`)."""
+    ranks = table[table.metric == "rank"].pivot(index="seed", columns="name", values="value")
+    layers = sorted(ranks.columns, key=lambda m: int(m[1:]))
+    inter = layers[1:-1]
+    K = num_classes(meta, name)
+    dnc1 = table[table.metric == "dnc1"].groupby(["layer", "step"]).value.median().unstack("step")
+    first, final = dnc1.iloc[:, 0], dnc1.iloc[:, -1]
+    start = int(dnc1.columns[0])
+    out = [
+        claim(
+            f"DNC1 across all head layers (final median DNC1 at least {DNC1_DROP:g}x below epoch {start})",
+            bool((final * DNC1_DROP <= first).all()),
+            {f"layer {int(k)}": [float(f"{first[k]:.4g}"), float(f"{final[k]:.4g}")] for k in dnc1.index},
+            f"final <= first / {DNC1_DROP:g}",
+        ),
+        claim(
+            f"low-rank intermediate class means (rank < K = {K} in every run)",
+            bool((ranks[inter] < K).all().all()),
+            {str(int(s)): [int(ranks.loc[s, m]) for m in layers] for s in ranks.index},
+            f"< {K} in {', '.join(inter)}",
+        ),
+    ]
+    refs = table[table.metric == "reference"].set_index("name").value
+    if "loss_dnc" in refs:
+        loss = table[(table.metric == "loss") & (table.name == "total")]
+        final_loss = loss[loss.step == loss.step.max()].set_index("seed").value
+        out.append(
+            claim(
+                "the networks outperform the DNC loss (every run's final objective < L_DNC)",
+                bool((final_loss < refs["loss_dnc"]).all()),
+                {"final objective": rounded(final_loss), "L_DNC": float(refs["loss_dnc"])}
+                | ({"L_SRG": float(refs["loss_srg"])} if "loss_srg" in refs else {}),
+                "< L_DNC",
+            )
+        )
+    if not (table.metric == "matrix").any():
+        out.append(
+            claim(
+                "the intermediate layers share one rank within a run",
+                bool(all(ranks.loc[s, inter].nunique() == 1 for s in ranks.index)),
+                {str(int(s)): [int(ranks.loc[s, m]) for m in inter] for s in ranks.index},
+                "equal ranks",
+            )
+        )
+        return out
+    mean_rank = ranks.mean()
+    middle = layers[(len(layers) - 1) // 2]
+    out.append(
+        claim(
+            f"the middle layer of the head ({middle}) is the rank bottleneck (lowest mean rank)",
+            bool(mean_rank[middle] <= mean_rank.min()),
+            {m: round(float(mean_rank[m]), 2) for m in layers},
+            f"rank {middle} = min",
+        )
+    )
+    sv = table[(table.metric == "sv") & (table.name == layers[-1])]
+    spread = sv.groupby("seed").value.agg(lambda v: v.min() / v.max())
+    out.append(
+        claim(
+            f"the last layer's class-mean singular values are imbalanced (NC2 not attained in {layers[-1]})",
+            bool(spread.mean() < IMBALANCED),
+            {"sigma_K / sigma_1": rounded(spread)},
+            f"mean < {IMBALANCED:g}",
+        )
+    )
+    if meta["settings"][name].get("paper_dataset") == "mnist":
+        pattern = table[table.metric == "srg_pattern"]
+        layer = pattern.name.iloc[0].removeprefix("gram:")
+        out.append(
+            claim(
+                f"MNIST: gradient descent finds the SRG solution (the Gram graph of {layer} is T(r))",
+                bool(pattern.value.iloc[0] == 1),
+                int(pattern.value.iloc[0]),
+                "1 (isomorphic to the triangular graph)",
+            )
+        )
+    return out
+
+
+def training_claims(table: pd.DataFrame, meta: dict) -> list[dict]:
+    """DUFM Figs. 2, 4: the 4-DUFM's claims (:func:`ncrepro.figures.dufm.solution_claims`) where the
+    figure has its solves, each trained setting's (:func:`network_claims`), and for Fig. 4 the dataset
+    ordering: the harder dataset (CIFAR-10, first row) keeps a higher rank in the middle layer than
+    MNIST (8-9 vs 5-7, §6.3)."""
+    out = []
+    if (table.source == "dufm").any():
+        out += [dict(c, claim=f"4-DUFM: {c['claim']}") for c in solution_claims(table[table.source == "dufm"], meta)]
+    networks = [s for s in dict.fromkeys(table.source) if s != "dufm"]
+    for name in networks:
+        out += [dict(c, claim=f"{name}: {c['claim']}") for c in network_claims(table[table.source == name], meta, name)]
+    if len(networks) == 2 and (table.metric == "matrix").any():
+        ranks = table[table.metric == "rank"]
+        middle = {n: ranks[(ranks.source == n)].groupby("name").value.mean() for n in networks}
+        mid = sorted(middle[networks[0]].index, key=lambda m: int(m[1:]))
+        mid = mid[(len(mid) - 1) // 2]
+        a, b = (float(middle[n][mid]) for n in networks)
+        out.append(
+            claim(
+                f"the harder dataset keeps a higher middle-layer rank ({networks[0]} >= {networks[1]}, {mid})",
+                a >= b,
+                {networks[0]: round(a, 2), networks[1]: round(b, 2)},
+                "first >= second",
+            )
+        )
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# DUFM Figs. 9, 10 (App. B.2, B.3): average rank of the intermediate class means of trained
+# networks against log2 weight decay / learning rate
+# ---------------------------------------------------------------------------------------------
+
+
+def rank_sweep_data(inputs: FigureInputs, meta: dict) -> pd.DataFrame:
+    """Per run, the rank_tau of the uncentred class means (``rank_means``, the L-DUFM's rank) of every
+    intermediate head layer H_2 .. H_{L-1} at the final epoch, the training accuracy and, for MSE
+    objectives, the fit term (``fit``, which tells runs at the zero solution); ``swept`` is the
+    hyperparameter that varies within the run's family of settings (the settings that share a
+    description), ``log2_value`` its log2."""
+    metrics = read_tables(inputs.metrics)
+    final = metrics[metrics.epoch == metrics.groupby("setting").epoch.transform("max")]
+    families: dict[str, list[str]] = {}
+    for name in meta["setting_order"]:
+        families.setdefault(meta["settings"][name]["description"], []).append(name)
+    rows = []
+    for members in families.values():
+        values = {name: swept_value(meta["settings"][name]["train"]) for name in members}
+        swept = next((k for k in SWEPT if len({v[k] for v in values.values()}) > 1), "weight_decay")
+        for name in members:
+            run = final[final.setting == name]
+            inter = head_layers(run.layer.unique())[1:-1]  # H_2 .. H_{L-1}
+            sub = run[
+                (run.layer.isin(inter) & (run.metric == "rank_means")) | run.metric.isin(["train_acc", "objective_fit"])
+            ]
+            sub = sub.assign(swept=swept, log2_value=float(np.log2(values[name][swept])))
+            rows.append(sub.replace({"metric": {"rank_means": "rank", "objective_fit": "fit"}}))
+    table = pd.concat(rows, ignore_index=True)
+    return table[["swept", "log2_value", "setting", "seed", "epoch", "layer", "metric", "value"]]
+
+
+def average_rank(table: pd.DataFrame, swept: str) -> pd.DataFrame:
+    """Per log2 value of ``swept``: mean, SD and count, over the runs not at the zero solution, of each
+    run's average intermediate rank, and ``degenerate``, the runs left out: those whose fit term is at
+    least :data:`ZERO_SOLUTION_FIT`. The mean is NaN where every run is degenerate."""
+    rows = table[table.swept == swept]
+    fit = rows[rows.metric == "fit"].set_index(["setting", "seed"]).value
+    degenerate = set(fit[fit >= ZERO_SOLUTION_FIT].index)
+    per_run = rows[rows.metric == "rank"].groupby(["log2_value", "setting", "seed"]).value.mean()
+    left_out = np.array([(name, seed) in degenerate for _, name, seed in per_run.index], dtype=bool)
+    values = sorted(per_run.index.get_level_values("log2_value").unique())
+    out = per_run[~left_out].groupby("log2_value").agg(["mean", "std", "count"]).reindex(values)
+    out["count"] = out["count"].fillna(0).astype(int)
+    out["degenerate"] = per_run[left_out].groupby("log2_value").size().reindex(values).fillna(0).astype(int)
+    return out
+
+
+def rank_sweep_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
+    """DUFM Figs. 9, 10: one panel per swept hyperparameter, the average rank of the intermediate class
+    means at the end of training (mean +- SD over the runs not at the zero solution; their number is
+    written in red at the bottom) against its log2; dashed line at K."""
+    sweeps = [s for s in SWEPT if s in set(table.swept)][::-1]  # weight decay first, as the paper
+    fig, axes = plt.subplots(1, len(sweeps), figsize=(4.6 * len(sweeps), 3.4), squeeze=False)
+    K = num_classes(meta)
+    for ax, swept in zip(axes[0], sweeps, strict=True):
+        rank = average_rank(table, swept)
+        ax.errorbar(rank.index, rank["mean"], yerr=rank["std"].fillna(0), marker="o", ms=4, capsize=3)
+        for x, n in rank["degenerate"].items():
+            if n:
+                ax.annotate(f"{n} at 0", xy=(x, 0.3), ha="center", fontsize=6, color="C3")
+        ax.set_xlim(rank.index.min() - 0.5, rank.index.max() + 0.5)
+        ax.axhline(K, color="0.5", ls="--", lw=0.8, label=f"K = {K} (DNC)")
+        ax.set_xlabel(rf"$\log_2$ {SWEPT[swept]}")
+        ax.set_ylabel("average rank (intermediate layers)")
+        ax.set_ylim(0, K + 1)
+        ax.legend(fontsize=7)
+    finish(fig, pdf, meta, bottom=0.1, top=0.88)
+
+
+def rank_sweep_claims(table: pd.DataFrame, meta: dict) -> list[dict]:
+    """DUFM Figs. 9, 10 (App. B.2, B.3): "The weight decay has a clear effect on the rank of the
+    solutions found by gradient descent" (the average intermediate rank, mean over runs, is non-increasing
+    in the weight decay and lower at the largest than at the smallest), low rank (< K) at the largest
+    weight decay; for the learning rate "a general downward trend" (lower at the largest than at the
+    smallest). Runs at the zero solution are left out (:func:`average_rank`) and counted."""
+    K = num_classes(meta)
+    out = []
+    for swept in dict.fromkeys(table.swept):
+        rank = average_rank(table, swept)
+        mean = rank["mean"].dropna()
+        value = {f"{k:g}": round(float(v), 3) for k, v in mean.items()}
+        if rank["degenerate"].any():
+            value["runs at the zero solution (left out)"] = {
+                f"{k:g}": int(n) for k, n in rank["degenerate"].items() if n
+            }
+        if swept == "weight_decay":
+            out += [
+                claim(
+                    "the stronger the weight decay, the lower the rank (non-increasing, last < first)",
+                    bool(np.all(np.diff(mean.to_numpy()) <= 0) and mean.iloc[-1] < mean.iloc[0]),
+                    value,
+                    "non-increasing in log2 weight decay",
+                ),
+                claim(
+                    f"low rank (< K = {K}) at the largest weight decay (of those not at the zero solution)",
+                    bool(mean.iloc[-1] < K),
+                    value,
+                    f"< {K}",
+                ),
+            ]
+        else:
+            out.append(
+                claim(
+                    f"a general downward trend of the rank in the {swept.replace('_', ' ')} (last < first)",
+                    bool(mean.iloc[-1] < mean.iloc[0]),
+                    value,
+                    "rank at the largest < at the smallest",
+                )
+            )
+    return out
+
+
+KINDS = {
+    "dufm_training": Kind(training_data, training_plot, training_claims, reads=("metrics", "stats")),
+    "dufm_rank_sweep": Kind(rank_sweep_data, rank_sweep_plot, rank_sweep_claims, reads=("metrics",)),
+}

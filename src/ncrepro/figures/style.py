@@ -1,0 +1,153 @@
+"""How every figure looks and is saved: matplotlib's settings, the footer that names the scale and the
+data (a smoke-scale figure is never mistaken for the paper's), deterministic PDFs, plotting options,
+colours, heat maps and tables (PDF + Markdown + LaTeX). No paper knowledge."""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from .. import __version__  # noqa: E402
+from ..config import setting_digest  # noqa: E402
+from ..io import atomic_write, atomic_write_text  # noqa: E402
+from .common import data_description  # noqa: E402
+
+plt.rcParams.update(
+    {
+        "font.size": 9,
+        "axes.titlesize": 10,
+        "axes.grid": True,
+        "grid.alpha": 0.3,
+        "pdf.fonttype": 42,
+        "svg.hashsalt": "ncrepro",
+    }
+)
+
+PREVIEW_DPI = 80  # PNG previews (the report's)
+
+
+def _param_text(value) -> str:
+    if isinstance(value, list) and len(value) > 4:
+        return f"[{value[0]:g} .. {value[-1]:g}] ({len(value)} values)"
+    if isinstance(value, list):
+        return "[" + ", ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in value) + "]"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def surrogate_description(spec: dict) -> str:
+    """'perturb_spectrum K=4, d=10, ...' -- the model and every parameter of a surrogate solve."""
+    return f"{spec['model']} " + ", ".join(f"{k}={_param_text(v)}" for k, v in spec["params"].items())
+
+
+def footer_text(meta: dict) -> str:
+    """Scale, data, epochs and seeds of every setting (settings that share them in one entry, e.g. the
+    variants of a sweep), the surrogate solves' parameters, the package version."""
+    settings = meta.get("settings", {})
+    parts = [f"scale={meta['scale']}"]
+    groups: dict[str, list[str]] = {}
+    for name, setting in settings.items():
+        seeds = ",".join(map(str, setting.get("seeds", [])))
+        groups.setdefault(f"{data_description(setting)}, {setting['train']['epochs']} epochs, seed {seeds}", []).append(
+            name
+        )
+    for text, names in groups.items():
+        label = names[0] if len(names) == 1 else f"{names[0]} .. {names[-1]} ({len(names)} settings)"
+        parts.append(f"{label}: {text}")
+    for spec in meta.get("surrogates", {}).values():
+        parts.append(surrogate_description(spec))
+    parts.append(f"ncrepro {__version__}")
+    return "  |  ".join(parts)
+
+
+def is_preview(path: str | Path) -> bool:
+    """A ``.png`` path: a preview image, drawn without the files a figure writes beside its PDF."""
+    return str(path).endswith(".png")
+
+
+def save_pdf(fig, path: str | Path, meta: dict) -> None:
+    """Save with the footer and deterministic PDF metadata (no creation date), scaled by the
+    ``figure_scale`` plotting option. A ``.png`` path saves a preview image instead."""
+    fig.set_size_inches(fig.get_size_inches() * meta.get("plot", {}).get("figure_scale", 1.0))
+    fig.text(0.5, 0.005, footer_text(meta), ha="center", va="bottom", fontsize=6, color="0.35", wrap=True)
+    info = {
+        "Title": f"{meta['id']}: {meta['number']} of {meta['paper']}",
+        "Subject": meta["caption"],
+        "Creator": f"ncrepro {__version__}",
+        "Keywords": " ".join(f"{name}:{setting_digest(s)}" for name, s in meta.get("settings", {}).items()),
+        "CreationDate": None,
+    }
+    if is_preview(path):
+        atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=PREVIEW_DPI))
+    else:
+        atomic_write(path, lambda tmp: fig.savefig(tmp, format="pdf", metadata=info))
+    plt.close(fig)
+
+
+@contextlib.contextmanager
+def plot_options(options: dict):
+    """A figure's plotting options (config ``plot:``, workflow/schemas/plot.schema.yaml) while it is
+    drawn: ``font_size`` sets the base font size (titles one point larger); ``figure_scale`` is
+    applied by :func:`save_pdf`."""
+    rc = {}
+    if "font_size" in options:
+        rc = {"font.size": options["font_size"], "axes.titlesize": options["font_size"] + 1}
+    with plt.rc_context(rc):
+        yield
+
+
+def title(fig, meta: dict, **kwargs) -> None:
+    """The paper's figure number and caption above the figure."""
+    fig.suptitle(f"{meta['number']} ({meta['paper']}): {meta['caption']}", fontsize=9, **kwargs)
+
+
+def finish(fig, pdf: str, meta: dict, bottom: float = 0.07, top: float = 0.95) -> None:
+    """Title the figure with the paper's number and caption, lay it out above the footer, save it."""
+    title(fig, meta, wrap=True)
+    fig.tight_layout(rect=(0, bottom, 1, top))
+    save_pdf(fig, pdf, meta)
+
+
+def layer_colors(n: int):
+    """``n`` colours from light to dark along viridis (one per layer, epsilon, ...)."""
+    cmap = plt.get_cmap("viridis")
+    return [cmap(i / max(n - 1, 1)) for i in range(n)]
+
+
+def signed_heatmap(ax, M: np.ndarray, text: str) -> None:
+    """A matrix normalised by its largest absolute entry, diverging colours centred at 0, colour bar."""
+    vmax = float(np.abs(M).max()) or 1.0
+    im = ax.imshow(M / vmax, cmap="RdBu_r", vmin=-1, vmax=1, aspect="auto", interpolation="nearest")
+    ax.set_title(text, fontsize=8)
+    ax.grid(False)
+    plt.colorbar(im, ax=ax, fraction=0.046, pad=0.02)
+
+
+def write_table_texts(pdf: str | Path, header: list[str], rows: list[list[str]], latex_cell, align: str) -> None:
+    """A table beside its PDF as Markdown (``.md``) and LaTeX (``.tex``: columns aligned by ``align``,
+    e.g. ``"lcc"``, each cell through ``latex_cell(column, text)``); not for previews."""
+    if is_preview(pdf):
+        return
+    md = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    md += ["| " + " | ".join(r) + " |" for r in rows]
+    tex = ["\\begin{tabular}{" + align + "}"]
+    tex.append(" & ".join(latex_cell("", c) for c in header) + " \\\\ \\hline")
+    tex += [" & ".join(latex_cell(h, c) for h, c in zip(header, r, strict=True)) + " \\\\" for r in rows]
+    tex.append("\\end{tabular}")
+    stem = Path(pdf).with_suffix("")
+    atomic_write_text(f"{stem}.md", "\n".join(md) + "\n")
+    atomic_write_text(f"{stem}.tex", "\n".join(tex) + "\n")
+
+
+def draw_table(ax, header: list[str], rows: list[list[str]]) -> None:
+    """A table of text cells filling ``ax``."""
+    ax.axis("off")
+    cells = ax.table(cellText=rows, colLabels=header, loc="center")
+    cells.auto_set_font_size(False)
+    cells.set_fontsize(7)
+    cells.auto_set_column_width(list(range(len(header))))
