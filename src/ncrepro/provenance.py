@@ -58,6 +58,16 @@ def _without_docstrings(tree: ast.AST) -> ast.AST:
     return tree
 
 
+def _imported(stmt: ast.Import | ast.ImportFrom, bound: str) -> str:
+    """What an import statement binds to ``bound``: ``numpy``, ``.metrics.rank_tau`` (dots: the level)."""
+    for a in stmt.names:
+        if (a.asname or a.name).split(".")[0] == bound:
+            if isinstance(stmt, ast.Import):
+                return a.name if a.asname else bound
+            return "." * stmt.level + (f"{stmt.module}." if stmt.module else "") + a.name
+    raise ValueError(f"the import does not bind {bound}")
+
+
 def _bound_names(stmt: ast.stmt) -> set[str]:
     """The names a top-level statement binds: a definition, an assignment, an import."""
     if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
@@ -135,6 +145,7 @@ class Closure:
         self.package_dir = Path(package_dir)
         self.modules: dict[str, Module] = {}
         self.included: dict[str, set[int]] = {}
+        self.bindings: dict[str, set[str]] = {}  # per module, the top-level import bindings used
 
     def path(self, module: str) -> Path | None:
         """The file of a package module (``ncrepro.figures`` -> figures/__init__.py), None if none."""
@@ -161,12 +172,9 @@ class Closure:
             for i in package.preamble:
                 self._include(package, i)
         for name in mod.defines if names == ALL else names:
-            if (module, name) in DISPATCH_TABLES:
-                continue
             if name not in mod.defines:
                 raise ValueError(f"{module} defines no {name!r}")
-            for i in mod.defines[name]:
-                self._include(mod, i)
+            self._use(mod, name, None)
         return self
 
     def resolve(self, mod: Module, node: ast.Import | ast.ImportFrom) -> list[tuple[str, str, str | None]]:
@@ -194,6 +202,35 @@ class Closure:
             out.append((bound, submodule, None) if self.path(submodule) else (bound, module, a.name))
         return out
 
+    def _use(self, mod: Module, name: str, usage: tuple[set[str], bool] = (set(), True)) -> None:
+        """Include the top-level definition of ``name`` in ``mod``, read as ``usage`` (the attributes read
+        from it, and whether it is used bare): a statement, or an import binding and what it binds."""
+        if (mod.name, name) in DISPATCH_TABLES:
+            return
+        for j in mod.defines.get(name, []):
+            target = mod.statements[j]
+            if not isinstance(target, ast.Import | ast.ImportFrom):
+                self._include(mod, j)
+                continue
+            self.bindings.setdefault(mod.name, set()).add(f"{name} = {_imported(target, name)}")
+            for bound, module, imported in self.resolve(mod, target):
+                if bound == name:
+                    self._depend(module, imported, usage)
+
+    def _depend(self, module: str, imported: str | None, usage: tuple[set[str], bool]) -> None:
+        """Include ``imported`` of ``module`` or, for a module object (``imported`` None), the attributes
+        read from it (``metrics.rank_tau``; a submodule attribute: all of that submodule), or all of it
+        where the object itself is used."""
+        if imported is not None:
+            self.add(module, (imported,))
+            return
+        attributes, bare = usage
+        defined = self.module(module).defines
+        self.add(module, ALL if bare else tuple(sorted(a for a in attributes if a in defined)))
+        for attr in sorted(attributes - set(defined)):
+            if self.path(f"{module}.{attr}"):
+                self.add(f"{module}.{attr}")
+
     def _include(self, mod: Module, i: int) -> None:
         """Include statement ``i`` of ``mod`` and what it uses: the top-level definitions of the names it
         reads in ``mod`` and, through imports (top-level or inside it), definitions in other modules."""
@@ -201,40 +238,23 @@ class Closure:
         if i in seen:
             return
         seen.add(i)
-        if isinstance(mod.statements[i], ast.Import | ast.ImportFrom):
-            return  # a top-level import counts where a statement uses a name it binds
         used, imports, usage = mod.uses(i)
         local = {b: (m, n) for node in imports for b, m, n in self.resolve(mod, node)}  # function-level imports
-        deps = {name: local[name] for name in used if name in local}
-        for name in sorted(used - set(local)):
-            if (mod.name, name) in DISPATCH_TABLES:
-                continue
-            for j in mod.defines.get(name, []):
-                target = mod.statements[j]
-                if isinstance(target, ast.Import | ast.ImportFrom):
-                    seen.add(j)
-                    deps.update((b, (m, n)) for b, m, n in self.resolve(mod, target) if b == name)
-                else:
-                    self._include(mod, j)
-        for bound, (module, imported) in sorted(deps.items()):
-            if imported is not None:
-                self.add(module, (imported,))
-                continue
-            # a module object: the attributes read from it (a submodule attribute: all of that
-            # submodule), or all of it where the object itself is used
-            attributes, bare = usage[bound]
-            defined = self.module(module).defines
-            self.add(module, ALL if bare else tuple(sorted(a for a in attributes if a in defined)))
-            for attr in sorted(attributes - set(defined)):
-                if self.path(f"{module}.{attr}"):
-                    self.add(f"{module}.{attr}")
+        for name in sorted(used):
+            if name in local:
+                self._depend(*local[name], usage[name])
+            else:
+                self._use(mod, name, usage[name])
 
     def digest(self) -> str:
-        """SHA-256 (16 hex digits) of the included statements' syntax trees, module by module."""
+        """SHA-256 (16 hex digits) of the included statements' syntax trees and the top-level import
+        bindings they use (``np = numpy``: how imports are laid out does not count), module by module."""
         h = hashlib.sha256()
         for name in sorted(self.included):
             mod = self.modules[name]
             h.update(name.encode())
+            for binding in sorted(self.bindings.get(name, ())):
+                h.update(binding.encode())
             for i in sorted(self.included[name]):
                 h.update(mod.dump(i).encode())
         return h.hexdigest()[:16]

@@ -129,5 +129,3 @@ def test_perturb_blur_claims():
         "lowering the last-layer WD raises NC2",
         "lowering the last-layer WD raises NC3",
     }
-
-

@@ -1,7 +1,6 @@
 """PFC figures (ncrepro.figures.pfc): claims computed from the figure's data, failing when the data
 contradict the paper; the data functions read what each figure shows."""
 
-import numpy as np
 import pandas as pd
 
 from ncrepro.figures import FigureInputs, pfc

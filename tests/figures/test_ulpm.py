@@ -38,5 +38,3 @@ def test_ulpm_network_claims_decrease_rate_and_the_flat_classifier_norms_of_fash
     assert "m1b" not in flat[0]["claim"] and "stays low" in flat[2]["claim"]
     bad = ULPM_NETWORK(ulpm_network_table("ulpm_vgg13_cifar10", False, rate=0.2), meta)
     assert [c["passed"] for c in bad] == [False, False, True]
-
-

@@ -71,9 +71,10 @@ def registry(package_dir: Path | str = PACKAGE_DIR) -> dict[str, KindEntry]:
                 continue
             for key, value in zip(stmt.value.keys, stmt.value.values, strict=True):
                 reads = next((ast.literal_eval(k.value) for k in value.keywords if k.arg == "reads"), ())
-                unknown = set(reads) - set(INPUTS)
-                if unknown or key.value in out:
-                    raise ValueError(f"{path.name}: KINDS[{key.value!r}]: unknown reads {unknown} or kind defined twice")
+                if set(reads) - set(INPUTS) or key.value in out:
+                    raise ValueError(
+                        f"{path.name}: KINDS[{key.value!r}]: reads {reads} not of {INPUTS}, or defined twice"
+                    )
                 uses = sorted({n.id for n in ast.walk(value) if isinstance(n, ast.Name)})
                 out[key.value] = KindEntry(path.stem, tuple(reads), tuple(uses))
     return out

@@ -17,8 +17,15 @@ import pandas as pd
 
 from . import FigureInputs, Kind
 from .common import claim, data_description, dataset_label, read_tables, rounded, surrogate_params
-from .dufm import class_mean_symbol, dnc1_panel, loss_panel, lowest_loss_seed, matrix, singular_value_panel
-from .dufm import solution_claims
+from .dufm import (
+    class_mean_symbol,
+    dnc1_panel,
+    loss_panel,
+    lowest_loss_seed,
+    matrix,
+    singular_value_panel,
+    solution_claims,
+)
 from .style import finish, signed_heatmap
 
 OBJECTIVE_PARTS = {"objective": "total", "objective_fit": "fit", "objective_reg": "reg"}

@@ -14,8 +14,16 @@ import numpy as np
 import pandas as pd
 
 from . import FigureInputs, Kind
-from .common import DATASET_NAMES, at_final_epoch, claim, read_epochs, read_tables, rounded, surrogate_data
-from .common import surrogate_params
+from .common import (
+    DATASET_NAMES,
+    at_final_epoch,
+    claim,
+    read_epochs,
+    read_tables,
+    rounded,
+    surrogate_data,
+    surrogate_params,
+)
 from .style import draw_table, finish, save_pdf, write_table_texts
 
 # The weight-decay settings of Perturb §5 (Figs. 3-5, Table 1): the baseline, and the weight decay
