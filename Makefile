@@ -1,4 +1,4 @@
-# ncrepro: make venv | test | test-cluster | lint | demo | report | bench | list | clean
+# ncrepro: make venv | test | test-cluster | lint | demo | results | report | bench | list | clean
 # Everything runs inside .venv, which `make venv` builds from nothing (Python 3.11 + pip only).
 
 PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 CORES ?= 2
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: venv test test-cluster lint demo report bench list clean
+.PHONY: venv test test-cluster lint demo results report bench list clean
 
 venv: $(STAMP)
 
@@ -39,6 +39,10 @@ lint: venv
 demo: venv
 	$(BIN)/snakemake --cores $(CORES) --config scale=smoke threads=1
 	@echo "Figures (scale=smoke):"; ls -1 $(CURDIR)/figures/*.pdf
+
+# docs/results.md: every built figure's claims with their values, per paper and scale (from results/).
+results: venv
+	$(BIN)/ncrepro results --results results --out docs/results.md
 
 # figures/report.html: every built figure (any scale) by paper, with caption, data and claims.
 report: venv

@@ -21,7 +21,7 @@ def test_every_scale_resolves(base_config, scale):
 
 
 def test_pfc_paper_settings_are_the_papers_recipe(base_config):
-    """pfc.md, Sec. IV-A and Table I: CE, SGD 0.9, wd 5e-4, batch 128, 350 epochs, /10 at 117 and 233."""
+    """PFC Sec. IV-A and Table I: CE, SGD 0.9, wd 5e-4, batch 128, 350 epochs, /10 at 117 and 233."""
     base_config["scale"] = "paper"
     s = config.load(base_config).settings
     for name in ["pfc_mnist", "pfc_fashionmnist", "pfc_cifar10", "pfc_stl10", "pfc_cifar100"]:
@@ -151,3 +151,39 @@ def test_figure_registry_lists_every_paper(base_config):
     assert (
         figs["pfc_fashionmnist"].implemented and figs["dufm_fig10"].implemented and not figs["review_fig1"].implemented
     )
+
+
+def _undescribed(schema, path: str) -> list[str]:
+    """Key paths under ``schema`` without a ``description``: every named property, every ``$defs``
+    entry and every object-valued ``additionalProperties`` (a map's entries, ``<path>.*``), found
+    through properties, additionalProperties, items, oneOf/anyOf branches and $defs."""
+    if not isinstance(schema, dict):
+        return []
+
+    def described(sub) -> bool:
+        return isinstance(sub, dict) and isinstance(sub.get("description"), str) and sub["description"].strip() != ""
+
+    missing = []
+    children = [(f"{path}.{name}".lstrip("."), sub, True) for name, sub in schema.get("properties", {}).items()]
+    children += [(f"$defs.{name}", sub, True) for name, sub in schema.get("$defs", {}).items()]
+    if isinstance(schema.get("additionalProperties"), dict):
+        children.append((f"{path}.*".lstrip("."), schema["additionalProperties"], True))
+    if isinstance(schema.get("items"), dict):
+        children.append((f"{path}[]", schema["items"], False))
+    for branch in schema.get("oneOf", []) + schema.get("anyOf", []):
+        children.append((path, branch, False))
+    for child_path, sub, is_key in children:
+        if is_key and not described(sub):
+            missing.append(child_path)
+        missing += _undescribed(sub, child_path)
+    return missing
+
+
+def test_every_schema_key_has_a_description(repo_root):
+    """config/README.md documents the configuration; every schema key carries its own one-line description."""
+    import yaml
+
+    paths = sorted((repo_root / "workflow" / "schemas").glob("*.schema.yaml"))
+    assert paths
+    missing = [f"{path.name}: {key}" for path in paths for key in _undescribed(yaml.safe_load(path.read_text()), "")]
+    assert not missing, "schema keys without a description:\n" + "\n".join(missing)

@@ -66,6 +66,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--results", default="results", help="the workflow's results directory")
     s.add_argument("--out", default="figures/report.html")
 
+    s = sub.add_parser("results", help="the results page: every built figure's claims, per paper and scale")
+    s.add_argument("--results", default="results", help="the workflow's results directory")
+    s.add_argument("--out", default="docs/results.md")
+
     s = sub.add_parser("check-config", help="validate the configuration")
     s.add_argument("--configfile", default=None)
     s.add_argument("--scale", default=None)
@@ -134,6 +138,13 @@ def main(argv: list[str] | None = None) -> int:
                     f"{scale}: {counts['figures']} figures, claims passed {counts['claims_passed']}/{counts['claims']}"
                 )
             print(f"report: {args.out}")
+        elif args.command == "results":
+            from .config import load_file
+            from .results import count_text, write_results
+
+            for scale, n in write_results(load_file(), args.results, args.out).items():
+                print(f"{scale}: {count_text(n)}")
+            print(f"results: {args.out}")
         elif args.command == "check-config":
             from .config import load_file
 

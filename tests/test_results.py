@@ -1,0 +1,39 @@
+"""The results page (ncrepro.results) is generated from the claims and figure-data files."""
+
+import json
+
+import pandas as pd
+
+from ncrepro.config import load_file
+from ncrepro.io import atomic_write_parquet
+from ncrepro.results import write_results
+
+
+def test_the_results_page_lists_each_built_figure_with_its_claims_and_counts(tmp_path):
+    resolved = load_file(scale="smoke")
+    fig = resolved.figure("pfc_fig4")
+    meta = {"id": fig.id, "paper": "pfc", "number": fig.number, "caption": fig.caption, "scale": "smoke"}
+    meta |= {"settings": {}, "surrogates": {n: resolved.surrogate(n) for n in fig.surrogates}}
+    atomic_write_parquet(
+        pd.DataFrame({"metric": ["pfc1"], "value": [1.0]}), tmp_path / "smoke/figdata/pfc_fig4.parquet", meta
+    )
+    claims = [
+        {"claim": "UFM collapses", "passed": True, "value": [1e-30], "expected": "< 1e-6"},
+        {"claim": "MUFM | does not", "passed": False, "value": {"pfc1": 12.5}, "expected": "orderings"},
+    ]
+    (tmp_path / "smoke/claims").mkdir(parents=True)
+    (tmp_path / "smoke/claims/pfc_fig4.json").write_text(json.dumps(claims))
+    (tmp_path / "smoke/claims/pfc_fig5.json").write_text("[]")  # no figure data: not built
+
+    summary = write_results(resolved, tmp_path, tmp_path / "results.md")
+    page = (tmp_path / "results.md").read_text()
+    assert summary == {"smoke": {"passed": 1, "failed": 1}}
+    assert "| `smoke` | 1 | 1 passed, 1 failed |" in page
+    assert "### `pfc_fig4` — Fig. 4, scale `smoke`: 1 passed, 1 failed" in page
+    assert '| failed | MUFM \\| does not | {"pfc1": 12.5} | orderings |' in page
+    assert "pfc_fig5" not in page and "mufm_collapse K=5" in page  # the footer names the solve
+
+
+def test_an_empty_results_directory_says_how_to_build(tmp_path):
+    assert write_results(load_file(scale="smoke"), tmp_path, tmp_path / "results.md") == {}
+    assert "No figure is built yet" in (tmp_path / "results.md").read_text()
