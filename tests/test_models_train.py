@@ -276,6 +276,8 @@ def test_stats_carry_the_linear_classifier_and_metrics_match_brute_force(base_co
     direct = metrics.collapse_metrics(H, tensors.y, 10, W=W, b=b)
     for key in ("nc1", "wh_etf_dist", "self_duality", "bias_relation"):
         assert got[key] == pytest.approx(direct[key], rel=1e-6), key
+    # the classifier's own accuracy on the training data, in eval mode (not the running train accuracy)
+    assert got["classifier_acc"] == float(((H @ W.T + b).argmax(1) == tensors.y).double().mean())
     per_class = [got[f"nc1_class{k}"] for k in range(10)]
     assert np.mean(per_class) == pytest.approx(got["nc1"], rel=1e-9)  # balanced: NC1 = mean_k NC1^(k)
     assert "wh_etf_dist" not in set(table[table.layer == "layer3"].metric)

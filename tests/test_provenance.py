@@ -61,13 +61,15 @@ def test_documentation_edits_rerun_nothing_and_a_constant_reruns_what_uses_it(pk
     edit(pkg / "stats.py", "CHUNK_BYTES = 64 << 20", "CHUNK_BYTES = 32 << 20")
     assert changed(before, pkg) == {
         "stage:stats",
+        "surrogate:dufm_search",
         "surrogate:dufm_small_k",
         "surrogate:dufm_trajectory",
         "surrogate:mufm_collapse",
         "surrogate:mufm_tradeoff",
         "surrogate:pfc_illustration",
         "surrogate:ulpm_dynamics",
-    }  # the solves that measure their solutions with the statistics engine (metrics.collapse_metrics)
+        "figure:pfc_illustration",
+    }  # the jobs that measure features with the statistics engine (metrics.collapse_metrics)
 
 
 def test_editing_models_reruns_training_statistics_and_table_one_only(pkg):
@@ -80,7 +82,7 @@ def test_editing_models_reruns_training_statistics_and_table_one_only(pkg):
 
 def test_editing_a_paper_module_reruns_that_papers_figures_only(pkg):
     before = digests(pkg)
-    edit(pkg / "figures" / "dufm.py", "SQUARE_TOL = 0.1", "SQUARE_TOL = 0.2")
+    edit(pkg / "figures" / "dufm_solutions.py", "SQUARE_TOL = 0.1", "SQUARE_TOL = 0.2")
     assert changed(before, pkg) == {"figure:dufm_small_k"}
     edit(pkg / "figures" / "dufm.py", "def matrix(table", "def matrix(table_")
     edit(

@@ -5,6 +5,7 @@ import json
 import pandas as pd
 
 from ncrepro.config import load_file
+from ncrepro.figures.common import OURS, claim
 from ncrepro.io import atomic_write_parquet
 from ncrepro.results import write_results
 
@@ -18,8 +19,10 @@ def test_the_results_page_lists_each_built_figure_with_its_claims_and_counts(tmp
         pd.DataFrame({"metric": ["pfc1"], "value": [1.0]}), tmp_path / "smoke/figdata/pfc_fig4.parquet", meta
     )
     claims = [
-        {"claim": "UFM collapses", "passed": True, "value": [1e-30], "expected": "< 1e-6"},
-        {"claim": "MUFM | does not", "passed": False, "value": {"pfc1": 12.5}, "expected": "orderings"},
+        claim("UFM collapses", True, [1e-30], "< 1e-6", "PFC Fig. 4 caption"),
+        claim("MUFM | does not", False, {"pfc1": 12.5}, "orderings", "PFC §IV-B"),
+        claim("MUFM at its optimum", True, 1.0, 1.0, "PFC §IV-B", converged=False, note="objective still falling"),
+        claim("closed form", False, 0.1, 0.0, OURS),
     ]
     (tmp_path / "smoke/claims").mkdir(parents=True)
     (tmp_path / "smoke/claims/pfc_fig4.json").write_text(json.dumps(claims))
@@ -27,10 +30,17 @@ def test_the_results_page_lists_each_built_figure_with_its_claims_and_counts(tmp
 
     summary = write_results(resolved, tmp_path, tmp_path / "results.md")
     page = (tmp_path / "results.md").read_text()
-    assert summary == {"smoke": {"passed": 1, "failed": 1}}
-    assert "| `smoke` | 1 | 1 passed, 1 failed |" in page
-    assert "### `pfc_fig4` — Fig. 4, scale `smoke`: 1 passed, 1 failed" in page
-    assert '| failed | MUFM \\| does not | {"pfc1": 12.5} | orderings |' in page
+    assert {k: v for k, v in summary["smoke"].items() if v} == {
+        "passed": 1,
+        "failed": 1,
+        "not_converged": 1,
+        "ncrepro failed": 1,
+    }
+    counts = "1 passed, 1 failed, 1 not converged; checks of our own: 1 failed"
+    assert f"| `smoke` | 1 | {counts} |" in page
+    assert f"### `pfc_fig4` — Fig. 4, scale `smoke`: {counts}" in page
+    assert '| failed | MUFM \\| does not | PFC §IV-B | {"pfc1": 12.5} | orderings |' in page
+    assert "| not converged | MUFM at its optimum (objective still falling) | PFC §IV-B |" in page
     assert "pfc_fig5" not in page and "mufm_collapse K=5" in page  # the footer names the solve
 
 

@@ -38,7 +38,7 @@ SMALL = {
         "L": 3,
         "n": 2,
         "width": 4,
-        "lam": [0.01],
+        "log2_lam": [-7],
         "lam_H1_over_lam": 5.0,
         "seeds": [0],
         "lr": 0.5,
@@ -55,6 +55,19 @@ SMALL = {
         "lr": 0.5,
         "steps": 5,
         "seeds": [0],
+    },
+    "dufm_search": {
+        "K": 6,
+        "L": 4,
+        "n": 2,
+        "width": 4,
+        "lam_H1_over_lam": 5.0,
+        "log2_lam": [-8],
+        "seeds": [0],
+        "lr": 0.5,
+        "steps": 5,
+        "select": "loss_srg",
+        "log_every": 5,
     },
     "mixon_snc": {"K": 3, "n": 2, "m": 4, "epsilons": [0.1], "seeds": [0], "lr": 0.01, "steps": 5, "log_points": 3},
     "pfc_illustration": {
@@ -77,3 +90,12 @@ def test_every_solver_is_covered():
 def test_solve_table_has_metric_and_value(model):
     table = surrogates.solve({"model": model, "params": SMALL[model]})
     assert {"metric", "value"} <= set(table.columns) and len(table) > 0
+
+
+def test_the_schemas_model_enum_equals_the_solvers():
+    from pathlib import Path
+
+    import yaml
+
+    path = Path(__file__).resolve().parents[1] / "workflow" / "schemas" / "surrogate.schema.yaml"
+    assert sorted(yaml.safe_load(path.read_text())["properties"]["model"]["enum"]) == sorted(surrogates.SOLVERS)

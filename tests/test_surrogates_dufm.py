@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 import torch
 
+from ncrepro.metrics import RANK_TAU, RANK_TAUS
 from ncrepro.surrogates import dufm as D
+from ncrepro.surrogates import dufm_runs as R
 
 # L_DNC / L_SRG from DUFM Thm. 5's closed forms (App. A.1, Lemma 16 corrected as in docs/papers/dufm.md,
 # "Reference losses"): (K, L, n, lam_H1, lam_W) -> (L_DNC, L_SRG)
@@ -133,10 +135,20 @@ def test_batched_gradient_descent_equals_one_run_at_a_time_bit_for_bit(threads):
 def test_descend_to_convergence_without_tolerance_is_plain_gradient_descent():
     H1, W = D.init_params(5, 3, 2, 6, [0, 1])
     *_, (_, total, _, _, Hg, Wg) = D.gradient_descent(H1, W, 2, 0.01, 0.004, 0.5, 250)
-    Hc, Wc, total_c, steps = D.descend_to_convergence(H1, W, 2, 0.01, 0.004, 0.5, 250, 100, 0.0)
-    assert steps.tolist() == [250, 250]
+    Hc, Wc, total_c, steps, converged = D.descend_to_convergence(H1, W, 2, 0.01, 0.004, 0.5, 250, 100, 200, None)
+    assert steps.tolist() == [250, 250] and not converged.any()
     assert torch.equal(total, total_c) and torch.equal(Hg, Hc)
     assert all(torch.equal(a, b) for a, b in zip(Wg, Wc, strict=True))
+
+
+def test_plateau_is_judged_on_the_running_minimum_not_the_last_value():
+    """At lr 0.5 the loss oscillates in its last digits: a run whose minimum no longer improves has
+    converged although its last values jump; one whose minimum still falls by more than rtol has not."""
+    oscillating = [1.0, 0.5, 0.4] + [0.4 + 1e-7 * (k % 2) for k in range(6)]
+    descending = [1.0 - 0.05 * k for k in range(9)]
+    history = torch.tensor([oscillating, descending], dtype=torch.float64).T
+    assert D.plateaued(history, 4, 1e-6).tolist() == [True, False]
+    assert D.plateaued(history[:4], 4, 1e-6).tolist() == [False, False]  # too few checks to judge
 
 
 def test_converged_runs_leave_the_batch_and_the_rest_go_on_unchanged():
@@ -144,8 +156,8 @@ def test_converged_runs_leave_the_batch_and_the_rest_go_on_unchanged():
     equal plain GD of the full length (rows of a batch are independent)."""
     lam = torch.tensor([2.0**-4, 2.0**-12], dtype=torch.float64)  # the strong one converges fast
     H1, W = D.init_params(6, 4, 3, 8, [0, 1])
-    Hc, Wc, total, steps = D.descend_to_convergence(H1, W, 3, lam, lam, 0.5, 6000, 200, 1e-9)
-    assert steps[0] < 6000 and steps[1] == 6000
+    Hc, Wc, total, steps, converged = D.descend_to_convergence(H1, W, 3, lam, lam, 0.5, 6000, 200, 1000, 1e-9)
+    assert steps[0] < 6000 and steps[1] == 6000 and converged.tolist() == [True, False]
     for b in range(2):
         *_, (_, t1, _, _, Hb, _) = D.gradient_descent(
             H1[b : b + 1], [w[b : b + 1] for w in W], 3, float(lam[b]), float(lam[b]), 0.5, int(steps[b])
@@ -160,15 +172,16 @@ def test_gradient_descent_beats_dnc_with_low_rank():
     K, L, n = 10, 4, 10
     lam_h, lam_w = 0.2 / n, 0.004
     H1, W = D.init_params(K, L, n, 30, [0])
-    *_, (_, total, _, _, H1, W) = D.gradient_descent(H1, W, n, lam_h, lam_w, 0.5, 8000)
-    (out,) = D.run_outcomes(H1, W, total, K, L, n, lam_h, lam_w)
+    *_, (_, total, fit, _, H1, W) = D.gradient_descent(H1, W, n, lam_h, lam_w, 0.5, 8000)
+    (out,) = R.run_outcomes(H1, W, total, fit, K, L, n, lam_h, lam_w)
     assert out["loss"] < D.loss_dnc(K, L, n, lam_h, lam_w).loss
-    assert out["rank"] < K and out["dnc_found"] == 0.0
+    assert out["rank"][RANK_TAU] < K and out["dnc_found"] == 0.0 and out["zero"] == 0.0
+    assert out["rank"][1e-3] >= out["rank"][RANK_TAU] >= out["rank"][1e-1]  # a band of thresholds
 
 
-def test_trajectory_table_records_losses_dnc1_spectra_and_the_best_runs_matrices():
-    tab = D.trajectory_table(6, 4, 3, 8, 0.02, 0.004, 0.5, 400, [0, 1], 100, ["gram:Mt3", "Mt4"])
-    assert set(tab.metric) == {"reference", "loss", "dnc1", "sv", "rank", "matrix"}
+def test_trajectory_table_records_losses_dnc1_spectra_convergence_and_the_best_runs_matrices():
+    tab = R.trajectory_table(6, 4, 3, 8, 0.02, 0.004, 0.5, 400, [0, 1], 100, ["gram:Mt3", "Mt4"], window=200)
+    assert set(tab.metric) == {"reference", "loss", "dnc1", "sv", "rank", "matrix", "converged", "steps"}
     refs = tab[tab.metric == "reference"].set_index("name").value
     assert refs["loss_dnc"] == D.loss_dnc(6, 4, 3, 0.02, 0.004).loss and "loss_srg" in refs
     loss = tab[(tab.metric == "loss") & (tab.name == "total")]
@@ -179,6 +192,30 @@ def test_trajectory_table_records_losses_dnc1_spectra_and_the_best_runs_matrices
     assert gram.row.max() == 5 and gram.col.max() == 5
     final = loss[loss.step == 400].set_index("seed").value
     assert set(tab[tab.metric == "matrix"].seed) == {int(final.idxmin())}
+    ranks = tab[(tab.metric == "rank") & (tab.name == "Mt3")]
+    assert sorted(ranks.tau.unique()) == sorted(RANK_TAUS) and len(ranks) == 2 * len(RANK_TAUS)
+    steps = tab[tab.metric == "steps"].value
+    assert (steps == 400).all() and set(tab[tab.metric == "converged"].value) <= {0.0, 1.0}
+
+
+def test_the_weight_decay_search_stops_at_the_zero_solution_and_selects_by_the_papers_rule():
+    """docs/papers/dufm.md, "Weight-decay search": lambda = 2^x in increasing order until every run of a
+    lambda falls to the zero solution; the selected run has the lowest loss / L_SRG of the runs that did
+    not; the figure data hold the whole grid and the selected lambda's trajectories."""
+    tab = R.search_table(6, 4, 3, 8, 5.0, [-9, -3, -2, -1, 0], [0, 1], 0.5, 3000, "loss_srg", 500, ["Mt3"], 1000)
+    zero = tab[tab.metric == "grid_zero"].groupby("lam").value.min()
+    assert zero.iloc[-1] == 1 and (zero.iloc[:-1] == 0).all()  # stopped at the first all-zero lambda
+    assert np.log2(zero.index.max()) < 0  # lambda = 1 was never run
+    ratio = tab[tab.metric == "grid_ratio"].set_index(["lam", "seed"]).value
+    kept = tab[tab.metric == "grid_zero"].set_index(["lam", "seed"]).value == 0
+    (sel,) = tab[tab.metric == "selected"].itertuples()
+    assert (sel.lam, sel.seed) == ratio[kept].idxmin() and sel.value == ratio[kept].min()
+    assert sel.name == "loss / L_SRG"
+    shown = tab[(tab.metric == "loss") & (tab.name == "total")]
+    assert set(shown.lam) == {sel.lam} and set(shown.seed) == {0, 1}
+    assert set(tab[tab.metric == "matrix"].seed) == {sel.seed}
+    with pytest.raises(ValueError, match="select"):
+        R.search_table(6, 4, 3, 8, 5.0, [-9], [0], 0.5, 10, "loss", 5)
 
 
 def test_a_diverging_run_is_recorded_not_fatal():
@@ -186,10 +223,11 @@ def test_a_diverging_run_is_recorded_not_fatal():
     it leaves the batch with a non-finite loss, has no rank and did not find DNC; the other run is intact."""
     H1, W = D.init_params(4, 3, 2, 6, [0, 1])
     H1[1] *= 1e30
-    H, Ws, total, steps = D.descend_to_convergence(H1, W, 2, 0.004, 0.004, 0.5, 3000, 100, 1e-9)
+    H, Ws, total, steps, converged = D.descend_to_convergence(H1, W, 2, 0.004, 0.004, 0.5, 3000, 100, 500, 1e-9)
     assert not torch.isfinite(total[1]) and steps[1] < 3000 and torch.isfinite(total[0])
-    ok, bad = D.run_outcomes(H, Ws, total, 4, 3, 2, 0.004, 0.004)
-    assert bad["diverged"] == 1.0 and np.isnan(bad["rank"]) and bad["dnc_found"] == 0.0
-    assert ok["diverged"] == 0.0 and np.isfinite(ok["rank"])
-    rows = D._outcome_rows({}, bad, int(steps[1]), 3000)
-    assert {r["metric"]: r["value"] for r in rows}["converged"] == 0.0
+    fit = torch.tensor([0.1, float("nan")], dtype=torch.float64)
+    ok, bad = R.run_outcomes(H, Ws, total, fit, 4, 3, 2, 0.004, 0.004)
+    assert bad["diverged"] == 1.0 and np.isnan(bad["rank"][RANK_TAU]) and bad["dnc_found"] == 0.0
+    assert ok["diverged"] == 0.0 and np.isfinite(ok["rank"][RANK_TAU])
+    rows = R._outcome_rows({}, bad, int(steps[1]), bool(converged[1]))
+    assert {r["metric"]: r["value"] for r in rows if r["metric"] != "rank"}["converged"] == 0.0

@@ -139,8 +139,9 @@ def test_smoke_slice_end_to_end(tmp_path):
         table = pd.read_parquet(wd / "results" / "smoke" / "figdata" / f"{fig}.parquet")
         assert {"metric", "value", "layer", "epoch"} <= set(table.columns)
         claims = json.loads((wd / "results" / "smoke" / "claims" / f"{fig}.json").read_text())
-        assert claims and all(set(c) == {"claim", "passed", "value", "expected"} for c in claims)
-        assert all(isinstance(c["passed"], bool) for c in claims)
+        keys = {"claim", "passed", "status", "source", "value", "expected"}
+        assert claims and all(keys <= set(c) <= keys | {"note"} for c in claims)
+        assert all(c["passed"] == (c["status"] == "passed") and c["source"] for c in claims)
     depth = json.loads((wd / "results" / "smoke" / "claims" / "pfc_fashionmnist_depth.json").read_text())
     through = [c for c in depth if c["claim"].startswith("prediction passes through")]
     assert through and through[0]["passed"], through

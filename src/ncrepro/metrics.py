@@ -18,6 +18,10 @@ from .statsfile import StatsFile
 
 PFC_METRICS = {"pfc1": "nc1_tilde", "pfc2": "etf_gram_dist", "pfc3": "ncc_acc"}
 RANK_TAU = 1e-2  # relative singular-value threshold of rank_tau (docs/papers/dufm.md, "Rank")
+RANK_TAUS = (1e-3, RANK_TAU, 1e-1)  # the band of thresholds ranks are also reported at
+# The zero solution of a 1/(2N) ||f(X) - Y||^2 objective with one-hot Y has fit term exactly 1/2 (DUFM eq. (1)):
+# a run whose fit term is this close to it has found nothing (docs/papers/dufm.md, "Zero solution").
+ZERO_FIT = 0.499
 
 
 def etf_gram_target(K: int) -> np.ndarray:
@@ -113,6 +117,7 @@ def layer_metrics(
         "tr_sigma_b": float(tr_sb),
         "mean_rank": float(r),
         "rank_means": float(rank_tau(layer["singular_values_uncentred"], tau)),
+        **{f"rank_means_tau{t:g}": float(rank_tau(layer["singular_values_uncentred"], t)) for t in RANK_TAUS},
         "rank_centred_means": float(rank_tau(s, tau)),
     }
     if "within_norm" in layer:
@@ -122,6 +127,8 @@ def layer_metrics(
         out.update(classifier_metrics(layer, W, b))
     if "ncc_agreement" in layer:
         out["ncc_agreement"] = float(layer["ncc_agreement"])
+    if "classifier_acc" in layer:  # the accuracy of the network's own classifier, in eval mode, on this split
+        out["classifier_acc"] = float(layer["classifier_acc"])
     return out
 
 

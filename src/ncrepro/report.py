@@ -80,9 +80,9 @@ def figure_section(resolved: Resolved, results: Path, scale: str, fig_id: str, o
         image = f"<p class='fail'>no preview ({reason}); rebuild the figure</p>"
     passed = sum(bool(c["passed"]) for c in claims)
     rows = "".join(
-        f"<tr><td class='{'pass' if c['passed'] else 'fail'}'>{'PASS' if c['passed'] else 'FAIL'}</td>"
-        f"<td>{html.escape(c['claim'])}</td><td class='value'>{_value(c['expected'])}</td>"
-        f"<td class='value'>{_value(c['value'])}</td></tr>"
+        f"<tr><td class='{'pass' if c['passed'] else 'fail'}'>{c['status'].replace('_', ' ')}</td>"
+        f"<td>{html.escape(c['claim'])}</td><td>{html.escape(c['source'])}</td>"
+        f"<td class='value'>{_value(c['expected'])}</td><td class='value'>{_value(c['value'])}</td></tr>"
         for c in claims
     )
     link = os.path.relpath(pdf, out_dir)
@@ -92,7 +92,7 @@ def figure_section(resolved: Resolved, results: Path, scale: str, fig_id: str, o
         f"<p class='meta'><code>{fig_id}</code> · <a href='{html.escape(link)}'>PDF</a> · claims {passed}/{len(claims)}"
         f"<br>{html.escape(footer_text(meta))}</p>"
         f"{image}"
-        f"<table><tr><th></th><th>claim</th><th>expected</th><th>value</th></tr>{rows}</table></div>"
+        f"<table><tr><th></th><th>claim</th><th>source</th><th>expected</th><th>value</th></tr>{rows}</table></div>"
     )
     return section, passed, len(claims)
 

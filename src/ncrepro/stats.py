@@ -84,6 +84,7 @@ class LayerStats:
         self.confusion = torch.zeros(num_classes, num_classes, dtype=torch.int64, device=self.device)
         self.agree = 0
         self.agree_n = 0
+        self.correct = 0  # samples whose logits' argmax is their label
         self.logit_sq_error = torch.zeros((), dtype=torch.float64, device=self.device)  # sum ||logits - e_y||^2
         self._moments_done = False
 
@@ -154,6 +155,7 @@ class LayerStats:
         self.confusion.index_put_((y, pred), torch.ones_like(y), accumulate=True)
         if logits is not None:
             self.agree += int((logits.argmax(1) == pred).sum())
+            self.correct += int((logits.argmax(1) == y).sum())
             self.agree_n += len(y)
             error = logits.to(torch.float64, copy=True)
             error[torch.arange(len(y), device=error.device), y] -= 1.0
@@ -179,6 +181,7 @@ class LayerStats:
         out["rank"] = np.array(self.rank)
         if self.agree_n:
             out["ncc_agreement"] = np.array(self.agree / self.agree_n)
+            out["classifier_acc"] = np.array(self.correct / self.agree_n)
             out["logit_sq_error"] = self.logit_sq_error.cpu().numpy()
         return out
 

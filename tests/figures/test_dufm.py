@@ -1,5 +1,6 @@
-"""DUFM figures (ncrepro.figures.dufm, ncrepro.figures.dufm_network): P(DNC), the rank sweeps, the
-trained networks' claims, the SRG class order, and a network figure built from a real trained run."""
+"""DUFM figures (ncrepro.figures.dufm, dufm_solutions, dufm_network): the claims' statuses on data that
+agree with the paper, contradict it, miss its premise or did not converge; the SRG class order; and a
+network figure built from a real trained run."""
 
 import json
 import shutil
@@ -10,7 +11,8 @@ import pytest
 import torch
 
 from ncrepro import config, data, train
-from ncrepro.figures import dufm, dufm_network
+from ncrepro.figures import dufm, dufm_network, dufm_solutions
+from ncrepro.metrics import RANK_TAU, RANK_TAUS
 from ncrepro.surrogates.dufm import edges
 
 DUFM_SWEEPS = dufm.KINDS["dufm_sweeps"].claims
@@ -18,60 +20,132 @@ DUFM_RANK_SWEEP = dufm_network.KINDS["dufm_rank_sweep"].claims
 DUFM_TRAINING = dufm_network.KINDS["dufm_training"].claims
 
 
-def test_dnc_probability_counts_only_runs_that_did_not_diverge():
-    """dufm Fig. 3 right: a diverged gradient descent found no solution; P(DNC) is over the others."""
+def sweep_table(panel: str, by: str, runs: dict) -> pd.DataFrame:
+    """Fig. 3 sweep rows: ``runs`` maps (value of ``by``, seed) to its outcome (rank at RANK_TAU, loss,
+    dnc_found, diverged, zero, converged)."""
     rows = []
-    for width, outcomes in ((10, [(0, 0), (0, 0)]), (128, [(1, 0), (0, 1)])):  # (dnc_found, diverged)
-        for seed, (found, diverged) in enumerate(outcomes):
-            for metric, value in (("dnc_found", found), ("diverged", diverged)):
-                rows.append({"panel": "right", "width": width, "seed": seed, "metric": metric, "value": float(value)})
-    table = pd.DataFrame(rows)
+    for (x, seed), o in runs.items():
+        base = {"panel": panel, by: x, "seed": seed, "K": 10}
+        rows += [{**base, "metric": "rank", "tau": t, "value": o["rank"] + (t < RANK_TAU)} for t in RANK_TAUS]
+        rows += [
+            {**base, "metric": m, "value": float(o.get(m, 0.0))} for m in ("loss", "dnc_found", "diverged", "zero")
+        ]
+        rows.append({**base, "metric": "converged", "value": float(o.get("converged", 1.0))})
+    return pd.DataFrame(rows)
+
+
+def by_text(claims: list[dict], text: str) -> dict:
+    (c,) = [c for c in claims if text in c["claim"]]
+    return c
+
+
+def test_fig3_right_counts_only_runs_that_did_not_diverge_and_waits_for_convergence():
+    """DUFM Fig. 3 right: a diverged gradient descent found no solution; P(DNC), the rank and the loss
+    are over the others; runs still descending at the step cap make the width claims not converged."""
+    runs = {
+        (10, 0): {"rank": 6, "loss": 0.20},
+        (10, 1): {"rank": 7, "loss": 0.21},
+        (128, 0): {"rank": 10, "loss": 0.23, "dnc_found": 1},
+        (128, 1): {"rank": 0, "loss": float("nan"), "diverged": 1},
+    }
+    table = sweep_table("right", "width", runs)
     frac = dufm.dnc_fraction(table, "right", "width")
     assert frac.p_dnc.tolist() == [0.0, 1.0] and frac.diverged.tolist() == [0, 1]
-    (width_claim,) = DUFM_SWEEPS(table, {})
-    assert width_claim["passed"] and width_claim["value"] == {"10": 0.0, "128": 1.0}
+    claims = DUFM_SWEEPS(table, {})
+    assert [c["status"] for c in claims] == ["passed"] * 3 and all(c["source"].startswith("DUFM §6.1") for c in claims)
+    assert by_text(claims, "P(DNC)")["value"] == {"10": 0.0, "128": 1.0, "diverged (left out)": 1}
+    runs[(10, 1)]["converged"] = 0
+    assert {c["status"] for c in DUFM_SWEEPS(sweep_table("right", "width", runs), {})} == {"not_converged"}
+    narrow = {(8, s): o for (w, s), o in runs.items() if w == 10} | {(128, 0): runs[(128, 0)]}
+    assert {c["status"] for c in DUFM_SWEEPS(sweep_table("right", "width", narrow), {})} == {"premise_unmet"}
+
+
+def test_fig3_middle_leaves_zero_solutions_out_and_judges_converged_runs():
+    """DUFM Fig. 3 middle: a run at the zero solution found nothing and is not rank 0 (leaving it in made
+    the weight-decay trend pass trivially); a converged sweep whose rank rises with the weight decay fails."""
+    falling = {
+        (x, s): {"rank": r, "dnc_found": float(x == -12 and s == 0)}
+        for x, r in ((-12, 14), (-10, 9), (-8, 6))
+        for s in (0, 1)
+    }
+    falling |= {(-6, s): {"rank": 0, "zero": 1} for s in (0, 1)}
+    claims = DUFM_SWEEPS(sweep_table("middle", "log2_weight_decay", falling), {})
+    trend, recovered = by_text(claims, "the lower the rank"), by_text(claims, "DNC is sometimes")
+    assert trend["status"] == recovered["status"] == "passed"
+    assert trend["value"]["runs at the zero solution or diverged (left out)"] == {"-6": 2}
+    assert "-6" not in trend["value"]
+    rising = {k: dict(v, rank=20 - v["rank"]) if not v.get("zero") else v for k, v in falling.items()}
+    assert (
+        by_text(DUFM_SWEEPS(sweep_table("middle", "log2_weight_decay", rising), {}), "lower the rank")["status"]
+        == "failed"
+    )
+    at_cap = {k: dict(v, converged=0) for k, v in falling.items()}
+    assert (
+        by_text(DUFM_SWEEPS(sweep_table("middle", "log2_weight_decay", at_cap), {}), "lower")["status"]
+        == "not_converged"
+    )
+
+
+def test_fig3_left_theorem_5_outside_trivial_cases():
+    """Thm. 5 on the closed forms; where L_DNC is the trivial 1/2 the case is outside the statement, and a
+    grid with no case inside it is premise_unmet rather than a vacuous pass."""
+    from ncrepro.surrogates.dufm_runs import ratio_table
+
+    claims = DUFM_SWEEPS(ratio_table([4, 5, 6, 8, 10], [3, 4, 5], 1, 1e-4), {})
+    assert {c["status"] for c in claims} == {"passed"} and claims[0]["source"] == "DUFM §4, Thm. 5"
+    trivial = ratio_table([5, 6], [4], 1, 0.5)  # such a strong weight decay that DNC is the zero point
+    assert trivial[trivial.metric == "loss_dnc"].value.min() >= 0.499
+    assert DUFM_SWEEPS(trivial, {})[0]["status"] == "premise_unmet"
 
 
 def test_dufm_rank_sweep_claims():
-    """dufm Figs. 9, 10: rank falls with the weight decay (and the learning rate), below K at the top."""
+    """DUFM Figs. 9, 10: rank falls with the weight decay (and the learning rate), below K at the top."""
 
-    def table(wd_ranks: list[float], lr_ranks: list[float]) -> pd.DataFrame:
+    def table(wd_ranks: list[float], lr_ranks: list[float], fit=None, settled=1.0) -> pd.DataFrame:
         rows = []
-        for swept, ranks in (("weight_decay", wd_ranks), ("learning_rate", lr_ranks)):
+        for swept, ranks in (("weight_decay", wd_ranks), ("lr", lr_ranks)):
             for i, rank in enumerate(ranks):
                 for seed in (0, 1):
+                    base = {
+                        "swept": swept,
+                        "log2_value": -10.0 + i,
+                        "setting": f"{swept}{i}",
+                        "seed": seed,
+                        "epoch": 40,
+                    }
                     for layer in ("H2", "H3"):
-                        rows.append(
-                            {"swept": swept, "log2_value": -10.0 + i, "setting": f"{swept}{i}", "seed": seed}
-                            | {"epoch": 40, "layer": layer, "metric": "rank", "value": rank}
-                        )
+                        rows += [{**base, "layer": layer, "metric": "rank", "tau": t, "value": rank} for t in RANK_TAUS]
+                    fit_value = (fit or {}).get((swept, i), 0.1)
+                    rows.append({**base, "layer": "H4", "metric": "fit", "value": fit_value})
+                    rows.append({**base, "metric": "converged", "value": settled})
         return pd.DataFrame(rows)
 
-    meta = {"settings": {"s": {"data": {"dataset": "cifar10"}}}}
+    meta = {"settings": {"s": {"data": {"dataset": "cifar10"}, "train": {"feature_penalty": 1e-6}}}}
     good = DUFM_RANK_SWEEP(table([10, 8, 6, 5], [9, 9, 7]), meta)
-    assert [c["passed"] for c in good] == [True, True, True]
+    assert [c["status"] for c in good] == ["passed"] * 3 and good[1]["source"] == "ncrepro"
     bad = DUFM_RANK_SWEEP(table([8, 9, 10, 10], [7, 9, 9]), meta)
-    assert [c["passed"] for c in bad] == [False, False, False]
-    # a run at the zero solution (fit 1/2) has the "rank" of numerical noise; it is left out
-    # (docs/papers/dufm.md, "Zero solution")
-    zero = table([10, 10, 10, 10], [9, 9, 7])
-    zero = zero.assign(value=np.where(zero.setting == "weight_decay3", 1.0, zero.value))
-    fits = [
-        {"swept": "weight_decay", "log2_value": -7.0, "setting": "weight_decay3", "seed": seed}
-        | {"epoch": 40, "layer": "H4", "metric": "fit", "value": 0.5}
-        for seed in (0, 1)
-    ]
-    checked = DUFM_RANK_SWEEP(pd.concat([zero, pd.DataFrame(fits)]), meta)
-    assert [c["passed"] for c in checked] == [False, False, True]
-    assert checked[0]["value"]["runs at the zero solution (left out)"] == {"-7": 2}
+    assert [c["status"] for c in bad] == ["failed"] * 3
+    # a run at the zero solution (fit 1/2) has the "rank" of numerical noise: left out and counted
+    checked = DUFM_RANK_SWEEP(table([10, 10, 10, 1], [9, 9, 7], fit={("weight_decay", 3): 0.5}), meta)
+    assert [c["status"] for c in checked] == ["failed", "failed", "passed"]
+    assert checked[0]["value"]["runs at the zero solution or diverged (left out)"] == {"-7": 2}
+    assert {c["status"] for c in DUFM_RANK_SWEEP(table([10, 8, 6, 5], [9, 9, 7], settled=0.0), meta)} == {
+        "not_converged"
+    }
+    standard = {"settings": {"s": {"data": {"dataset": "mnist"}, "train": {}}}}
+    assert DUFM_RANK_SWEEP(table([10, 8, 6, 5], [9, 9, 7]), standard)[2]["status"] == "premise_unmet"
 
 
-def dufm_network_table(ranks: list[int], dnc1_final: float, sv_last: list[float], srg: int | None, loss=None):
+def dufm_network_table(
+    ranks: list[int], dnc1_final: float, sv_last: list[float], srg: int | None, loss=None, fit=0.1, settled=1.0
+):
     """A trained setting in the DUFM figures' long format (ncrepro.figures.dufm_network.network_rows)."""
     rows = []
     for seed in (0, 1):
         for l, rank in enumerate(ranks, start=1):
-            rows.append({"metric": "rank", "seed": seed, "name": f"M{l}", "value": float(rank)})
+            rows += [
+                {"metric": "rank", "seed": seed, "name": f"M{l}", "tau": t, "value": float(rank)} for t in RANK_TAUS
+            ]
             rows += [
                 {"metric": "dnc1", "seed": seed, "step": s, "layer": l, "value": v}
                 for s, v in ((0, 1.0), (50, dnc1_final))
@@ -83,6 +157,8 @@ def dufm_network_table(ranks: list[int], dnc1_final: float, sv_last: list[float]
             ]
         if loss is not None:
             rows.append({"metric": "loss", "seed": seed, "step": 50, "name": "total", "value": loss})
+        rows.append({"metric": "loss", "seed": seed, "step": 50, "name": "fit", "value": fit})
+        rows.append({"metric": "converged", "seed": seed, "value": settled})
     if srg is not None:
         rows.append({"metric": "matrix", "seed": 0, "name": "gram:M5", "row": 0, "col": 0, "value": 1.0})
         rows.append({"metric": "srg_pattern", "seed": 0, "name": "gram:M5", "value": float(srg)})
@@ -92,18 +168,43 @@ def dufm_network_table(ranks: list[int], dnc1_final: float, sv_last: list[float]
 
 
 def test_dufm_network_claims():
-    """dufm Figs. 2 (bottom), 4: DNC1 in every layer, low rank, the middle-layer bottleneck, imbalanced
-    last-layer singular values, SRG on MNIST; Fig. 2: below L_DNC, one rank across intermediate layers."""
+    """DUFM Figs. 2 (bottom), 4: DNC1 in every layer of every run, low rank, the middle-layer bottleneck,
+    imbalanced last-layer singular values, SRG on MNIST; Fig. 2: below L_DNC, one rank across the
+    intermediate layers; a run at the zero solution is outside the statements, an unsettled one not converged."""
     meta = {"settings": {"s": {"paper_dataset": "mnist", "data": {"dataset": "mnist"}}}}
     decaying = list(np.geomspace(1.0, 0.1, 10))
     good = DUFM_TRAINING(dufm_network_table([10, 7, 5, 6, 8], 0.01, decaying, 1), meta)
-    assert len(good) == 5 and all(c["passed"] for c in good)
+    assert len(good) == 5 and all(c["status"] == "passed" for c in good)
     bad = DUFM_TRAINING(dufm_network_table([10, 10, 10, 9, 10], 0.5, [1.0] * 10, 0), meta)
-    assert [c["passed"] for c in bad] == [False, False, False, False, False]
+    assert [c["status"] for c in bad] == ["failed"] * 4 + ["premise_unmet"]  # not low rank: SRG out of scope
     fig2 = DUFM_TRAINING(dufm_network_table([10, 6, 6, 10], 0.01, decaying, None, loss=0.16), meta)
-    assert len(fig2) == 4 and all(c["passed"] for c in fig2)
+    assert len(fig2) == 4 and all(c["status"] == "passed" for c in fig2)
     fig2 = DUFM_TRAINING(dufm_network_table([10, 6, 7, 10], 0.01, decaying, None, loss=0.18), meta)
-    assert [c["passed"] for c in fig2] == [True, True, False, False]
+    assert [c["status"] for c in fig2] == ["passed", "passed", "failed", "failed"]
+    zero = DUFM_TRAINING(dufm_network_table([10, 6, 6, 10], 0.01, decaying, None, loss=0.16, fit=0.5), meta)
+    assert {c["status"] for c in zero} == {"premise_unmet"}
+    moving = DUFM_TRAINING(dufm_network_table([10, 6, 6, 10], 0.01, decaying, None, loss=0.16, settled=0.0), meta)
+    assert {c["status"] for c in moving} == {"not_converged"}
+
+
+def test_solution_claims_on_real_gradient_descent_runs():
+    """DUFM Figs. 2 (top), 7: the claims on a short trajectory and a short search. Runs still descending
+    at the step cap give not_converged, never failed; with converged runs each claim has a verdict."""
+    from ncrepro.surrogates.dufm_runs import search_table, trajectory_table
+
+    meta = {"id": "dufm_fig2", "number": "Fig. 2", "surrogates": {"s": {"params": {"K": 6, "L": 4}}}}
+    short = trajectory_table(6, 4, 3, 8, 0.02, 0.004, 0.5, 300, [0, 1], 100, window=10**6)
+    claims = dufm_solutions.solution_claims(short, meta)
+    assert {c["status"] for c in claims} == {"not_converged"} and all(c["source"] for c in claims)
+    long = trajectory_table(6, 4, 3, 8, 0.02, 0.004, 0.5, 4000, [0, 1], 250, window=1000, rtol=1e-2)
+    assert {c["status"] for c in dufm_solutions.solution_claims(long, meta)} <= {"passed", "failed"}
+    meta7 = {"id": "dufm_fig7", "number": "Fig. 7", "surrogates": {"s": {"params": {"K": 6, "L": 4}}}}
+    found = search_table(6, 4, 3, 8, 5.0, [-9, -8], [0, 1], 0.5, 2000, "loss_srg", 250, ["Mt3"], 1000, 1e-2)
+    claims = dufm_solutions.solution_claims(found, meta7)
+    assert claims[0]["source"] == "ncrepro" and "onset of the zero solution" in claims[0]["claim"]
+    rows, _, sel = dufm_solutions.shown(found)
+    like_srg = (dufm.ranks_at(rows).loc[int(sel.seed), ["Mt2", "Mt3"]] == 4).all()  # r = 4 for K = 6
+    assert (by_text(claims, "below the SRG construction")["status"] == "premise_unmet") == (not like_srg)
 
 
 def test_srg_class_order_recovers_the_triangular_graph_from_permuted_labels():

@@ -17,12 +17,14 @@ FIGURES_DIR = ROOT / "src" / "ncrepro" / "figures"
 PAPER_OF = {
     "pfc": "pfc",
     "perturb": "perturb",
+    "perturb_weight_decay": "perturb",
     "ulpm": "ulpm",
     "review": "review",
     "dufm": "dufm",
+    "dufm_solutions": "dufm",
     "dufm_network": "dufm",
 }
-SURROGATES_OF = {"pfc": {"mufm", "geodesic"}, "perturb": {"perturb"}, "ulpm": {"ulpm"}, "dufm": {"dufm"}}
+SURROGATES_OF = {"pfc": {"mufm", "geodesic"}, "perturb": {"perturb"}, "ulpm": {"ulpm"}, "dufm": {"dufm", "dufm_runs"}}
 SURROGATES_OF["review"] = {"mixon"}
 
 

@@ -77,13 +77,39 @@ def data_description(setting: dict) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
-# Claim records: {"claim", "passed", "value", "expected"}
+# Claim records: {"claim", "passed", "status", "source", "value", "expected"}
 # ---------------------------------------------------------------------------------------------
 
+STATUSES = ("passed", "failed", "not_converged", "premise_unmet")
+OURS = "ncrepro"  # the source of a check the paper does not state (counted apart from the paper's claims)
 
-def claim(text: str, passed: bool, value, expected) -> dict:
-    """One of the paper's statements checked on a figure's data, with the measured value."""
-    return {"claim": text, "passed": bool(passed), "value": value, "expected": expected}
+
+def claim(
+    text: str,
+    holds: bool,
+    value,
+    expected,
+    source: str,
+    *,
+    premise: bool = True,
+    converged: bool = True,
+    note: str | None = None,
+) -> dict:
+    """One statement checked on a figure's data. ``source`` is where the paper makes it (paper key and
+    section, figure, equation: "DUFM §6.1, Fig. 3"), or :data:`OURS` for a check of the project's own.
+    The status: ``premise_unmet`` when the condition under which the paper states it does not hold in
+    the run (``premise`` False); else ``not_converged`` when the data never reached the regime the
+    statement is about (``converged`` False); else ``passed`` or ``failed`` as the data say (``holds``).
+    ``note`` says what the premise or the convergence measured. ``passed`` is ``status == "passed"``."""
+    status = "premise_unmet" if not premise else "not_converged" if not converged else "passed" if holds else "failed"
+    out = {"claim": text, "passed": status == "passed", "status": status, "source": source}
+    out |= {"value": value, "expected": expected}
+    return out | ({"note": note} if note else {})
+
+
+def is_paper_claim(c: dict) -> bool:
+    """A statement of the paper (not a check of the project's own, :data:`OURS`)."""
+    return c.get("source") != OURS
 
 
 def rounded(values) -> list[float]:

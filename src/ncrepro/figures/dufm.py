@@ -1,13 +1,14 @@
 """DUFM: *Neural Collapse versus Low-Rank Bias: Is Deep Neural Collapse Really Optimal?* (Súkeník,
-Mondelli, Lampert, NeurIPS 2024) -- the figures of the deep unconstrained features model (L-DUFM,
-DUFM eq. (1)): Fig. 1 (the SRG construction), Fig. 3 (L_SRG / L_DNC, rank against weight decay, DNC
-against width), Fig. 5 (low-rank solutions for K = 3, 4, 5), Figs. 2 (top row), 6, 7, 8 (gradient
-descent on the L-DUFM). The trained networks of Figs. 2 (bottom row), 4, 9, 10 are in
-:mod:`ncrepro.figures.dufm_network`, which draws its panels with the helpers here.
+Mondelli, Lampert, NeurIPS 2024) -- the panels and run judgements shared by the DUFM figures, and the
+figures of the L-DUFM's closed forms: Fig. 1 (the SRG construction) and Fig. 3 (L_SRG / L_DNC, rank
+against weight decay, DNC against width). Gradient-descent solutions of the L-DUFM (Figs. 2 top, 5, 6,
+7, 8) are in :mod:`ncrepro.figures.dufm_solutions`, the trained networks (Figs. 2 bottom, 4, 9, 10) in
+:mod:`ncrepro.figures.dufm_network`.
 
 M_l is the matrix of uncentred class means of layer l after the ReLU, M~_l before it; ranks are
-rank_tau (:func:`ncrepro.metrics.rank_tau`), DNC1 uses a pseudo-inverse truncated at the same threshold
-(docs/papers/dufm.md, "Definitions").
+rank_tau (:func:`ncrepro.metrics.rank_tau`) at RANK_TAU, recorded over the band RANK_TAUS; DNC1 uses a
+pseudo-inverse truncated at the same threshold (docs/papers/dufm.md, "Definitions"). Every numeric
+threshold of a claim here is the project's reading: the paper gives none.
 """
 
 from __future__ import annotations
@@ -16,16 +17,39 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from ..metrics import RANK_TAU, ZERO_FIT
 from . import Kind
-from .common import claim, rounded, surrogate_data, surrogate_params
+from .common import OURS, claim, rounded, surrogate_data, surrogate_params
 from .style import finish, layer_colors, signed_heatmap
 
-DNC1_HOLDS = 1e-3  # "DNC1 holds in a clear way" (DUFM §6.1, Fig. 2): final truncated-pinv DNC1 below this
-SQUARE_TOL = 0.1  # |Gram entry| / diagonal below this counts as orthogonal (DUFM App. B.1, Fig. 5, K = 4)
-# Figures that show one selected run (the lowest final loss), and those whose shown solution the paper
-# says beats the SRG construction (Figs. 7, 8: "slightly lower than the loss of our construction").
-SELECTED_RUN = {"dufm_fig6", "dufm_fig7", "dufm_fig8"}
-BEATS_SRG = {"dufm_fig7", "dufm_fig8"}
+
+def ranks_at(table: pd.DataFrame, tau: float = RANK_TAU) -> pd.DataFrame:
+    """Rank rows of a DUFM table at one threshold, as seed x matrix name."""
+    rows = table[table.metric == "rank"]
+    if "tau" in rows:
+        rows = rows[np.isclose(rows.tau, tau)]
+    return rows.pivot(index="seed", columns="name", values="value").rename(index=int)
+
+
+def rank_band(table: pd.DataFrame, seed: int, names: list[str]) -> dict[str, list[int]]:
+    """The ranks of the matrices ``names`` of one run at every recorded threshold (the band the claims
+    show beside the reading at RANK_TAU)."""
+    rows = table[(table.metric == "rank") & (table.seed == seed) & table.name.isin(names)]
+    return {
+        f"tau={tau:g}": [int(r) for r in sub.set_index("name").value.reindex(names)] for tau, sub in rows.groupby("tau")
+    }
+
+
+def converged_runs(table: pd.DataFrame) -> pd.Series:
+    """Per seed, whether its gradient descent converged (the loss plateaued, ``converged`` rows)."""
+    rows = table[table.metric == "converged"]
+    return rows.set_index(rows.seed.astype(int)).value.astype(bool)
+
+
+def not_converged_note(converged: pd.Series, what: str = "still descending at the step cap") -> str | None:
+    """'2 of 10 runs still descending at the step cap' when some runs did not converge."""
+    n = int((~converged).sum())
+    return f"{n} of {len(converged)} runs {what}" if n else None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -145,10 +169,10 @@ def construction_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
 
 
 def construction_claims(table: pd.DataFrame, meta: dict) -> list[dict]:
-    """DUFM Fig. 1, Def. 4 and Lemma 15 (App. A.1): the SRG solution has rank r in M_{L-1} and M~_L
-    (r >= 5) and rank K after the last ReLU; the DNC solution rank K everywhere; the SRG Gram of
-    M~_L/alpha_L has diagonal 1, +1/4 for classes whose edges share a vertex and -1/2 for disjoint edges
-    (r = 5)."""
+    """DUFM Fig. 1 (§4, Def. 4; App. A.1, Lemma 15): the SRG solution has rank r in M_{L-1} and M~_L
+    (r >= 5) and rank K after the last ReLU; the DNC solution rank K everywhere. Our own check: the SRG
+    Gram of M~_L / alpha_L has diagonal 1, +1/4 for classes whose edges share a vertex and -1/2 for
+    disjoint edges (r = 5; derived from Def. 9, the paper draws it without values)."""
     from ..surrogates.dufm import edges
 
     p = surrogate_params(meta)
@@ -157,7 +181,8 @@ def construction_claims(table: pd.DataFrame, meta: dict) -> list[dict]:
     ranks = {f"{s}:{m}": int(v) for s, m, v in table[table.panel == "rank"][["solution", "matrix", "value"]].to_numpy()}
     want = {f"srg:M{L - 1}": r, f"srg:Mt{L}": r if r >= 5 else 3, f"srg:M{L}": K}
     want |= {f"dnc:M{L - 1}": K, f"dnc:Mt{L}": K, f"dnc:M{L}": K}
-    out = [claim("ranks of the constructed SRG and DNC solutions (Definition 4, Lemma 15)", ranks == want, ranks, want)]
+    source = "DUFM §4, Fig. 1 (Def. 4; App. A.1, Lemma 15)"
+    out = [claim("ranks of the constructed SRG and DNC solutions", ranks == want, ranks, want, source)]
     G = table[table.panel == f"srg_gram_Mt{L}"].pivot(index="row", columns="col", values="value").to_numpy()
     G = G / G[0, 0]
     e = edges(r)
@@ -168,34 +193,59 @@ def construction_claims(table: pd.DataFrame, meta: dict) -> list[dict]:
         out.append(
             claim(
                 "SRG Gram of M~_L / alpha_L: 1 on the diagonal, +1/4 for edges sharing a vertex, "
-                "-1/2 for disjoint edges",
+                "-1/2 for disjoint edges (derived from Def. 9)",
                 bool(np.abs(G - expected).max() < 1e-10),
                 float(np.abs(G - expected).max()),
                 "max abs deviation < 1e-10",
+                OURS,
             )
         )
     return out
 
 
 # ---------------------------------------------------------------------------------------------
-# DUFM Fig. 3 (§6.1): L_SRG / L_DNC against r; rank against weight decay; P(DNC) against width
+# DUFM Fig. 3 (§4, §6.1): L_SRG / L_DNC against r; rank against weight decay; P(DNC) against width
 # ---------------------------------------------------------------------------------------------
+
+
+def sweep_runs(table: pd.DataFrame, panel: str, by: str) -> pd.DataFrame:
+    """One row per run of a sweep panel (index ``by``, seed): its outcome metrics, and ``rank`` at
+    RANK_TAU (the average rank of the intermediate class means)."""
+    rows = table[table.panel == panel]
+    ranks = (
+        rows[(rows.metric == "rank") & np.isclose(rows.tau, RANK_TAU)] if "tau" in rows else rows[rows.metric == "rank"]
+    )
+    out = rows[rows.metric != "rank"].pivot_table(index=[by, "seed"], columns="metric", values="value")
+    out["rank"] = ranks.set_index([by, "seed"]).value
+    for column in ("diverged", "zero"):
+        if column not in out:
+            out[column] = 0.0
+    return out
 
 
 def dnc_fraction(table: pd.DataFrame, panel: str, by: str) -> pd.DataFrame:
     """Per value of ``by``, the fraction of a sweep panel's runs that found DNC among the runs that did
     not diverge (a diverged gradient descent found no solution), and the number of diverged runs."""
-    rows = table[table.panel == panel].pivot_table(index=[by, "seed"], columns="metric", values="value")
-    diverged = rows["diverged"] if "diverged" in rows else pd.Series(0.0, index=rows.index)
-    kept = rows[diverged == 0]
+    runs = sweep_runs(table, panel, by)
+    kept = runs[runs.diverged == 0]
     return pd.DataFrame(
-        {"p_dnc": kept.dnc_found.groupby(by).mean(), "diverged": diverged.groupby(by).sum().astype(int)}
+        {"p_dnc": kept.dnc_found.groupby(by).mean(), "diverged": runs.diverged.groupby(by).sum().astype(int)}
     ).sort_index()
+
+
+def average_rank(runs: pd.DataFrame, by: str) -> pd.DataFrame:
+    """Per value of ``by``: mean, SD and count of the rank over the runs that found a solution (not
+    diverged, not at the zero solution), and ``left_out``, the runs that did not."""
+    found = runs[(runs.diverged == 0) & (runs.zero == 0)]
+    out = found["rank"].groupby(by).agg(["mean", "std", "count"]).reindex(sorted(runs.index.unique(by)))
+    out["left_out"] = (runs.groupby(by).size() - out["count"].fillna(0)).astype(int)
+    return out
 
 
 def sweeps_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
     """DUFM Fig. 3: left, L_SRG/L_DNC against r for each L (dashed line at 1); middle, the average rank
-    of the intermediate class means at convergence against log2 weight decay (mean +- SD over runs);
+    of the intermediate class means at convergence against log2 weight decay (mean +- SD over the runs
+    not at the zero solution, their number left out in red; shaded: the same at thresholds 1e-3 .. 1e-1);
     right, the fraction of runs that found DNC against the width."""
     fig, axes = plt.subplots(1, 3, figsize=(12, 3.5))
     left = table[(table.panel == "left") & (table.metric == "srg_dnc_loss_ratio")]
@@ -205,304 +255,191 @@ def sweeps_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
     axes[0].set_xlabel(r"$r$  ($K = \binom{r}{2}$)")
     axes[0].set_title(r"$\mathcal{L}_{SRG}/\mathcal{L}_{DNC}$")
     axes[0].legend(fontsize=7)
-    mid = table[(table.panel == "middle") & (table.metric == "rank")].groupby("log2_weight_decay").value
-    axes[1].errorbar(
-        mid.mean().index, mid.mean().to_numpy(), yerr=mid.std(ddof=0).to_numpy(), marker="o", ms=3, capsize=2
-    )
+    if (table.panel == "middle").any():
+        runs = sweep_runs(table, "middle", "log2_weight_decay")
+        mid = average_rank(runs, "log2_weight_decay")
+        axes[1].errorbar(mid.index, mid["mean"], yerr=mid["std"].fillna(0), marker="o", ms=3, capsize=2)
+        rows = table[(table.panel == "middle") & (table.metric == "rank")]
+        zero = set(runs[(runs.zero == 1) | (runs.diverged == 1)].index)
+        kept = rows[[(x, s) not in zero for x, s in zip(rows.log2_weight_decay, rows.seed, strict=True)]]
+        band = kept.groupby(["tau", "log2_weight_decay"]).value.mean().unstack("tau")
+        axes[1].fill_between(band.index, band.min(axis=1), band.max(axis=1), color="C0", alpha=0.15)
+        for x, n in mid["left_out"].items():
+            if n:
+                axes[1].annotate(f"{n} at 0", xy=(x, 0.3), ha="center", fontsize=6, color="C3")
     axes[1].set_xlabel(r"$\log_2$ weight decay")
     axes[1].set_title("average rank at convergence")
-    right = dnc_fraction(table, "right", "width")
-    axes[2].plot(right.index, right.p_dnc.to_numpy(), marker="o", ms=3)
-    for width, row in right[right.diverged > 0].iterrows():
-        axes[2].annotate(
-            f"{int(row.diverged)} diverged", (width, row.p_dnc), fontsize=6, xytext=(0, -9), textcoords="offset points"
-        )
-    axes[2].set_xscale("log", base=2)
+    if (table.panel == "right").any():
+        right = dnc_fraction(table, "right", "width")
+        axes[2].plot(right.index, right.p_dnc.to_numpy(), marker="o", ms=3)
+        for width, row in right[right.diverged > 0].iterrows():
+            axes[2].annotate(
+                f"{int(row.diverged)} diverged",
+                (width, row.p_dnc),
+                fontsize=6,
+                xytext=(0, -9),
+                textcoords="offset points",
+            )
+        axes[2].set_xscale("log", base=2)
     axes[2].set_ylim(-0.05, 1.05)
     axes[2].set_xlabel("width")
     axes[2].set_title("probability of finding DNC")
     finish(fig, pdf, meta, bottom=0.08, top=0.94)
 
 
+def downward_trend(mean: pd.Series, sd: pd.Series) -> bool:
+    """A downward trend of means with their SDs: each step rises by at most the larger SD of its two
+    points, and the last is below the first (the paper shows means with 1-SD bands)."""
+    m, s = mean.to_numpy(), sd.fillna(0).to_numpy()
+    return bool(np.all(np.diff(m) <= np.maximum(s[:-1], s[1:])) and m[-1] < m[0])
+
+
+def _ratio_claims(table: pd.DataFrame) -> list[dict]:
+    """Fig. 3 left (§4, Thm. 5, eq. (3); §6.1), on the closed-form losses; a case where the DNC optimum
+    is the trivial zero point (L_DNC >= 0.499, both losses capped at 1/2) is outside the statements."""
+    left = table[table.panel == "left"].pivot_table(index=["L", "r"], columns="metric", values="value").reset_index()
+    left["K"] = left.r * (left.r - 1) // 2
+    nontrivial = left[left.loss_dnc < ZERO_FIT]
+    theorem = nontrivial[((nontrivial.L == 3) & (nontrivial.K >= 10)) | ((nontrivial.L >= 4) & (nontrivial.K >= 6))]
+    trivial = int(len(left) - len(nontrivial))
+    out = [
+        claim(
+            "Theorem 5: L_SRG < L_DNC for K >= 10 (L = 3) and K >= 6 (L >= 4)",
+            bool((theorem.srg_dnc_loss_ratio < 1).all()),
+            {"max ratio": float(theorem.srg_dnc_loss_ratio.max()) if len(theorem) else None, "cases": len(theorem)}
+            | ({"trivial cases left out": trivial} if trivial else {}),
+            "< 1",
+            "DUFM §4, Thm. 5",
+            premise=len(theorem) > 0,
+            note=None
+            if len(theorem)
+            else "no (L, r) of the grid with a non-trivial DNC optimum in the theorem's range",
+        )
+    ]
+    by_L = nontrivial[nontrivial.K >= 10].pivot(index="r", columns="L", values="srg_dnc_loss_ratio").dropna()
+    out.append(
+        claim(
+            "for large K the ratio is lower for deeper models (K >= 10, every r)",
+            bool((by_L.diff(axis=1).iloc[:, 1:] < 0).all().all()),
+            {str(c): rounded(by_L[c]) for c in by_L.columns},
+            "decreasing in L",
+            "DUFM §6.1, Fig. 3 left",
+            premise=by_L.shape[0] > 0 and by_L.shape[1] > 1,
+            note=None if by_L.shape[0] and by_L.shape[1] > 1 else "fewer than two depths with K >= 10 non-trivial",
+        )
+    )
+    for depth, rows in nontrivial[(nontrivial.L >= 4) & (nontrivial.K >= 6)].groupby("L"):
+        v = rows.sort_values("r").srg_dnc_loss_ratio.to_numpy()
+        out.append(
+            claim(
+                f"L = {depth}: the gap grows with K, ratio O(K^((3-L)/(2(L+1)))) (largest K below smallest K)",
+                bool(v[-1] < v[0]),
+                rounded(v),
+                "ratio at the largest K < at the smallest",
+                "DUFM §4, Thm. 5, eq. (3)",
+                premise=len(v) > 1,
+            )
+        )
+    return out
+
+
 def sweeps_claims(table: pd.DataFrame, meta: dict) -> list[dict]:
-    """DUFM Fig. 3: (left, Thm. 5) SRG beats DNC for K >= 10 at L = 3 and K >= 6 at L >= 4, lower for
-    deeper models; (middle) "the stronger the weight decay, the lower the rank"; (right) "large width has
-    a strong implicit bias towards DNC": the DNC fraction at the largest width exceeds that at the
-    smallest. P(DNC) counts the runs that did not diverge (:func:`dnc_fraction`)."""
-    out = []
-    left = table[(table.panel == "left") & (table.metric == "srg_dnc_loss_ratio")]
-    if len(left):
-        theorem = left[((left.L == 3) & (left.K >= 10)) | ((left.L >= 4) & (left.K >= 6))]
-        dnc = table[(table.panel == "left") & (table.metric == "loss_dnc")].set_index(["L", "r"]).value
-        valid = theorem[[dnc[(row.L, row.r)] < 0.499 for row in theorem.itertuples()]]
+    """DUFM Fig. 3: (left) Thm. 5 and eq. (3) on the closed forms (:func:`_ratio_claims`); (middle, §6.1)
+    "the stronger the weight decay, the lower the rank" and "for very small weight decay, DNC is
+    sometimes recovered; for very high weight decay, it is never recovered"; (right, §6.1) "large width
+    has a strong implicit bias towards DNC", "for small width, low-rank solutions are much more likely to
+    be found" and "a larger width leads to a larger loss". Runs at the zero solution or diverged found no
+    solution: they are left out of ranks and probabilities and counted. The panels are "at convergence"
+    (Fig. 3 caption): a claim whose runs stopped at the step cap still descending is not converged."""
+    out = _ratio_claims(table) if (table.panel == "left").any() else []
+    if (table.panel == "middle").any():
+        runs = sweep_runs(table, "middle", "log2_weight_decay")
+        rank = average_rank(runs, "log2_weight_decay")
+        found = rank.dropna(subset=["mean"])
+        converged = runs[(runs.diverged == 0) & (runs.zero == 0)].converged.astype(bool)
+        value = {f"{k:g}": round(float(v), 3) for k, v in found["mean"].items()}
+        if rank["left_out"].any():
+            value["runs at the zero solution or diverged (left out)"] = {
+                f"{k:g}": int(n) for k, n in rank["left_out"].items() if n
+            }
         out.append(
             claim(
-                "Theorem 5: L_SRG < L_DNC for K >= 10 (L = 3) and K >= 6 (L >= 4), where L_DNC < 0.499",
-                bool((valid.value < 1).all()),
-                {"max ratio": float(valid.value.max()), "cases": len(valid)},
-                "< 1",
+                "the stronger the weight decay, the lower the rank (mean over runs, within 1 SD, last < first)",
+                downward_trend(found["mean"], found["std"]) if len(found) > 1 else False,
+                value,
+                "downward trend in log2 weight decay",
+                "DUFM §6.1, Fig. 3 middle",
+                premise=len(found) > 1,
+                converged=bool(converged.all()),
+                note=not_converged_note(converged)
+                if len(found) > 1
+                else "fewer than two weight decays with a solution",
             )
         )
-        by_L = left.pivot(index="r", columns="L", values="value")
-        deeper = bool((by_L.diff(axis=1).iloc[:, 1:] < 0).all().all()) if by_L.shape[1] > 1 else True
-        out.append(
-            claim(
-                "the ratio is lower for deeper models (every r)",
-                deeper,
-                {str(c): rounded(by_L[c]) for c in by_L.columns},
-                "decreasing in L",
-            )
-        )
-        for depth, rows in left[left.L >= 4].groupby("L"):
-            v = rows.sort_values("r").value.to_numpy()
-            out.append(
-                claim(
-                    f"L = {depth}: the ratio decreases with r (Theorem 5, K^((3-L)/(2(L+1))))",
-                    bool(np.all(np.diff(v) < 0)),
-                    rounded(v),
-                    "decreasing",
-                )
-            )
-    mid = table[(table.panel == "middle") & (table.metric == "rank")]
-    if len(mid):
-        mean = mid.groupby("log2_weight_decay").value.mean().sort_index()
-        out.append(
-            claim(
-                "the stronger the weight decay, the lower the rank (mean over runs, non-increasing, last < first)",
-                bool(np.all(np.diff(mean.to_numpy()) <= 0) and mean.iloc[-1] < mean.iloc[0]),
-                {str(k): float(v) for k, v in mean.items()},
-                "non-increasing in weight decay",
-            )
-        )
-        found = dnc_fraction(table, "middle", "log2_weight_decay").p_dnc
+        kept = runs[(runs.diverged == 0) & (runs.zero == 0)]
+        p_dnc = kept.dnc_found.groupby("log2_weight_decay").mean()
+        smallest = kept.xs(p_dnc.index[0], level="log2_weight_decay") if len(p_dnc) else kept
         out.append(
             claim(
                 "for very small weight decay DNC is sometimes recovered, for very high weight decay never",
-                bool(found.iloc[0] > 0 and found.iloc[-1] == 0),
-                {str(k): float(v) for k, v in found.items()},
-                "P(DNC) > 0 at the smallest, 0 at the largest",
+                bool(len(p_dnc) > 1 and p_dnc.iloc[0] > 0 and p_dnc.iloc[-1] == 0),
+                {f"{k:g}": float(v) for k, v in p_dnc.items()},
+                "P(DNC) > 0 at the smallest weight decay, 0 at the largest with a solution",
+                "DUFM §6.1, Fig. 3 middle",
+                premise=len(p_dnc) > 1,
+                converged=bool(smallest.converged.astype(bool).all()),
+                note=not_converged_note(smallest.converged.astype(bool)),
             )
         )
     if (table.panel == "right").any():
-        frac = dnc_fraction(table, "right", "width").p_dnc
-        out.append(
-            claim(
-                "large width has an implicit bias towards DNC: P(DNC) at the largest width > at the smallest"
-                " (runs that did not diverge)",
-                bool(frac.iloc[-1] > frac.iloc[0]),
-                {str(k): float(v) for k, v in frac.items()},
-                "increasing with width",
-            )
-        )
+        out += _width_claims(table, meta)
     return out
 
 
-# ---------------------------------------------------------------------------------------------
-# DUFM Fig. 5 (App. B.1): low-rank solutions for K = 3, 4, 5, the best run of a lambda x seed grid
-# ---------------------------------------------------------------------------------------------
-
-
-def small_k_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
-    """DUFM Fig. 5: one row per K, the selected run (lowest loss / L_DNC of the lambda x seed grid):
-    total, fit and regularisation loss against step with L_DNC (log y), heat maps of M_{L-1} and M~_L,
-    and the Gram matrix of M_{L-1}, each normalised by its largest absolute entry."""
-    chosen = table[table.metric == "selected"].sort_values("K")
-    fig, axes = plt.subplots(len(chosen), 4, figsize=(14, 3.0 * len(chosen)), squeeze=False)
-    for row, sel in zip(axes, chosen.itertuples(), strict=True):
-        run = table[(table.K == sel.K) & (table.lam == sel.lam)]
-        loss = run[(run.metric == "loss") & (run.seed == sel.seed)]
-        for part, color in (("total", "C0"), ("fit", "C2"), ("reg", "C4")):
-            rows = loss[loss.name == part]
-            row[0].plot(rows.step, rows.value, color=color, label=part)
-        ref = float(run[(run.metric == "reference") & (run.name == "loss_dnc")].value.iloc[0])
-        row[0].axhline(ref, color="red", ls="--", lw=1, label=r"$\mathcal{L}_{DNC}$")
-        row[0].set_yscale("log")
-        row[0].set_title(
-            f"K = {sel.K}: λ = {sel.lam:g}, run {sel.seed}, loss/$\\mathcal{{L}}_{{DNC}}$ = {sel.value:.4f}", fontsize=8
-        )
-        row[0].set_xlabel("gradient-descent step")
-        row[0].legend(fontsize=6)
-        mats = run[run.metric == "matrix"]
-        for ax, name in zip(row[1:], dict.fromkeys(mats.name), strict=True):
-            M = matrix(run, name)
-            if not name.startswith("gram:"):
-                M = M[np.abs(M).max(axis=1) > 1e-3 * np.abs(M).max()]  # the non-zero rows (neurons)
-            sym = class_mean_symbol(name.removeprefix("gram:"))
-            signed_heatmap(ax, M, f"${sym}^T{sym}$" if name.startswith("gram:") else f"${sym}$ (non-zero rows)")
-    finish(fig, pdf, meta, bottom=0.05, top=0.96)
-
-
-def small_k_claims(table: pd.DataFrame, meta: dict) -> list[dict]:
-    """DUFM Fig. 5 (App. B.1): "Already for L >= 4, we find low-rank solutions for all K >= 3", found by
-    gradient descent with a loss below L_DNC; for K = 4 the solution is "based on the square graph": in
-    the Gram of M_{L-1} every column has a positive inner product with exactly two others and is
-    orthogonal to the third (rank 3)."""
-    L = surrogate_params(meta)["L"]
-    out = []
-    for sel in table[table.metric == "selected"].sort_values("K").itertuples():
-        run = table[(table.K == sel.K) & (table.lam == sel.lam)]
-        rank = run[(run.metric == "rank") & (run.seed == sel.seed) & (run.name == f"M{L - 1}")].value.iloc[0]
-        out.append(
-            claim(
-                f"K = {sel.K}: gradient descent finds a low-rank solution below L_DNC (best of the lambda x seed grid)",
-                bool(sel.value < 1 and rank < sel.K),
-                {
-                    "loss / L_DNC": float(sel.value),
-                    f"rank M{L - 1}": int(rank),
-                    "lambda": float(sel.lam),
-                    "seed": int(sel.seed),
-                },
-                f"loss / L_DNC < 1 and rank < {sel.K}",
-            )
-        )
-        if sel.K == 4:
-            G = run[(run.metric == "matrix") & (run.name == f"gram:M{L - 1}")]
-            G = G.pivot(index="row", columns="col", values="value").to_numpy()
-            Gn = G / np.sqrt(np.outer(np.diag(G), np.diag(G)))
-            off = Gn[~np.eye(4, dtype=bool)].reshape(4, 3)
-            square = bool(
-                (np.sum(off > SQUARE_TOL, axis=1) == 2).all() and (np.sum(np.abs(off) <= SQUARE_TOL, axis=1) == 1).all()
-            )
-            out.append(
-                claim(
-                    "K = 4: the solution is based on the square graph (each class: two positive, one orthogonal)",
-                    square,
-                    {"normalised Gram": np.round(Gn, 3).tolist(), f"rank M{L - 1}": int(rank)},
-                    f"two entries > {SQUARE_TOL}, one within ±{SQUARE_TOL} per row",
-                )
-            )
-    runs = table[table.metric == "converged"]
-    if len(runs):
-        by_panel = runs.groupby("panel").value
-        out.append(
-            claim(
-                "every gradient-descent run of the sweeps converged before the step cap (our check)",
-                bool((runs.value == 1).all()),
-                {p: f"{int(v.sum())}/{len(v)}" for p, v in by_panel},
-                "all converged",
-            )
-        )
-    return out
-
-
-# ---------------------------------------------------------------------------------------------
-# DUFM Figs. 2 (top row), 6, 7, 8: gradient descent on the L-DUFM
-# ---------------------------------------------------------------------------------------------
-
-
-def solution_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
-    """DUFM Figs. 6, 7, 8: loss against gradient-descent step (mean +- SD over runs, with the fit and
-    regularisation parts of the lowest-loss run, and the L_DNC / L_SRG lines), DNC1 per layer (log y),
-    singular values of every M_l at the end (mean +- SD, log y); then heat maps of the selected run's
-    matrices, each normalised by its largest absolute entry."""
-    mats = list(dict.fromkeys(table[table.metric == "matrix"].name))
-    ncols = max(3, len(mats))
-    fig, axes = plt.subplots(2 if mats else 1, ncols, figsize=(4 * ncols, 6.4 if mats else 3.4), squeeze=False)
-    best = loss_panel(axes[0, 0], table, "gradient-descent step")
-    dnc1_panel(axes[0, 1], table, "gradient-descent step")
-    singular_value_panel(axes[0, 2], table)
-    for ax in axes[0, 3:]:
-        ax.axis("off")
-    for ax, name in zip(axes[1] if mats else [], mats, strict=False):
-        sym = class_mean_symbol(name.removeprefix("gram:"))
-        signed_heatmap(
-            ax, matrix(table, name), f"${sym}^T{sym}$" if name.startswith("gram:") else f"${sym}$ (run {best})"
-        )
-    if mats:
-        for ax in axes[1, len(mats) :]:
-            ax.axis("off")
-    finish(fig, pdf, meta, bottom=0.06, top=0.95)
-
-
-def solution_claims(table: pd.DataFrame, meta: dict) -> list[dict]:
-    """DUFM Figs. 2 (top), 6-8 (§6.1, App. B.1): gradient descent finds low-rank solutions better than
-    DNC (Fig. 2: the median run; Figs. 6-8, which show one run: the lowest-loss run) that still satisfy
-    DNC1; for L <= 5 the intermediate layers share one rank within a run; for deep models (L > 5) the
-    rank is low in the first layers (below the SRG rank r) and grows in the last ones; in Figs. 7, 8
-    (:data:`BEATS_SRG`) the selected run is below the SRG construction."""
-    from ..surrogates.dufm import r_of
-
-    p = surrogate_params(meta)
-    K, L = p["K"], p["L"]
-    refs = table[table.metric == "reference"].set_index("name").value
-    final = table[(table.metric == "loss") & (table.name == "total")]
-    final = final[final.step == final.step.max()].set_index("seed").value
-    final.index = final.index.astype(int)
-    dnc1 = table[table.metric == "dnc1"]
-    dnc1 = dnc1[dnc1.step == dnc1.step.max()].groupby("layer").value.median()
-    ranks = table[table.metric == "rank"].pivot(index="seed", columns="name", values="value")
-    ranks.index = ranks.index.astype(int)
-    inter = [f"M{l}" for l in range(2, L)]
-    below = final[final < refs["loss_dnc"]].index
-    best = final.idxmin()
-    selected = meta["id"] in SELECTED_RUN
-    shown = final[best] if selected else final.median()
-    out = [
+def _width_claims(table: pd.DataFrame, meta: dict) -> list[dict]:
+    """Fig. 3 right (§6.1), over the runs that did not diverge, at the smallest and the largest width."""
+    K = int(table[table.panel == "right"].K.iloc[0])
+    runs = sweep_runs(table, "right", "width")
+    kept = runs[runs.diverged == 0]
+    converged = kept.converged.astype(bool)
+    by_width = kept.groupby("width")
+    widths = sorted(by_width.groups)
+    frac, rank, loss = by_width.dnc_found.mean(), by_width["rank"].mean(), by_width.loss.mean()
+    common = {
+        "premise": widths[0] >= K,
+        "converged": bool(converged.all()),
+        "note": not_converged_note(converged) if widths[0] >= K else f"smallest width {widths[0]} < K = {K}",
+    }
+    source = "DUFM §6.1, Fig. 3 right"
+    return [
         claim(
-            "gradient descent beats DNC: the "
-            + ("selected (lowest-loss) run's" if selected else "median")
-            + " final loss is below L_DNC",
-            bool(shown < refs["loss_dnc"]),
-            {"final losses": rounded(final), "L_DNC": float(refs["loss_dnc"])}
-            | ({"L_SRG": float(refs["loss_srg"])} if "loss_srg" in refs else {}),
-            "< L_DNC",
+            "large width has an implicit bias towards DNC: P(DNC) at the largest width > at the smallest",
+            bool(frac.iloc[-1] > frac.iloc[0]),
+            {str(k): float(v) for k, v in frac.items()} | {"diverged (left out)": int(runs.diverged.sum())},
+            "increasing with width",
+            source,
+            **common,
         ),
         claim(
-            f"DNC1 holds in every layer (median final DNC1 < {DNC1_HOLDS:g})",
-            bool((dnc1 < DNC1_HOLDS).all()),
-            {f"layer {int(k)}": float(v) for k, v in dnc1.items()},
-            f"< {DNC1_HOLDS:g}",
+            "for small width low-rank solutions are more likely: mean rank at the smallest width < at the largest",
+            bool(rank.iloc[0] < rank.iloc[-1]),
+            {str(k): round(float(v), 3) for k, v in rank.items()},
+            "rank at the smallest width < at the largest",
+            source,
+            **common,
         ),
         claim(
-            "the solutions below L_DNC are low rank: intermediate class means of rank < K",
-            bool(len(below) and (ranks.loc[below, inter] < K).all().all()),
-            {str(s): [int(ranks.loc[s, m]) for m in inter] for s in below},
-            f"< {K}",
+            "a larger width leads to a larger loss: mean final loss at the largest width > at the smallest",
+            bool(loss.iloc[-1] > loss.iloc[0]),
+            {str(k): float(f"{v:.6g}") for k, v in loss.items()},
+            "loss at the largest width > at the smallest",
+            source,
+            **common,
         ),
     ]
-    if L <= 5:
-        out.append(
-            claim(
-                "for L <= 5 the intermediate layers share one rank within a run (runs below L_DNC)",
-                bool(len(below) and all(ranks.loc[s, inter].nunique() == 1 for s in below)),
-                {str(s): [int(ranks.loc[s, m]) for m in inter] for s in below},
-                "equal ranks",
-            )
-        )
-    else:
-        first, last = int(ranks.loc[best, "M2"]), int(ranks.loc[best, f"M{L}"])
-        per_layer = [int(ranks.loc[best, f"M{l}"]) for l in range(1, L + 1)]
-        out.append(
-            claim(
-                "deep model: low rank in the first layers, growing in the last layers (rank M_L > rank M_2)",
-                last > first,
-                per_layer,
-                "rank M_L > rank M_2",
-            )
-        )
-        out.append(
-            claim(
-                "the first layers' rank is below the SRG solution's rank r (Fig. 6: 'remarkably small')",
-                first < r_of(K),
-                per_layer,
-                f"rank M_2 < r = {r_of(K)}",
-            )
-        )
-    if meta["id"] in BEATS_SRG and "loss_srg" in refs:
-        out.append(
-            claim(
-                "the selected (lowest-loss) run is below the SRG construction: SRG is not optimal",
-                bool(final[best] < refs["loss_srg"]),
-                {"best loss": float(final[best]), "L_SRG": float(refs["loss_srg"])},
-                "< L_SRG",
-            )
-        )
-    return out
 
 
 KINDS = {
     "dufm_construction": Kind(surrogate_data, construction_plot, construction_claims),
     "dufm_sweeps": Kind(surrogate_data, sweeps_plot, sweeps_claims),
-    "dufm_small_k": Kind(surrogate_data, small_k_plot, small_k_claims),
-    "dufm_solution": Kind(surrogate_data, solution_plot, solution_claims),
 }

@@ -31,12 +31,13 @@ SOLVERS: dict[str, tuple[str, str]] = {
     "mufm_collapse": ("ncrepro.surrogates.mufm", "collapse_table"),
     "mufm_tradeoff": ("ncrepro.surrogates.mufm", "tradeoff_table"),
     "ulpm_dynamics": ("ncrepro.surrogates.ulpm", "dynamics_table"),
-    "dufm_construction": ("ncrepro.surrogates.dufm", "construction_table"),
-    "dufm_ratio": ("ncrepro.surrogates.dufm", "ratio_table"),
-    "dufm_rank_sweep": ("ncrepro.surrogates.dufm", "rank_sweep_table"),
-    "dufm_width_sweep": ("ncrepro.surrogates.dufm", "width_sweep_table"),
-    "dufm_small_k": ("ncrepro.surrogates.dufm", "small_k_table"),
-    "dufm_trajectory": ("ncrepro.surrogates.dufm", "trajectory_table"),
+    "dufm_construction": ("ncrepro.surrogates.dufm_runs", "construction_table"),
+    "dufm_ratio": ("ncrepro.surrogates.dufm_runs", "ratio_table"),
+    "dufm_rank_sweep": ("ncrepro.surrogates.dufm_runs", "rank_sweep_table"),
+    "dufm_width_sweep": ("ncrepro.surrogates.dufm_runs", "width_sweep_table"),
+    "dufm_small_k": ("ncrepro.surrogates.dufm_runs", "small_k_table"),
+    "dufm_trajectory": ("ncrepro.surrogates.dufm_runs", "trajectory_table"),
+    "dufm_search": ("ncrepro.surrogates.dufm_runs", "search_table"),
     "mixon_snc": ("ncrepro.surrogates.mixon", "snc_table"),
     "pfc_illustration": ("ncrepro.surrogates.geodesic", "illustration_table"),
 }
@@ -44,7 +45,7 @@ SOLVERS: dict[str, tuple[str, str]] = {
 # Models solved as one batch of independent runs by ``dufm.gradient_descent``: their results are the
 # same bit for bit on any number of threads, so their jobs take the configured ``threads``. The other
 # solvers run one small problem each, on one thread (thread hand-offs cost more than the arithmetic).
-BATCHED_MODELS = frozenset({"dufm_rank_sweep", "dufm_width_sweep", "dufm_small_k", "dufm_trajectory"})
+BATCHED_MODELS = frozenset({"dufm_rank_sweep", "dufm_width_sweep", "dufm_small_k", "dufm_trajectory", "dufm_search"})
 
 
 def solver(model: str):

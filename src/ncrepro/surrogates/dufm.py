@@ -16,12 +16,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 import torch
 from scipy.optimize import minimize_scalar
 from tqdm import tqdm
-
-from ..metrics import RANK_TAU, rank_tau
 
 # ---------------------------------------------------------------------------------------------
 # The triangular graph and the reference losses (Theorem 5, App. A.1)
@@ -320,20 +317,35 @@ def gradient_descent(H1, W, n: int, lam_H1, lam_W, lr: float, steps: int, log_ev
         yield (report, *terms, H1.clone(), [w.clone() for w in W])
 
 
-def descend_to_convergence(H1, W, n: int, lam_H1, lam_W, lr: float, max_steps: int, check_every: int, rtol: float):
-    """Full-batch GD on (1) for a batch of runs until each run has converged or ``max_steps``: every
-    ``check_every`` steps a run whose loss fell by less than ``rtol`` (relative) since the last check
-    leaves the batch (DUFM gives no step counts for Fig. 3, docs/papers/dufm.md, "Fig. 3"; small weight
-    decays need ~1e5 steps, large ones far fewer). ``lam_H1`` / ``lam_W`` are scalars or (B,) tensors. Returns the
-    final ``(H1, W, total)`` of every run and the steps each ran; ``rtol = 0`` runs all ``max_steps``."""
+def plateaued(history: torch.Tensor, window: int, rtol: float) -> torch.Tensor:
+    """Per run (a column of ``history``: the total loss at successive checks), whether the running minimum
+    of the loss improved by at most ``rtol`` (relative) over the last ``window`` checks. At the learning
+    rates DUFM uses (0.5) gradient descent runs at the edge of stability and the loss oscillates in its
+    last digits, so its minimum, not its last value, tells whether a run still descends
+    (docs/papers/dufm.md, "Gradient descent on the DUFM"). False before ``window + 1`` checks."""
+    if history.shape[0] <= window:
+        return torch.zeros(history.shape[1], dtype=torch.bool)
+    best, before = history.min(0).values, history[:-window].min(0).values
+    return (before - best) <= rtol * best.abs()
+
+
+def descend_to_convergence(
+    H1, W, n: int, lam_H1, lam_W, lr: float, max_steps: int, check_every: int, window: int, rtol: float | None
+):
+    """Full-batch GD on (1) for a batch of runs until each run has converged -- its loss plateaued over
+    ``window`` steps (:func:`plateaued`, checked every ``check_every`` steps) -- or diverged, or ran
+    ``max_steps``; a finished run leaves the batch (runs are independent, so the others are unchanged).
+    ``lam_H1`` / ``lam_W`` are scalars or (B,) tensors; ``rtol`` None runs every run ``max_steps``.
+    Returns the final ``(H1, W, total)`` of every run, the steps each ran and whether it converged."""
     B = H1.shape[0]
     lam_h = torch.as_tensor(lam_H1, dtype=torch.float64).expand(B).clone()
     lam_w = torch.as_tensor(lam_W, dtype=torch.float64).expand(B).clone()
     H1, W = H1.clone(), [w.clone() for w in W]
-    total = torch.full((B,), float("inf"), dtype=torch.float64)
+    history = [torch.full((B,), float("inf"), dtype=torch.float64)]
     steps_run = torch.zeros(B, dtype=torch.long)
+    converged = torch.zeros(B, dtype=torch.bool)
     active = torch.arange(B)
-    bar = tqdm(total=max_steps, desc=f"L-DUFM GD, {B} runs", mininterval=5.0, disable=max_steps < 10 * check_every)
+    bar = tqdm(total=max_steps, desc=f"L-DUFM GD, {B} runs", mininterval=60.0, disable=max_steps < 10 * check_every)
     while len(active) and int(steps_run[active[0]]) < max_steps:
         chunk = min(check_every, max_steps - int(steps_run[active[0]]))
         *_, (_, loss, _, _, h, ws) = gradient_descent(
@@ -343,195 +355,22 @@ def descend_to_convergence(H1, W, n: int, lam_H1, lam_W, lr: float, max_steps: i
         for w, w_new in zip(W, ws, strict=True):
             w[active] = w_new
         steps_run[active] += chunk
-        done = ((total[active] - loss).abs() <= rtol * loss) | ~torch.isfinite(loss)  # converged or diverged
-        total[active] = loss
+        latest = history[-1].clone()
+        latest[active] = loss
+        history.append(latest)
+        if rtol is not None:
+            converged[active] = plateaued(torch.stack(history)[:, active], max(1, window // check_every), rtol)
+        done = converged[active] | ~torch.isfinite(loss)
         active = active[~done]
         bar.update(chunk)
         bar.set_postfix(running=len(active))
     bar.close()
-    return H1, W, total, steps_run
+    return H1, W, history[-1], steps_run, converged
 
 
 def class_means(H: torch.Tensor, K: int) -> torch.Tensor:
     """Class means (d x K) of features with columns class by class (..., d, Kn)."""
     return H.reshape(*H.shape[:-1], K, H.shape[-1] // K).mean(-1)
-
-
-def layer_report(H1: torch.Tensor, W: list[torch.Tensor], K: int, tau: float = RANK_TAU) -> list[dict]:
-    """Per layer l = 1..L of one run: rank_tau and singular values of M_l (post-ReLU) and M~_l (pre-ReLU),
-    and DNC1 = (1/K) tr(Sigma_W Sigma_B^+) with the pseudo-inverse truncated at the rank threshold tau
-    (DUFM §6; docs/papers/dufm.md, "DNC1"), plus tr(Sigma_W)/tr(Sigma_B)."""
-    from ..metrics import collapse_metrics
-
-    pre, post, _ = forward(H1, W)
-    y = torch.arange(K).repeat_interleave(H1.shape[-1] // K)
-    rows = []
-    for l, H in enumerate(post):
-        Ht = H1 if l == 0 else pre[l - 1]
-        s = torch.linalg.svdvals(class_means(H, K)).numpy()
-        s_pre = torch.linalg.svdvals(class_means(Ht, K)).numpy()
-        m = collapse_metrics(H.T, y, K, pinv_rtol=tau)
-        rows.append(
-            {
-                "layer": l + 1,
-                "rank": rank_tau(s, tau),
-                "rank_pre": rank_tau(s_pre, tau),
-                "singular_values": s,
-                "singular_values_pre": s_pre,
-                "dnc1": float(m["nc1"]),
-                "nc1_tilde": float(m["nc1_tilde"]),
-            }
-        )
-    return rows
-
-
-# ---------------------------------------------------------------------------------------------
-# Tables of the figures (DUFM Figs. 1, 3)
-# ---------------------------------------------------------------------------------------------
-
-
-def _matrix_rows(panel: str, M: np.ndarray, **extra) -> list[dict]:
-    return [
-        {"panel": panel, "metric": "entry", "row": i, "col": j, "value": float(M[i, j]), **extra}
-        for i in range(M.shape[0])
-        for j in range(M.shape[1])
-    ]
-
-
-def construction_table(r: int, L: int, n: int, lam: float, width: int, printed_mu1: bool = False) -> pd.DataFrame:
-    """DUFM Fig. 1: the SRG solution's M_{L-1} (its first r rows, the non-zero ones), M~_L and its
-    Gram matrix, and the DNC solution's Gram of M~_L, all from a forward pass of the explicit
-    parameters; plus the ranks (rank_tau) of M_{L-1}, M~_L, M_L for both. Columns: panel, metric
-    ("entry": row, col; "rank": solution, matrix), value."""
-    K = r * (r - 1) // 2
-    rows = []
-    for name, sol in (
-        ("srg", srg_solution(r, L, n, lam, lam, width, printed_mu1)),
-        ("dnc", dnc_solution(K, L, n, lam, lam, width)),
-    ):
-        pre, post, _ = forward(torch.as_tensor(sol.M1), [torch.as_tensor(w) for w in sol.W])
-        M_prev, Mt_L, M_L = post[L - 2].numpy(), pre[L - 2].numpy(), post[L - 1].numpy()
-        if name == "srg":
-            rows += _matrix_rows(f"M{L - 1}", M_prev[:r])
-            rows += _matrix_rows(f"Mt{L}", Mt_L[:K])
-        rows += _matrix_rows(f"{name}_gram_Mt{L}", Mt_L.T @ Mt_L)
-        for matrix, M in ((f"M{L - 1}", M_prev), (f"Mt{L}", Mt_L), (f"M{L}", M_L)):
-            s = np.linalg.svd(M, compute_uv=False)
-            rows.append(
-                {"panel": "rank", "row": -1, "col": -1, "solution": name, "matrix": matrix, "value": rank_tau(s)}
-            )
-    return pd.DataFrame(rows)
-
-
-def ratio_table(r: list[int], L: list[int], n: int, lam: float, printed_mu1: bool = False) -> pd.DataFrame:
-    """DUFM Fig. 3 left: L_SRG / L_DNC against r (K = C(r, 2)) for each L, all lambdas = ``lam``."""
-    rows = []
-    for depth in L:
-        for rr in r:
-            K = rr * (rr - 1) // 2
-            dnc, srg = loss_dnc(K, depth, n, lam, lam), loss_srg(rr, depth, n, lam, lam, printed_mu1)
-            common = {"panel": "left", "L": depth, "r": rr, "K": K, "weight_decay": lam}
-            rows.append({**common, "metric": "srg_dnc_loss_ratio", "value": srg.loss / dnc.loss})
-            rows.append({**common, "metric": "loss_dnc", "value": dnc.loss})
-            rows.append({**common, "metric": "loss_srg", "value": srg.loss})
-    return pd.DataFrame(rows)
-
-
-TRIVIAL_LOSS = 0.499  # the all-zero point has loss exactly 1/2 (DUFM eq. (1); docs/papers/dufm.md, "Zero solution")
-
-
-def run_outcomes(H1, W, total, K: int, L: int, n: int, lam_H1, lam_W, tau: float = RANK_TAU) -> list[dict]:
-    """Per run of a batch: the average rank of the intermediate class means M_2 .. M_{L-1}, every
-    layer's rank, the final loss, L_DNC, and whether the run found the DNC solution (DUFM Fig. 3 right,
-    read as in docs/papers/dufm.md, "Fig. 3": rank K in every intermediate layer and a loss within 1% of
-    L_DNC). A run at the trivial zero solution (loss > 0.499) has rank 0; a run that diverged (non-finite
-    loss) has no rank (NaN) and did not find DNC."""
-    out = []
-    _, post, _ = forward(H1, W)
-    for b in range(H1.shape[0]):
-        lam_h = float(torch.as_tensor(lam_H1).expand(H1.shape[0])[b])
-        lam_w = float(torch.as_tensor(lam_W).expand(H1.shape[0])[b])
-        ref = loss_dnc(K, L, n, lam_h, lam_w).loss
-        loss = float(total[b])
-        diverged = not np.isfinite(loss)
-        if diverged:
-            ranks = [float("nan")] * len(post)
-        elif loss > TRIVIAL_LOSS:  # the zero solution (docs/papers/dufm.md, "Zero solution")
-            ranks = [0] * len(post)
-        else:
-            ranks = [rank_tau(torch.linalg.svdvals(class_means(h[b], K)).numpy(), tau) for h in post]
-        inter = ranks[1 : L - 1]
-        out.append(
-            {
-                "rank": float(np.mean(inter)),
-                "ranks": ranks,
-                "loss": loss,
-                "loss_dnc": ref,
-                "dnc_found": float(all(x == K for x in inter) and abs(loss - ref) <= 0.01 * ref),
-                "diverged": float(diverged),
-            }
-        )
-    return out
-
-
-def rank_sweep_table(
-    K: int,
-    L: int,
-    n: int,
-    width: int,
-    log2_weight_decay: list[float],
-    seeds: list[int],
-    lr: float,
-    steps: int,
-    check_every: int = 1000,
-    rtol: float = 0.0,
-) -> pd.DataFrame:
-    """DUFM Fig. 3 middle: L-DUFM runs with every lambda (lam_H1 = lam_Wl) = 2^x, one batch of all
-    (weight decay, seed) pairs, each run to convergence (``rtol``, see descend_to_convergence) or
-    ``steps``; the rank of the intermediate class means at the end."""
-    pairs = [(x, s) for x in log2_weight_decay for s in seeds]
-    H1, W = init_params(K, L, n, width, [s for _, s in pairs])
-    lam = torch.tensor([2.0**x for x, _ in pairs], dtype=torch.float64)
-    H1, W, total, steps_run = descend_to_convergence(H1, W, n, lam, lam, lr, steps, check_every, rtol)
-    outcomes = run_outcomes(H1, W, total, K, L, n, lam, lam)
-    rows = []
-    for b, ((x, seed), o) in enumerate(zip(pairs, outcomes, strict=True)):
-        common = {"panel": "middle", "L": L, "K": K, "width": width, "weight_decay": 2.0**x}
-        rows += _outcome_rows({**common, "log2_weight_decay": x, "seed": seed}, o, int(steps_run[b]), steps)
-    return pd.DataFrame(rows)
-
-
-def width_sweep_table(
-    K: int,
-    L: int,
-    n: int,
-    lam_W: float,
-    lam_H1: float,
-    widths: list[int],
-    seeds: list[int],
-    lr: float,
-    steps: int,
-    check_every: int = 1000,
-    rtol: float = 0.0,
-) -> pd.DataFrame:
-    """DUFM Fig. 3 right: for each width, the runs of all seeds as one batch, each to convergence or
-    ``steps``; whether each found DNC."""
-    rows = []
-    for width in widths:
-        H1, W = init_params(K, L, n, width, seeds)
-        H1, W, total, steps_run = descend_to_convergence(H1, W, n, lam_H1, lam_W, lr, steps, check_every, rtol)
-        for b, (seed, o) in enumerate(zip(seeds, run_outcomes(H1, W, total, K, L, n, lam_H1, lam_W), strict=True)):
-            common = {"panel": "right", "L": L, "K": K, "width": width, "weight_decay": lam_W, "seed": seed}
-            rows += _outcome_rows(common, o, int(steps_run[b]), steps)
-    return pd.DataFrame(rows)
-
-
-def _outcome_rows(common: dict, outcome: dict, steps_run: int, max_steps: int) -> list[dict]:
-    """Long rows of one sweep run: rank, loss, loss_dnc, dnc_found, diverged, the steps it ran and
-    whether it stopped converged (before ``max_steps``, with a finite loss)."""
-    values = {k: outcome[k] for k in ("rank", "loss", "loss_dnc", "dnc_found", "diverged")}
-    values |= {"steps": float(steps_run), "converged": float(steps_run < max_steps and not outcome["diverged"])}
-    return [{**common, "metric": metric, "value": value} for metric, value in values.items()]
 
 
 def reference_losses(K: int, L: int, n: int, lam_H1: float, lam_W) -> dict[str, float]:
@@ -546,93 +385,3 @@ def reference_losses(K: int, L: int, n: int, lam_H1: float, lam_W) -> dict[str, 
 def r_of(K: int) -> int:
     """The r with C(r, 2) = K when K is triangular (else the nearest)."""
     return int(round((1 + np.sqrt(1 + 8 * K)) / 2))
-
-
-def trajectory_table(
-    K: int,
-    L: int,
-    n: int,
-    width: int,
-    lam_H1: float,
-    lam_W: float,
-    lr: float,
-    steps: int,
-    seeds: list[int],
-    log_every: int = 500,
-    heatmaps: list[str] = (),
-) -> pd.DataFrame:
-    """DUFM Figs. 2 (top), 6, 7, 8: gradient descent on the L-DUFM for several seeds (one batch),
-    logging every ``log_every`` steps the loss and its fit / regularisation parts and DNC1 of every
-    layer; at the end the singular values and ranks of every M_l and M~_l, and, for the lowest-loss run
-    (the figures show one selected run), the ``heatmaps`` matrices: ``Mt<l>`` / ``M<l>`` (class means,
-    the first ``width`` rows) or ``gram:Mt<l>`` / ``gram:M<l>``. Long table: metric (loss, dnc1, sv, rank,
-    matrix, reference), seed, step, layer, index, name, row, col, value."""
-    H1, W = init_params(K, L, n, width, seeds)
-    rows = [{"metric": "reference", "name": k, "value": v} for k, v in reference_losses(K, L, n, lam_H1, lam_W).items()]
-    y = torch.arange(K).repeat_interleave(n)
-    from ..metrics import collapse_metrics
-
-    for step, total, fit, reg, H, Ws in gradient_descent(H1, W, n, lam_H1, lam_W, lr, steps, log_every):
-        _, post, _ = forward(H, Ws)
-        for b, seed in enumerate(seeds):
-            for name, v in (("total", total[b]), ("fit", fit[b]), ("reg", reg[b])):
-                rows.append({"metric": "loss", "seed": seed, "step": step, "name": name, "value": float(v)})
-            for l, Hl in enumerate(post):
-                m = collapse_metrics(Hl[b].T, y, K, pinv_rtol=RANK_TAU)
-                rows.append({"metric": "dnc1", "seed": seed, "step": step, "layer": l + 1, "value": float(m["nc1"])})
-    pre, post, _ = forward(H, Ws)
-    means = {f"M{l + 1}": class_means(h, K) for l, h in enumerate(post)}
-    means |= {f"Mt{l + 2}": class_means(z, K) for l, z in enumerate(pre)}
-    for name, M in means.items():
-        for b, seed in enumerate(seeds):
-            s = torch.linalg.svdvals(M[b]).numpy()
-            rows += [
-                {"metric": "sv", "seed": seed, "name": name, "index": i + 1, "value": float(v)} for i, v in enumerate(s)
-            ]
-            rows.append({"metric": "rank", "seed": seed, "name": name, "value": float(rank_tau(s))})
-    best = int(torch.argmin(total))
-    for spec in heatmaps:
-        gram, name = spec.startswith("gram:"), spec.removeprefix("gram:")
-        M = means[name][best].numpy()
-        M = M.T @ M if gram else M
-        rows += [
-            {"metric": "matrix", "seed": seeds[best], "name": spec, "row": i, "col": j, "value": float(M[i, j])}
-            for i in range(M.shape[0])
-            for j in range(M.shape[1])
-        ]
-    return pd.DataFrame(rows)
-
-
-def small_k_table(
-    K: list[int],
-    L: int,
-    n: int,
-    width: int,
-    lam: list[float],
-    lam_H1_over_lam: float,
-    seeds: list[int],
-    lr: float,
-    steps: int,
-    log_every: int = 500,
-) -> pd.DataFrame:
-    """DUFM Fig. 5 (App. B.1 states no hyperparameters; docs/papers/dufm.md, "Fig. 5"): for each K a grid
-    of weight decays (every lam_W = lam, lam_H1 = ``lam_H1_over_lam`` * lam) times seeds, each a
-    gradient-descent trajectory_table with the heat maps M_{L-1}, M~_L and the Gram of M_{L-1} of each
-    lam's lowest-loss run; then per K the shown run: the lowest loss / L_DNC over all runs (a ``selected``
-    row: K, lam, seed, value = that ratio; below 1 means gradient descent beat DNC)."""
-    heatmaps = [f"M{L - 1}", f"Mt{L}", f"gram:M{L - 1}"]
-    parts = []
-    for k in K:
-        best = None
-        for lam_W in lam:
-            tab = trajectory_table(
-                k, L, n, width, lam_H1_over_lam * lam_W, lam_W, lr, steps, seeds, log_every, heatmaps
-            )
-            ref = float(tab[(tab.metric == "reference") & (tab.name == "loss_dnc")].value.iloc[0])
-            final = tab[(tab.metric == "loss") & (tab.name == "total") & (tab.step == steps)].set_index("seed").value
-            ratio, seed = float(final.min() / ref), int(final.idxmin())
-            if best is None or ratio < best[0]:
-                best = (ratio, lam_W, seed)
-            parts.append(tab.assign(K=k, lam=lam_W))
-        parts.append(pd.DataFrame([{"metric": "selected", "K": k, "lam": best[1], "seed": best[2], "value": best[0]}]))
-    return pd.concat(parts, ignore_index=True)

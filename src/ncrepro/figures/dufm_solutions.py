@@ -1,0 +1,385 @@
+"""DUFM (Súkeník, Mondelli, Lampert, NeurIPS 2024): the solutions gradient descent finds on the L-DUFM.
+Fig. 2 (top row; drawn with the networks by :mod:`ncrepro.figures.dufm_network`), Fig. 5 (low-rank
+solutions for K = 3, 4, 5), Fig. 6 (a deep model, L = 7), Figs. 7, 8 (solutions near SRG for K = 6, 15).
+
+Where the paper states the hyperparameters (Figs. 2, 6) a trajectory runs at them; where it only says
+what it "finds" (Figs. 5, 7, 8) a weight-decay x seed grid is searched up to the onset of the zero
+solution and the shown run is selected by the paper's rule (:func:`ncrepro.surrogates.dufm_runs.search_table`;
+docs/papers/dufm.md, "Weight-decay search"). The figure data hold the whole grid (``grid_*`` rows).
+Every numeric threshold of a claim here is the project's reading: the paper gives none.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from . import Kind
+from .common import OURS, claim, rounded, surrogate_data, surrogate_params
+from .dufm import (
+    class_mean_symbol,
+    converged_runs,
+    dnc1_panel,
+    loss_panel,
+    matrix,
+    not_converged_note,
+    rank_band,
+    ranks_at,
+    singular_value_panel,
+)
+from .style import finish, signed_heatmap
+
+DNC1_HOLDS = 1e-3  # "DNC1 holds in a clear way" (DUFM §6.1): final truncated-pinv DNC1 below this
+SQUARE_TOL = 0.1  # |Gram entry| / diagonal below this counts as orthogonal (DUFM App. B.1, Fig. 5, K = 4)
+RELU_IDLE = 1e-2  # the ReLU "has no effect" on a layer: its singular values move by less than this, relative
+CLOSE_TO_SRG = 0.5  # "rather close to" L_SRG: the loss covers more than half the gap from L_DNC to L_SRG
+
+
+def shown(table: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series, object]:
+    """The rows of the runs a solution figure shows, their reference losses and the selection: a
+    trajectory table as it is (no selection); of a search table, the selected weight decay's batch and
+    its ``selected`` row (None when every run of the grid fell to the zero solution)."""
+    sel = table[table.metric == "selected"]
+    if "lam" not in table:
+        return table, table[table.metric == "reference"].set_index("name").value, None
+    if sel.empty:
+        return table.iloc[:0], pd.Series(dtype=float), None
+    lam = float(sel.lam.iloc[0])
+    rows = table[np.isclose(table.lam, lam) & ~table.metric.str.startswith("grid_")]
+    return rows[rows.metric != "selected"], rows[rows.metric == "reference"].set_index("name").value, sel.iloc[0]
+
+
+def final_losses(rows: pd.DataFrame) -> pd.Series:
+    """Per seed, the total loss at the last logged step."""
+    total = rows[(rows.metric == "loss") & (rows.name == "total")]
+    return total[total.step == total.step.max()].set_index("seed").value.rename(index=int)
+
+
+def search_note(table: pd.DataFrame) -> str:
+    """'lowest loss / L_SRG over lambda in 2^-12 .. 2^-6 x 10 seeds (6 at the zero solution)'."""
+    grid = table[table.metric == "grid_zero"]
+    if grid.empty:
+        return ""
+    sel = table[table.metric == "selected"]
+    rule = f"lowest {sel.name.iloc[0]}" if len(sel) else "no run off the zero solution"
+    lams = sorted(grid.lam.unique())
+    return (
+        f"{rule} over lambda in 2^{np.log2(lams[0]):g} .. 2^{np.log2(lams[-1]):g} x {grid.seed.nunique()} seeds"
+        f" ({int(grid.value.sum())} at the zero solution)"
+    )
+
+
+def search_claim(table: pd.DataFrame, where: str = "") -> dict:
+    """Our check of a weight-decay search: the grid reached the onset of the zero solution (its largest
+    weight decay sends every run there), so the selection saw the whole range the rule defines."""
+    grid = table[table.metric == "grid_zero"]
+    at_last = grid[np.isclose(grid.lam, grid.lam.max())]
+    return claim(
+        f"{where}the weight-decay search reached the onset of the zero solution",
+        bool(len(at_last) and (at_last.value == 1).all()),
+        search_note(table),
+        "every run at the largest weight decay at the zero solution",
+        OURS,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# DUFM Fig. 5 (App. B.1): low-rank solutions for K = 3, 4, 5, the best run of the weight-decay search
+# ---------------------------------------------------------------------------------------------
+
+
+def small_k_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
+    """DUFM Fig. 5: one row per K, the selected run (lowest loss / L_DNC of the lambda x seed grid):
+    total, fit and regularisation loss against step with L_DNC (log y), heat maps of M_{L-1} and M~_L,
+    and the Gram matrix of M_{L-1}, each normalised by its largest absolute entry."""
+    Ks = sorted(table.K.unique())
+    fig, axes = plt.subplots(len(Ks), 4, figsize=(14, 3.0 * len(Ks)), squeeze=False)
+    for row, k in zip(axes, Ks, strict=True):
+        run, refs, sel = shown(table[table.K == k])
+        if sel is None:
+            row[0].set_title(f"K = {k}: {search_note(table[table.K == k])}", fontsize=8)
+            continue
+        loss = run[(run.metric == "loss") & (run.seed == sel.seed)]
+        for part, color in (("total", "C0"), ("fit", "C2"), ("reg", "C4")):
+            rows = loss[loss.name == part]
+            row[0].plot(rows.step, rows.value, color=color, label=part)
+        row[0].axhline(refs["loss_dnc"], color="red", ls="--", lw=1, label=r"$\mathcal{L}_{DNC}$")
+        row[0].set_yscale("log")
+        row[0].set_title(
+            f"K = {k}: λ = {sel.lam:g}, run {int(sel.seed)}, loss/$\\mathcal{{L}}_{{DNC}}$ = {sel.value:.4f}\n"
+            f"({search_note(table[table.K == k])})",
+            fontsize=7,
+        )
+        row[0].set_xlabel("gradient-descent step")
+        row[0].legend(fontsize=6)
+        mats = run[run.metric == "matrix"]
+        for ax, name in zip(row[1:], dict.fromkeys(mats.name), strict=True):
+            M = matrix(run, name)
+            if not name.startswith("gram:"):
+                M = M[np.abs(M).max(axis=1) > 1e-3 * np.abs(M).max()]  # the non-zero rows (neurons)
+            sym = class_mean_symbol(name.removeprefix("gram:"))
+            signed_heatmap(ax, M, f"${sym}^T{sym}$" if name.startswith("gram:") else f"${sym}$ (non-zero rows)")
+    finish(fig, pdf, meta, bottom=0.05, top=0.95)
+
+
+def _square_graph(run: pd.DataFrame, name: str) -> tuple[bool, np.ndarray]:
+    """Whether the Gram matrix ``name`` (K = 4) is the square graph's: each class has a positive inner
+    product with exactly two others and is orthogonal to the third (normalised entries, SQUARE_TOL)."""
+    G = matrix(run, name)
+    Gn = G / np.sqrt(np.outer(np.diag(G), np.diag(G)))
+    off = Gn[~np.eye(4, dtype=bool)].reshape(4, 3)
+    ok = (np.sum(off > SQUARE_TOL, axis=1) == 2).all() and (np.sum(np.abs(off) <= SQUARE_TOL, axis=1) == 1).all()
+    return bool(ok), Gn
+
+
+def small_k_claims(table: pd.DataFrame, meta: dict) -> list[dict]:
+    """DUFM Fig. 5 (App. B.1): "Already for L >= 4, we find low-rank solutions for all K >= 3" -- the
+    selected run is below L_DNC (§4: "the DNC solution is not optimal when L >= 4, K >= 3") with rank
+    M_{L-1} < K; for K = 4 "this solution is based on the square graph": in the Gram of M_{L-1} every
+    column has a positive inner product with exactly two others and is orthogonal to the third (premise:
+    the K = 4 run is such a low-rank solution). Our check per K: the search covered its range."""
+    L = surrogate_params(meta)["L"]
+    out = []
+    for k in sorted(table.K.unique()):
+        run, refs, sel = shown(table[table.K == k])
+        out.append(search_claim(table[table.K == k], f"K = {k}: "))
+        source = "DUFM App. B.1, Fig. 5"
+        if sel is None:
+            out.append(
+                claim(f"K = {k}: gradient descent finds a low-rank solution below L_DNC", False, None, "< 1", source)
+            )
+            continue
+        seed = int(sel.seed)
+        rank = int(ranks_at(run).loc[seed, f"M{L - 1}"])
+        converged = bool(converged_runs(run)[seed])
+        low_rank = bool(sel.value < 1 and rank < k)
+        value = {"loss / L_DNC": float(sel.value), f"rank M{L - 1}": rank, "lambda": float(sel.lam), "seed": seed}
+        value["rank band"] = rank_band(run, seed, [f"M{L - 1}"])
+        note = None if converged else "the selected run was still descending at the step cap"
+        out.append(
+            claim(
+                f"K = {k}: gradient descent finds a low-rank solution below L_DNC (the search's best run)",
+                low_rank,
+                value,
+                f"loss / L_DNC < 1 and rank < {k}",
+                source,
+                premise=L >= 4 and k >= 3,
+                converged=converged,
+                note=note,
+            )
+        )
+        if k == 4:
+            square, Gn = _square_graph(run, f"gram:M{L - 1}")
+            out.append(
+                claim(
+                    "K = 4: the solution is based on the square graph (each class: two positive, one orthogonal)",
+                    square,
+                    {"normalised Gram": np.round(Gn, 3).tolist(), f"rank M{L - 1}": rank},
+                    f"two entries > {SQUARE_TOL}, one within ±{SQUARE_TOL} per row",
+                    source,
+                    premise=low_rank,
+                    converged=converged,
+                    note=note if low_rank else "the selected K = 4 run is not a low-rank solution below L_DNC",
+                )
+            )
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# DUFM Figs. 2 (top row), 6, 7, 8: gradient descent on the L-DUFM
+# ---------------------------------------------------------------------------------------------
+
+
+def solution_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
+    """DUFM Figs. 6, 7, 8: loss against gradient-descent step (mean +- SD over runs, with the fit and
+    regularisation parts of the lowest-loss run, and the L_DNC / L_SRG lines), DNC1 per layer (log y),
+    singular values of every M_l at the end (mean +- SD, log y); then heat maps of the selected run's
+    matrices, each normalised by its largest absolute entry; for a search, how the run was selected."""
+    rows, _, sel = shown(table)
+    mats = list(dict.fromkeys(rows[rows.metric == "matrix"].name))
+    ncols = max(3, len(mats))
+    fig, axes = plt.subplots(2 if mats else 1, ncols, figsize=(4 * ncols, 6.4 if mats else 3.4), squeeze=False)
+    if rows.empty:
+        axes[0, 0].set_title(search_note(table), fontsize=8)
+    else:
+        best = loss_panel(axes[0, 0], rows, "gradient-descent step")
+        dnc1_panel(axes[0, 1], rows, "gradient-descent step")
+        singular_value_panel(axes[0, 2], rows)
+        for ax, name in zip(axes[1] if mats else [], mats, strict=False):
+            sym = class_mean_symbol(name.removeprefix("gram:"))
+            text = f"${sym}^T{sym}$" if name.startswith("gram:") else f"${sym}$ (run {best})"
+            signed_heatmap(ax, matrix(rows, name), text)
+        if sel is not None:
+            axes[0, 0].set_title(f"training loss, λ = {sel.lam:g}\n({search_note(table)})", fontsize=7)
+    for ax in axes[0, 3:]:
+        ax.axis("off")
+    if mats:
+        for ax in axes[1, len(mats) :]:
+            ax.axis("off")
+    finish(fig, pdf, meta, bottom=0.06, top=0.95)
+
+
+def per_run(ranks: pd.DataFrame, seed: int, names: list[str]) -> list[int]:
+    """The ranks of the matrices ``names`` of one run."""
+    return [int(ranks.loc[seed, m]) for m in names]
+
+
+def _relu_idle(rows: pd.DataFrame, seed: int, layers: range) -> bool:
+    """The ReLU has no effect on the layers of one run: the singular values of M_l and M~_l agree."""
+    sv = rows[(rows.metric == "sv") & (rows.seed == seed)].pivot(index="index", columns="name", values="value")
+    return all(np.abs(sv[f"M{l}"] - sv[f"Mt{l}"]).sum() <= RELU_IDLE * sv[f"Mt{l}"].sum() for l in layers)
+
+
+def solution_claims(table: pd.DataFrame, meta: dict) -> list[dict]:
+    """DUFM Figs. 2 (top; §6.1), 6, 7, 8 (App. B.1) on the runs the figure shows: Fig. 2 every run (its
+    curves are means over runs), Fig. 6 the lowest-loss run, Figs. 7, 8 the run the weight-decay search
+    selected by the lowest loss / L_SRG. Gradient descent beats DNC; DNC1 holds in every layer (§6.1;
+    §7: "none of our experiments converged to a solution that would not be DNC1-collapsed"); for L <= 5
+    and K <= 30 (§6.1) the intermediate layers M~_2 .. M~_{L-1} are low rank (Fig. 2: "range from 5 to
+    8"), share one rank, the ReLU has no effect on them and the rank jumps to K after the final ReLU;
+    Fig. 2's loss is "rather close to that of the SRG solution"; for large L (Fig. 6) the first layers'
+    rank is below the SRG's r and the rank grows in the last layers where the ReLU is active; Figs. 7, 8
+    find solutions "very similar to SRG" (intermediate rank r) whose loss is below L_SRG. Claims are "at
+    convergence": runs still descending at the step cap make them not converged."""
+    from ..surrogates.dufm import r_of
+
+    p = surrogate_params(meta)
+    K, L = p["K"], p["L"]
+    rows, refs, sel = shown(table)
+    if rows.empty:
+        return [search_claim(table)]
+    final = final_losses(rows)
+    ranks = ranks_at(rows)
+    one_run = sel is not None or L > 5
+    runs = [int(sel.seed)] if sel is not None else [int(final.idxmin())] if one_run else list(final.index)
+    converged = converged_runs(rows)[runs]
+    common = {"converged": bool(converged.all()), "note": not_converged_note(converged)}
+    source = f"DUFM App. B.1, {meta['number']}" if one_run else "DUFM §6.1, Fig. 2"
+    shown_loss = float(final[runs].mean())
+    inter = [f"Mt{l}" for l in range(2, L)]
+    refs_value = {"L_DNC": float(refs["loss_dnc"])} | ({"L_SRG": float(refs["loss_srg"])} if "loss_srg" in refs else {})
+    dnc1 = rows[rows.metric == "dnc1"]
+    dnc1 = dnc1[dnc1.step == dnc1.step.max()].groupby("layer").value.median()
+    out = [search_claim(table)] if sel is not None else []
+    out += [
+        claim(
+            "gradient descent beats DNC: the " + ("shown run's" if one_run else "mean") + " final loss is below L_DNC",
+            shown_loss < refs["loss_dnc"],
+            {"final losses": rounded(final[runs])} | refs_value,
+            "< L_DNC",
+            source,
+            **common,
+        ),
+        claim(
+            f"DNC1 holds in every layer (median final DNC1 < {DNC1_HOLDS:g})",
+            bool((dnc1 < DNC1_HOLDS).all()),
+            {f"layer {int(k)}": float(v) for k, v in dnc1.items()},
+            f"< {DNC1_HOLDS:g}",
+            "DUFM §6.1, Fig. 2" if not one_run else "DUFM §7",
+            **common,
+        ),
+    ]
+    band = {str(s): rank_band(rows, s, inter) for s in runs}
+    if L <= 5 and K <= 30:
+        out += [
+            claim(
+                f"low-rank intermediate layers: rank M~_2 .. M~_{L - 1} < K = {K} in every shown run",
+                bool((ranks.loc[runs, inter] < K).all().all()),
+                {str(s): per_run(ranks, s, inter) for s in runs} | {"band": band},
+                f"< {K}",
+                source,
+                **common,
+            ),
+            claim(
+                "the intermediate layers share one rank within a run",
+                all(ranks.loc[s, inter].nunique() == 1 for s in runs),
+                {str(s): per_run(ranks, s, inter) for s in runs},
+                "equal ranks",
+                "DUFM §6.1",
+                **common,
+            ),
+            claim(
+                "the ReLU has no effect on the intermediate layers (M_l = M~_l, l = 2 .. L-1) in most runs",
+                2 * sum(_relu_idle(rows, s, range(2, L)) for s in runs) > len(runs),
+                {str(s): _relu_idle(rows, s, range(2, L)) for s in runs},
+                f"singular values of M_l and M~_l within {RELU_IDLE:g} (relative)",
+                "DUFM §6.1",
+                **common,
+            ),
+            claim(
+                f"the rank jumps to K = {K} after the final ReLU (rank M_{L} = K)",
+                bool((ranks.loc[runs, f"M{L}"] == K).all()),
+                {str(s): int(ranks.loc[s, f"M{L}"]) for s in runs},
+                f"= {K}",
+                "DUFM §6.1",
+                **common,
+            ),
+        ]
+    if not one_run and "loss_srg" in refs:
+        covered = (refs["loss_dnc"] - shown_loss) / (refs["loss_dnc"] - refs["loss_srg"])
+        out.append(
+            claim(
+                "the training loss is rather close to that of the SRG solution (over half the gap from L_DNC)",
+                bool(covered > CLOSE_TO_SRG),
+                {"mean final loss": float(shown_loss), "fraction of the gap covered": float(covered)} | refs_value,
+                f"> {CLOSE_TO_SRG:g}",
+                source,
+                **common,
+            )
+        )
+    if L > 5:
+        s = runs[0]
+        first = [f"Mt{l}" for l in range(2, L - 1)]
+        relu_last = not _relu_idle(rows, s, range(L - 1, L))
+        per_layer = {m: int(ranks.loc[s, m]) for m in [*first, f"Mt{L - 1}", f"M{L - 1}"]}
+        out += [
+            claim(
+                f"deep model: the rank of the first layers is below the SRG solution's r = {r_of(K)}",
+                max(int(ranks.loc[s, m]) for m in first) < r_of(K),
+                per_layer | {"band": rank_band(rows, s, first)},
+                f"rank M~_2 .. M~_{L - 2} < {r_of(K)}",
+                source,
+                **common,
+            ),
+            claim(
+                "deep model: the rank grows in the last layers, where the ReLU is active (rank M_{L-1} > rank M~_2)",
+                bool(ranks.loc[s, f"M{L - 1}"] > ranks.loc[s, "Mt2"] and relu_last),
+                per_layer | {"ReLU active in layer L-1": relu_last},
+                f"rank M_{L - 1} > rank M~_2 and M_{L - 1} != M~_{L - 1}",
+                "DUFM §6.1, App. B.1, Fig. 6",
+                **common,
+            ),
+        ]
+    if sel is not None and "loss_srg" in refs:
+        s, r = runs[0], r_of(K)
+        like_srg = bool((ranks.loc[s, inter] == r).all())
+        out.append(
+            claim(
+                f"solutions very similar to SRG are recovered: intermediate ranks = r = {r}",
+                like_srg,
+                {"intermediate ranks": per_run(ranks, s, inter), "band": band[str(s)]},
+                f"rank M~_2 .. M~_{L - 1} = {r}",
+                source,
+                **common,
+            )
+        )
+        out.append(
+            claim(
+                "the solution found is below the SRG construction: SRG is not optimal",
+                bool(final[s] < refs["loss_srg"]),
+                {"shown run's loss": float(final[s])} | refs_value | {"intermediate ranks": per_run(ranks, s, inter)},
+                "< L_SRG",
+                source,
+                premise=like_srg,
+                converged=common["converged"],
+                note=common["note"] if like_srg else f"the selected run's intermediate ranks are not the SRG's r = {r}",
+            )
+        )
+    return out
+
+
+KINDS = {
+    "dufm_small_k": Kind(surrogate_data, small_k_plot, small_k_claims),
+    "dufm_solution": Kind(surrogate_data, solution_plot, solution_claims),
+}
