@@ -129,6 +129,9 @@ def test_pfc_dynamics_premise_is_nc_at_the_last_layer_and_a_layer_before_effecti
     out = sourced(PFC_DYNAMICS(dynamics_table("a", [0.9, 0.95, 0.2], pfc3=[0.8, 0.9, 0.99]), {}))
     assert {c["status"] for c in out} == {"premise_unmet"}
     assert all(c["note"] == "last layer not NCC separable: NCC accuracy 0.99 < 1" for c in out)
+    middle_only = PFC_DYNAMICS(dynamics_table("a", [0.9, 0.5, 0.2], pfc3=[0.8, 1.0, 0.99]), {})
+    assert {c["status"] for c in middle_only} == {"premise_unmet"}
+    assert all(c["note"].startswith("last layer not NCC separable") for c in middle_only)
     out = PFC_DYNAMICS(dynamics_table("a", [0.9, 0.5, 0.2], pfc3=[1.0, 1.0, 1.0]), {})
     assert {c["status"] for c in out} == {"premise_unmet"} and all("effective depth 0" in c["note"] for c in out)
 

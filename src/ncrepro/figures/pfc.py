@@ -86,8 +86,9 @@ def depth_premise(pfc3: np.ndarray) -> tuple[bool, str | None, int | None]:
     separable"; Conj. 1: "before effective depth"): the last layer NCC separable and at least one layer
     before the effective depth. Returns (premise, note, L0)."""
     L0 = effective_depth(pfc3)
-    if L0 is None:
-        return False, f"last layer not NCC separable: NCC accuracy {pfc3[-1]:.6g} < 1", None
+    separable, note = last_layer_separable(pfc3)
+    if not separable:
+        return False, note, L0
     if L0 == 0:
         return False, "layer0 is already NCC separable (effective depth 0): no layer before effective depth", 0
     return True, None, L0
