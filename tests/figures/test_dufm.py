@@ -39,21 +39,29 @@ def by_text(claims: list[dict], text: str) -> dict:
     return c
 
 
-def test_fig3_right_counts_only_runs_that_did_not_diverge_and_waits_for_convergence():
-    """DUFM Fig. 3 right: a diverged gradient descent found no solution; P(DNC), the rank and the loss
-    are over the others; runs still descending at the step cap make the width claims not converged."""
+def test_fig3_right_counts_only_runs_that_found_a_solution_and_waits_for_convergence():
+    """DUFM Fig. 3 right: a diverged gradient descent, or one at the zero solution, found no solution;
+    P(DNC), the rank and the loss are over the others; runs still descending at the step cap make the
+    width claims not converged."""
     runs = {
         (10, 0): {"rank": 6, "loss": 0.20},
         (10, 1): {"rank": 7, "loss": 0.21},
+        (10, 2): {"rank": 0, "loss": 0.5, "zero": 1},
         (128, 0): {"rank": 10, "loss": 0.23, "dnc_found": 1},
         (128, 1): {"rank": 0, "loss": float("nan"), "diverged": 1},
     }
     table = sweep_table("right", "width", runs)
     frac = dufm.dnc_fraction(table, "right", "width")
-    assert frac.p_dnc.tolist() == [0.0, 1.0] and frac.diverged.tolist() == [0, 1]
+    assert frac.p_dnc.tolist() == [0.0, 1.0] and frac.diverged.tolist() == [0, 1] and frac.zero.tolist() == [1, 0]
     claims = DUFM_SWEEPS(table, {})
     assert [c["status"] for c in claims] == ["passed"] * 3 and all(c["source"].startswith("DUFM §6.1") for c in claims)
-    assert by_text(claims, "P(DNC)")["value"] == {"10": 0.0, "128": 1.0, "diverged (left out)": 1}
+    assert by_text(claims, "P(DNC)")["value"] == {
+        "10": 0.0,
+        "128": 1.0,
+        "diverged (left out)": 1,
+        "at the zero solution (left out)": 1,
+    }
+    assert by_text(claims, "larger loss")["value"] == {"10": 0.205, "128": 0.23}
     runs[(10, 1)]["converged"] = 0
     assert {c["status"] for c in DUFM_SWEEPS(sweep_table("right", "width", runs), {})} == {"not_converged"}
     narrow = {(8, s): o for (w, s), o in runs.items() if w == 10} | {(128, 0): runs[(128, 0)]}
@@ -198,6 +206,11 @@ def test_solution_claims_on_real_gradient_descent_runs():
     assert {c["status"] for c in claims} == {"not_converged"} and all(c["source"] for c in claims)
     long = trajectory_table(6, 4, 3, 8, 0.02, 0.004, 0.5, 4000, [0, 1], 250, window=1000, rtol=1e-2)
     assert {c["status"] for c in dufm_solutions.solution_claims(long, meta)} <= {"passed", "failed"}
+    one_uncollapsed = long.copy()  # DNC1 must hold in every run, not in the typical one (DUFM §6.1, §7)
+    last = (one_uncollapsed.metric == "dnc1") & (one_uncollapsed.seed == 1) & (one_uncollapsed.layer == 2)
+    one_uncollapsed.loc[last & (one_uncollapsed.step == one_uncollapsed.step.max()), "value"] = 0.5
+    dnc1 = by_text(dufm_solutions.solution_claims(one_uncollapsed, meta), "DNC1 holds")
+    assert dnc1["value"]["layer 2 (largest)"] == 0.5 and dnc1["status"] == "failed"
     meta7 = {"id": "dufm_fig7", "number": "Fig. 7", "surrogates": {"s": {"params": {"K": 6, "L": 4}}}}
     found = search_table(6, 4, 3, 8, 5.0, [-9, -8], [0, 1], 0.5, 2000, "loss_srg", 250, ["Mt3"], 1000, 1e-2)
     claims = dufm_solutions.solution_claims(found, meta7)

@@ -224,12 +224,17 @@ def sweep_runs(table: pd.DataFrame, panel: str, by: str) -> pd.DataFrame:
 
 
 def dnc_fraction(table: pd.DataFrame, panel: str, by: str) -> pd.DataFrame:
-    """Per value of ``by``, the fraction of a sweep panel's runs that found DNC among the runs that did
-    not diverge (a diverged gradient descent found no solution), and the number of diverged runs."""
+    """Per value of ``by``, the fraction of a sweep panel's runs that found DNC among the runs that found
+    a solution (a diverged run, or one at the zero solution, found none), and the numbers of diverged
+    and zero-solution runs."""
     runs = sweep_runs(table, panel, by)
-    kept = runs[runs.diverged == 0]
+    kept = runs[(runs.diverged == 0) & (runs.zero == 0)]
     return pd.DataFrame(
-        {"p_dnc": kept.dnc_found.groupby(by).mean(), "diverged": runs.diverged.groupby(by).sum().astype(int)}
+        {
+            "p_dnc": kept.dnc_found.groupby(by).mean(),
+            "diverged": runs.diverged.groupby(by).sum().astype(int),
+            "zero": runs.zero.groupby(by).sum().astype(int),
+        }
     ).sort_index()
 
 
@@ -272,9 +277,10 @@ def sweeps_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
     if (table.panel == "right").any():
         right = dnc_fraction(table, "right", "width")
         axes[2].plot(right.index, right.p_dnc.to_numpy(), marker="o", ms=3)
-        for width, row in right[right.diverged > 0].iterrows():
+        for width, row in right[(right.diverged > 0) | (right.zero > 0)].iterrows():
+            left_out = [f"{int(n)} {what}" for n, what in ((row.diverged, "diverged"), (row.zero, "at 0")) if n]
             axes[2].annotate(
-                f"{int(row.diverged)} diverged",
+                ", ".join(left_out),
                 (width, row.p_dnc),
                 fontsize=6,
                 xytext=(0, -9),
@@ -397,10 +403,11 @@ def sweeps_claims(table: pd.DataFrame, meta: dict) -> list[dict]:
 
 
 def _width_claims(table: pd.DataFrame, meta: dict) -> list[dict]:
-    """Fig. 3 right (§6.1), over the runs that did not diverge, at the smallest and the largest width."""
+    """Fig. 3 right (§6.1), over the runs that found a solution (neither diverged nor at the zero
+    solution), at the smallest and the largest width."""
     K = int(table[table.panel == "right"].K.iloc[0])
     runs = sweep_runs(table, "right", "width")
-    kept = runs[runs.diverged == 0]
+    kept = runs[(runs.diverged == 0) & (runs.zero == 0)]
     converged = kept.converged.astype(bool)
     by_width = kept.groupby("width")
     widths = sorted(by_width.groups)
@@ -415,7 +422,11 @@ def _width_claims(table: pd.DataFrame, meta: dict) -> list[dict]:
         claim(
             "large width has an implicit bias towards DNC: P(DNC) at the largest width > at the smallest",
             bool(frac.iloc[-1] > frac.iloc[0]),
-            {str(k): float(v) for k, v in frac.items()} | {"diverged (left out)": int(runs.diverged.sum())},
+            {str(k): float(v) for k, v in frac.items()}
+            | {
+                "diverged (left out)": int(runs.diverged.sum()),
+                "at the zero solution (left out)": int(runs.zero.sum()),
+            },
             "increasing with width",
             source,
             **common,

@@ -259,8 +259,8 @@ def solution_claims(table: pd.DataFrame, meta: dict) -> list[dict]:
     shown_loss = float(final[runs].mean())
     inter = [f"Mt{l}" for l in range(2, L)]
     refs_value = {"L_DNC": float(refs["loss_dnc"])} | ({"L_SRG": float(refs["loss_srg"])} if "loss_srg" in refs else {})
-    dnc1 = rows[rows.metric == "dnc1"]
-    dnc1 = dnc1[dnc1.step == dnc1.step.max()].groupby("layer").value.median()
+    dnc1 = rows[(rows.metric == "dnc1") & rows.seed.isin(runs)]
+    dnc1 = dnc1[dnc1.step == dnc1.step.max()].groupby("layer").value.max()
     out = [search_claim(table)] if sel is not None else []
     out += [
         claim(
@@ -272,9 +272,9 @@ def solution_claims(table: pd.DataFrame, meta: dict) -> list[dict]:
             **common,
         ),
         claim(
-            f"DNC1 holds in every layer (median final DNC1 < {DNC1_HOLDS:g})",
+            f"DNC1 holds in every layer (final DNC1 < {DNC1_HOLDS:g} in every shown run)",
             bool((dnc1 < DNC1_HOLDS).all()),
-            {f"layer {int(k)}": float(v) for k, v in dnc1.items()},
+            {f"layer {int(k)} (largest)": float(v) for k, v in dnc1.items()},
             f"< {DNC1_HOLDS:g}",
             "DUFM §6.1, Fig. 2" if not one_run else "DUFM §7",
             **common,
