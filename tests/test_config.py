@@ -187,3 +187,97 @@ def test_every_schema_key_has_a_description(repo_root):
     assert paths
     missing = [f"{path.name}: {key}" for path in paths for key in _undescribed(yaml.safe_load(path.read_text()), "")]
     assert not missing, "schema keys without a description:\n" + "\n".join(missing)
+
+
+def offline(base_config: dict, repo_root, scale: str) -> config.Resolved:
+    """The configuration with config/offline.yaml layered on, as `--configfile ... config/offline.yaml`."""
+    import yaml
+
+    layer = yaml.safe_load(open(repo_root / "config" / "offline.yaml"))
+    return config.load(config.deep_merge(dict(base_config, scale=scale), layer))
+
+
+def test_quick_scale_names_the_papers_own_datasets(base_config):
+    base_config["scale"] = "quick"
+    settings = config.load(base_config).settings
+    for name, setting in settings.items():
+        assert setting["data"]["dataset"] == setting["paper_dataset"], name
+
+
+def test_offline_stand_ins_keep_the_geometry_the_setting_asks_of_the_papers_dataset(base_config, repo_root):
+    quick = offline(base_config, repo_root, "quick").settings
+    data = {name: s["data"] for name, s in quick.items()}
+    # grown by the entry's resize, with the stand-in's channels; shrunk by interpolation
+    assert (data["pfc_cifar10"]["dataset"], data["pfc_cifar10"]["shape"], data["pfc_cifar10"]["resize"]) == (
+        "fashionmnist",
+        [1, 32, 32],
+        "pad",
+    )
+    assert (data["ulpm_resnet18_cifar10"]["shape"], data["ulpm_resnet18_cifar10"]["resize"]) == (
+        [1, 14, 14],
+        "interpolate",
+    )
+    # per_class capped at the stand-in's smallest class; no shape keeps the stand-in's native size
+    assert (data["pfc_mnist"]["dataset"], data["pfc_mnist"]["per_class"]) == ("digits", 144)
+    assert (data["dufm_standard_mnist"]["per_class"], data["dufm_standard_mnist"].get("shape")) == (144, None)
+    # Perturb Fig. 6's 9x9 blur of 28x28 MNIST is 3x3 on digits' 8x8
+    assert data["perturb_blur49_b_blur_fcwd5e4"]["blur"] == {"classes": [4, 9], "kernel": 3}
+    # per-setting choices of the offline layer: another stand-in, a width equal to the input dimension
+    assert (data["perturb_mnist5k_ce_baseline"]["dataset"], data["perturb_mnist5k_ce_baseline"]["per_class"]) == (
+        "fashionmnist",
+        450,
+    )
+    assert data["perturb_layerwise_mlp"]["shape"] is None
+    assert quick["perturb_layerwise_mlp"]["model"]["widths"] == [784] * 10
+    for setting in quick.values():
+        assert setting["data"]["dataset"] in ("digits", "fashionmnist"), setting["name"]
+    # every scale: at paper scale too; the smoke scale is on digits already
+    paper = offline(base_config, repo_root, "paper").settings
+    assert (paper["pfc_mnist"]["data"]["dataset"], paper["pfc_mnist"]["data"]["per_class"]) == ("digits", 144)
+    assert offline(base_config, repo_root, "smoke").settings == config.load(base_config).settings
+
+
+def test_apply_standin_rule():
+    specs = config.DATASETS
+    setting = {"data": {"dataset": "mnist", "per_class": 50, "shape": [3, 6, 6], "blur": {"classes": [1], "kernel": 9}}}
+    out = config.apply_standin(setting, {"dataset": "digits", "resize": "pad"}, {}, specs)
+    assert out["data"] == {
+        "dataset": "digits",
+        "per_class": 50,
+        "shape": [1, 6, 6],
+        "resize": "interpolate",
+        "blur": {"classes": [1], "kernel": 3},
+    }
+    grown = config.apply_standin(
+        dict(setting, data=dict(setting["data"], shape=[3, 9, 9])), {"dataset": "digits", "resize": "pad"}, {}, specs
+    )
+    assert (grown["data"]["shape"], grown["data"]["resize"]) == ([1, 9, 9], "pad")
+    other = config.apply_standin(
+        setting, {"dataset": "digits"}, {"data": {"dataset": "fashionmnist"}, "seeds": [7]}, specs
+    )
+    assert (other["data"]["dataset"], other["data"]["blur"]["kernel"], other["seeds"]) == ("fashionmnist", 9, [7])
+    assert setting["data"]["dataset"] == "mnist"  # the input is left as it was
+
+
+@pytest.mark.parametrize(
+    "standins,expected",
+    [
+        ({"mnist": {"dataset": "imagenet"}}, "data.standins.mnist.dataset: 'imagenet' is not a registered dataset"),
+        ({"mnist": {"dataset": "kmnist"}, "kmnist": {"dataset": "digits"}}, "'kmnist' is itself stood in"),
+        (
+            {"mnist": {"dataset": "digits", "settings": {"pfc_nope": {}}}},
+            "data.standins.mnist.settings.pfc_nope: unknown setting",
+        ),
+        (
+            {"mnist": {"dataset": "digits", "settings": {"pfc_mnist": {"train": {"lr": -1}}}}},
+            "settings.pfc_mnist.train.lr",
+        ),
+        ({"imagenet": {"dataset": "digits"}}, "data.standins: 'imagenet'"),
+        ({"mnist": {"dataset": "digits", "resize": "crop"}}, "data.standins.mnist.resize"),
+    ],
+)
+def test_bad_standins_are_one_line(base_config, standins, expected):
+    base_config["data"]["standins"] = standins
+    with pytest.raises(ConfigError) as exc:
+        config.load(base_config)
+    assert expected in str(exc.value) and "\n" not in str(exc.value), str(exc.value)

@@ -8,8 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -95,6 +97,29 @@ def test_offline_paper_run_stops_at_the_data_stage_with_instructions(tmp_path):
     text = proc.stdout + proc.stderr
     assert "Error in rule stage_data" in text
     assert "pre-stage cifar10" in text and "NCREPRO_PRESTAGED_CIFAR10" in text
+    assert not (wd / "results").exists()
+
+
+def staged(output: str) -> list[str]:
+    """The datasets a dry run (-p) plans to stage."""
+    return sorted(set(re.findall(r"ncrepro data --dataset (\w+)", output)))
+
+
+@pytest.mark.parametrize(
+    "figure,own,stand_ins",
+    [
+        ("pfc_cifar10", ["cifar10"], ["fashionmnist"]),
+        ("perturb_fig6", ["mnist"], ["digits"]),
+        ("dufm_fig4", ["cifar10", "mnist"], ["digits", "fashionmnist"]),
+    ],
+)
+def test_quick_scale_stages_the_papers_datasets_and_the_offline_layer_its_stand_ins(tmp_path, figure, own, stand_ins):
+    wd = workdir(tmp_path)
+    quick = snakemake(wd, "-n", "-p", "--cores", "1", f"figures/{figure}.pdf", "--config", "scale=quick")
+    assert staged(quick.stdout + quick.stderr) == own
+    layered = ["--configfile", "config/config.yaml", "config/offline.yaml"]
+    offline = snakemake(wd, "-n", "-p", "--cores", "1", f"figures/{figure}.pdf", *layered, "--config", "scale=quick")
+    assert staged(offline.stdout + offline.stderr) == stand_ins
     assert not (wd / "results").exists()
 
 
@@ -204,6 +229,70 @@ def test_editing_code_reruns_the_jobs_that_run_it_and_documentation_reruns_nothi
     stats_py = pkg / "ncrepro" / "stats.py"
     stats_py.write_text(stats_py.read_text().replace("CHUNK_BYTES = 64 << 20", "CHUNK_BYTES = 32 << 20"))
     assert job_counts(run("-n")) == {"stats": 1, "metrics": 1, "figure": 1, "publish_figure": 1}
+
+
+OWN_DATA = """
+data:
+  custom:
+    mine: {path: PATH}
+overrides:
+  settings:
+    pfc_fashionmnist:
+      data: {dataset: mine, per_class: 20, shape: [1, 8, 8]}
+      model:
+        stem_stride: 1
+        stages: [{channels: 4, blocks: 1}, {channels: 4, blocks: 2}]
+      train: {epochs: 4, milestones: [2], batch_size: 32}
+      checkpoints: [0, 2, 4]
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("layout", ["npz", "folder"])
+def test_a_pfc_figure_from_your_own_data(tmp_path, layout):
+    """PFC Fig. 2(b)'s row trained on a user's dataset, an .npz or an image-folder tree: staged, trained,
+    measured and drawn, the footer naming it; a changed file restages it and reruns what it made."""
+    from PIL import Image
+
+    from ncrepro.figures.style import footer_text
+    from ncrepro.io import parquet_metadata
+
+    (tmp_path / "wd").mkdir()
+    wd = workdir(tmp_path / "wd")
+    rng = np.random.default_rng(0)
+    y = {"train": np.repeat(np.arange(3), 25), "test": np.repeat(np.arange(3), 5)}
+    x = {
+        s: np.clip(rng.normal(50 + 60 * y[s][:, None, None], 25, (len(y[s]), 8, 8)), 0, 255).astype(np.uint8) for s in y
+    }
+    if layout == "npz":
+        path = tmp_path / "mine.npz"
+        np.savez(path, x_train=x["train"], y_train=y["train"], x_test=x["test"], y_test=y["test"])
+    else:
+        path = tmp_path / "mine"
+        for split in y:
+            for i, (image, label) in enumerate(zip(x[split], y[split], strict=True)):
+                (path / split / f"class{label}").mkdir(parents=True, exist_ok=True)
+                Image.fromarray(image).save(path / split / f"class{label}" / f"{i:03d}.png")
+    (wd / "mine.yaml").write_text(OWN_DATA.replace("PATH", str(path)))
+    args = ["--cores", "2", "figures/pfc_fashionmnist.pdf", "--configfile", "config/config.yaml", "mine.yaml"]
+    args += ["--config", "scale=smoke"]
+    snakemake(wd, *args)
+    assert (wd / "figures" / "pfc_fashionmnist.pdf").read_bytes()[:4] == b"%PDF"
+    meta = parquet_metadata(wd / "results" / "smoke" / "figdata" / "pfc_fashionmnist.parquet")
+    assert meta["datasets"] == {"mine": {"num_classes": 3, "shape": [1, 8, 8], "custom": True}}
+    assert "mine (your data, in place of Fashion-MNIST) (20/class, 1x8x8, train split)" in footer_text(meta)
+    assert json.loads((wd / "results" / "smoke" / "claims" / "pfc_fashionmnist.json").read_text())
+    manifest = json.loads(
+        (wd / "results" / "smoke" / "train" / "pfc_fashionmnist" / "seed0" / "manifest.json").read_text()
+    )
+    cached = torch.load(wd / "resources" / "data" / "mine" / "train.pt", weights_only=False)
+    assert manifest["data_digest"] == cached["digest"]
+    assert "Nothing to be done" in (lambda p: p.stdout + p.stderr)(snakemake(wd, "-n", *args))
+    if layout == "npz":
+        x["train"][0, 0, 0] ^= 1
+        np.savez(path, x_train=x["train"], y_train=y["train"], x_test=x["test"], y_test=y["test"])
+        counts = job_counts((lambda p: p.stdout + p.stderr)(snakemake(wd, "-n", *args)))
+        assert counts["stage_data"] == 1 and counts["train"] == 1 and counts["figure"] == 1
 
 
 TINY_MNIST = """

@@ -6,7 +6,12 @@ Layers, merged in this order (dicts merge key by key, lists and scalars replace)
    (scale ``paper``);
 2. ``config/scales/<scale>.yaml`` ``settings.<name>`` (scales ``quick`` and ``smoke`` only);
 3. ``overrides.settings.<name>`` of the workflow config (a user's one-off changes); ``overrides.figures.<id>.plot``
-   changes one figure's plotting options (config ``plot:`` < the paper file's figure ``plot:`` < overrides).
+   changes one figure's plotting options (config ``plot:`` < the paper file's figure ``plot:`` < overrides);
+4. ``data.standins`` (``config/offline.yaml``): a setting whose dataset has a stand-in trains on it
+   instead (:func:`apply_standin`), at every scale.
+
+A setting's dataset is a registered one (:data:`ncrepro.datasets.DATASETS`) or a user's own
+(``data.custom``, probed when the configuration loads: its classes, image shape and smallest class).
 
 Every layer is validated against ``workflow/schemas/*.schema.yaml`` before merging, so a bad key is
 reported with the file and key path it came from, in one line (:class:`ConfigError`).
@@ -23,6 +28,9 @@ from typing import Any
 
 import jsonschema
 import yaml
+
+from .datasets import DATASETS, DatasetSpec, probe_custom
+from .errors import DataError
 
 PAPERS = ("pfc", "perturb", "ulpm", "dufm", "review")
 SCALES = ("paper", "quick", "smoke")
@@ -169,6 +177,7 @@ class Resolved:
     figures: dict[str, Figure]
     surrogates: dict[str, dict] = field(default_factory=dict)
     resources: dict[str, dict] = field(default_factory=dict)  # scheduler requests per rule
+    datasets: dict[str, DatasetSpec] = field(default_factory=lambda: dict(DATASETS))  # registered + data.custom
 
     def setting(self, name: str) -> dict:
         try:
@@ -191,6 +200,31 @@ class Resolved:
     def implemented_figures(self) -> list[str]:
         return [f for f, fig in self.figures.items() if fig.implemented]
 
+    def figure_meta(self, fig_id: str) -> dict:
+        """Everything a figure's plot, claims and footer read: id, paper, number, caption, scale, its
+        resolved settings and solves, and the classes, image shape and origin of the datasets its
+        settings train on."""
+        fig = self.figure(fig_id)
+        settings = {name: self.setting(name) for name in fig.settings}
+        datasets = [self.datasets[name] for name in sorted({s["data"]["dataset"] for s in settings.values()})]
+        return {
+            "id": fig.id,
+            "paper": fig.paper,
+            "number": fig.number,
+            "caption": fig.caption,
+            "scale": self.scale,
+            "settings": settings,
+            "setting_order": fig.settings,
+            "surrogates": {name: self.surrogate(name) for name in fig.surrogates},
+            "plot": fig.plot,
+            "read_epoch": fig.read_epoch,
+            "gram_layers": fig.gram_layers,
+            "datasets": {
+                d.name: {"num_classes": d.num_classes, "shape": list(d.shape), "custom": d.path is not None}
+                for d in datasets
+            },
+        }
+
 
 def load(config: dict | None = None, root: Path | None = None) -> Resolved:
     """Validate ``config`` (the workflow config dict; default ``config/config.yaml``) and resolve
@@ -211,6 +245,17 @@ def load(config: dict | None = None, root: Path | None = None) -> Resolved:
     shipped = _load_yaml(root / "config" / "config.yaml")
     resources = deep_merge(shipped["resources"], config.get("resources", {}))
     plot = deep_merge(shipped["plot"], config.get("plot", {}))
+    datasets = dict(DATASETS)
+    for name, entry in (config["data"].get("custom") or {}).items():
+        try:
+            datasets[name] = probe_custom(name, entry)
+        except DataError as exc:
+            raise ConfigError(f"config: data.custom.{name}: {exc}") from None
+    standins = config["data"].get("standins") or {}
+    for name, entry in standins.items():
+        if entry["dataset"] not in datasets or entry["dataset"] in standins:
+            why = "is itself stood in" if entry["dataset"] in standins else "is not a registered dataset or data.custom"
+            raise ConfigError(f"config: data.standins.{name}.dataset: {entry['dataset']!r} {why}")
 
     paper_schema = _schema("paper", root)
     setting_schema = _schema("setting", root)
@@ -271,6 +316,14 @@ def load(config: dict | None = None, root: Path | None = None) -> Resolved:
                 )
             figures[fig_id] = Figure(id=fig_id, paper=paper, **fig)
 
+    family_of = {variant: family for family, variants in families.items() for variant in variants}
+    for dataset, entry in standins.items():
+        for name, partial in (entry.get("settings") or {}).items():
+            where = f"data.standins.{dataset}.settings.{name}"
+            if name not in layers and name not in families:
+                raise ConfigError(f"config: {where}: unknown setting")
+            _validate(partial, partial_schema, "config", where, root)
+
     scale = config["scale"]
     override_layers = []
     if scale != "paper":
@@ -315,6 +368,14 @@ def load(config: dict | None = None, root: Path | None = None) -> Resolved:
                 paper_dataset = merged.get("data", {}).get("dataset")
         where = " + ".join(sorted({w for w, _, _ in stack}))
         _validate(merged, setting_schema, where, f"settings.{name}", root)
+        entry = standins.get(merged["data"]["dataset"])
+        if entry is not None:
+            exceptions = entry.get("settings") or {}
+            exception = exceptions.get(name, exceptions.get(family_of.get(name), {}))
+            merged = apply_standin(merged, entry, exception, datasets)
+            where += " + config: data.standins"
+            _validate(merged, setting_schema, where, f"settings.{name}", root)
+        _check_dataset(merged["data"], datasets, f"{where}: settings.{name}.data")
         settings[name] = _finalise(name, merged, scale, where)
         settings[name]["paper_dataset"] = paper_dataset
 
@@ -347,7 +408,49 @@ def load(config: dict | None = None, root: Path | None = None) -> Resolved:
         figures=figures,
         surrogates=surrogates,
         resources=resources,
+        datasets=datasets,
     )
+
+
+def apply_standin(setting: dict, entry: dict, exception: dict, datasets: dict[str, DatasetSpec]) -> dict:
+    """``setting`` on the stand-in of its dataset (``data.standins.<dataset>``; the exception, a partial
+    setting for this setting, may name another stand-in in its ``data.dataset`` and is merged last).
+
+    The stand-in's images keep the geometry the setting asks of the paper's dataset: a ``data.shape``
+    becomes the stand-in's channels at that height and width (grown by the entry's ``resize``, shrunk by
+    interpolation), no shape keeps the stand-in's native size; ``per_class`` is capped at the stand-in's
+    smallest class; a blur kernel is scaled by the ratio of the native image heights, to the nearest odd
+    size (Perturb Fig. 6's 9x9 of MNIST's 28x28 is 3x3 on digits' 8x8)."""
+    data = dict(setting["data"])
+    paper = datasets[data["dataset"]]
+    stand = datasets[exception.get("data", {}).get("dataset", entry["dataset"])]
+    data["dataset"] = stand.name
+    if data.get("shape") is not None:
+        _, h, w = data["shape"]
+        data["shape"] = [stand.shape[0], h, w]
+        grows = h >= stand.shape[1] and w >= stand.shape[2]
+        data["resize"] = entry.get("resize", "interpolate") if grows else "interpolate"
+    if data.get("per_class") is not None and stand.min_per_class is not None:
+        data["per_class"] = min(data["per_class"], stand.min_per_class)
+    if data.get("blur"):
+        scaled = data["blur"]["kernel"] * stand.shape[1] / paper.shape[1]
+        data["blur"] = {**data["blur"], "kernel": max(1, 2 * round((scaled - 1) / 2) + 1)}
+    return deep_merge({**setting, "data": data}, exception)
+
+
+def _check_dataset(data: dict, datasets: dict[str, DatasetSpec], where: str) -> None:
+    """A setting's dataset is known, and its per-class count fits the smallest class."""
+    spec = datasets.get(data["dataset"])
+    if spec is None:
+        raise ConfigError(
+            f"{where}.dataset: unknown dataset {data['dataset']!r}; known: {', '.join(datasets)}"
+            " (or register your own under data.custom)"
+        )
+    if data.get("per_class") and spec.min_per_class is not None and data["per_class"] > spec.min_per_class:
+        raise ConfigError(
+            f"{where}.per_class: {data['per_class']} is more than the smallest class of {spec.name}"
+            f" ({spec.min_per_class} samples)"
+        )
 
 
 def _coerce_booleans(value: Any) -> Any:

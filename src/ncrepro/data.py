@@ -1,10 +1,11 @@
 """Datasets: staging (download or pre-staged copy, checksum-verified), native-format readers, a
 cached tensor file per split, and the in-memory tensors a training setting asks for.
 
-Registry: ``mnist``, ``fashionmnist``, ``kmnist`` (IDX), ``cifar10``, ``cifar100`` (python pickles),
-``stl10`` (binary), ``svhn`` (.mat) -- the torchvision datasets, read from their native files by our
-own readers -- plus ``digits`` (scikit-learn's bundled 8x8 handwritten digits, real data, offline; the
-smoke-scale stand-in) and ``synthetic`` (a deterministic generator for unit tests).
+Registry (:mod:`ncrepro.datasets`): ``mnist``, ``fashionmnist``, ``kmnist`` (IDX), ``cifar10``,
+``cifar100`` (python pickles), ``stl10`` (binary), ``svhn`` (.mat) -- the torchvision datasets, read from
+their native files by our own readers -- plus ``digits`` (scikit-learn's bundled 8x8 handwritten digits,
+real data, offline; the smoke-scale stand-in), ``synthetic`` (a deterministic generator for unit tests)
+and a user's own datasets (``data.custom``: an ``.npz`` or an image-folder tree).
 
 Pre-staged copies are verified before use: a file passes when its MD5 equals torchvision's published
 checksum of that file, or when the MD5 of its decompressed content equals the known checksum of the
@@ -16,173 +17,20 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import os
 import pickle
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
 
+from .datasets import DATASETS, SPLITS, DatasetSpec, RawFile, prestaged_dir, read_custom  # noqa: F401  (the registry)
 from .errors import DataError  # noqa: F401  (raised here; ncrepro.data.DataError)
 from .io import atomic_torch_save, file_digest, load_torch
 
-CACHE_FORMAT_VERSION = 1
-SPLITS = ("train", "test")
+CACHE_FORMAT_VERSION = 2
 
-
-@dataclass(frozen=True)
-class RawFile:
-    """One native file of a dataset: its name, torchvision's MD5 of the file as downloaded, and
-    (where known) the MD5 of its decompressed content."""
-
-    name: str
-    md5: str
-    content_md5: str | None = None
-
-
-@dataclass(frozen=True)
-class DatasetSpec:
-    name: str
-    family: str  # idx | cifar | stl10 | svhn | digits | synthetic
-    num_classes: int
-    shape: tuple[int, int, int]
-    files: dict[str, tuple[RawFile, ...]] = field(default_factory=dict)  # split -> files
-    torchvision_class: str | None = None
-    raw_subdir: str = ""  # where torchvision's download leaves the native files, under the raw root
-
-
-def _idx_files(md5s: dict[str, str], content: dict[str, str] | None = None) -> dict[str, tuple[RawFile, ...]]:
-    content = content or {}
-
-    def f(stem: str) -> RawFile:
-        return RawFile(f"{stem}.gz", md5s[stem], content.get(stem))
-
-    return {
-        "train": (f("train-images-idx3-ubyte"), f("train-labels-idx1-ubyte")),
-        "test": (f("t10k-images-idx3-ubyte"), f("t10k-labels-idx1-ubyte")),
-    }
-
-
-DATASETS: dict[str, DatasetSpec] = {
-    "mnist": DatasetSpec(
-        "mnist",
-        "idx",
-        10,
-        (1, 28, 28),
-        _idx_files(
-            {
-                "train-images-idx3-ubyte": "f68b3c2dcbeaaa9fbdd348bbdeb94873",
-                "train-labels-idx1-ubyte": "d53e105ee54ea40749a09fcbcd1e9432",
-                "t10k-images-idx3-ubyte": "9fb629c4189551a2d022fa330f9573f3",
-                "t10k-labels-idx1-ubyte": "ec29112dd5afa0611ce80d1b7f02629c",
-            }
-        ),
-        "MNIST",
-        "MNIST/raw",
-    ),
-    "fashionmnist": DatasetSpec(
-        "fashionmnist",
-        "idx",
-        10,
-        (1, 28, 28),
-        _idx_files(
-            {
-                "train-images-idx3-ubyte": "8d4fb7e6c68d591d4c3dfef9ec88bf0d",
-                "train-labels-idx1-ubyte": "25c81989df183df01b3e8a0aad5dffbe",
-                "t10k-images-idx3-ubyte": "bef4ecab320f06d8554ea6380940ec79",
-                "t10k-labels-idx1-ubyte": "bb300cfdad3c16e7a12a480ee83cd310",
-            },
-            {  # decompressed content: Debian's copy (dataset-fashion-mnist) is recompressed
-                "train-images-idx3-ubyte": "f4a8712d7a061bf5bd6d2ca38dc4d50a",
-                "train-labels-idx1-ubyte": "9018921c3c673c538a1fc5bad174d6f9",
-                "t10k-images-idx3-ubyte": "8181f5470baa50b63fa0f6fddb340f0a",
-                "t10k-labels-idx1-ubyte": "15d484375f8d13e6eb1aabb0c3f46965",
-            },
-        ),
-        "FashionMNIST",
-        "FashionMNIST/raw",
-    ),
-    "kmnist": DatasetSpec(
-        "kmnist",
-        "idx",
-        10,
-        (1, 28, 28),
-        _idx_files(
-            {
-                "train-images-idx3-ubyte": "bdb82020997e1d708af4cf47b453dcf7",
-                "train-labels-idx1-ubyte": "e144d726b3acfaa3e44228e80efcd344",
-                "t10k-images-idx3-ubyte": "5c965bf0a639b31b8f53240b1b52f4d7",
-                "t10k-labels-idx1-ubyte": "7320c461ea6c1c855c0b718fb2a4b134",
-            }
-        ),
-        "KMNIST",
-        "KMNIST/raw",
-    ),
-    "cifar10": DatasetSpec(
-        "cifar10",
-        "cifar",
-        10,
-        (3, 32, 32),
-        {
-            "train": (
-                RawFile("data_batch_1", "c99cafc152244af753f735de768cd75f"),
-                RawFile("data_batch_2", "d4bba439e000b95fd0a9bffe97cbabec"),
-                RawFile("data_batch_3", "54ebc095f3ab1f0389bbae665268c751"),
-                RawFile("data_batch_4", "634d18415352ddfa80567beed471001a"),
-                RawFile("data_batch_5", "482c414d41f54cd18b22e5b47cb7c3cb"),
-            ),
-            "test": (RawFile("test_batch", "40351d587109b95175f43aff81a1287e"),),
-        },
-        "CIFAR10",
-        "cifar-10-batches-py",
-    ),
-    "cifar100": DatasetSpec(
-        "cifar100",
-        "cifar",
-        100,
-        (3, 32, 32),
-        {
-            "train": (RawFile("train", "16019d7e3df5f24257cddd939b257f8d"),),
-            "test": (RawFile("test", "f0ef6b0ae62326f3e7ffdfab6717acfc"),),
-        },
-        "CIFAR100",
-        "cifar-100-python",
-    ),
-    "stl10": DatasetSpec(
-        "stl10",
-        "stl10",
-        10,
-        (3, 96, 96),
-        {
-            "train": (
-                RawFile("train_X.bin", "918c2871b30a85fa023e0c44e0bee87f"),
-                RawFile("train_y.bin", "5a34089d4802c674881badbb80307741"),
-            ),
-            "test": (
-                RawFile("test_X.bin", "7f263ba9f9e0b06b93213547f721ac82"),
-                RawFile("test_y.bin", "36f9794fa4beb8a2c72628de14fa638e"),
-            ),
-        },
-        "STL10",
-        "stl10_binary",
-    ),
-    "svhn": DatasetSpec(
-        "svhn",
-        "svhn",
-        10,
-        (3, 32, 32),
-        {
-            "train": (RawFile("train_32x32.mat", "e26dedcc434d2e4c54c9b2d4a06d8373"),),
-            "test": (RawFile("test_32x32.mat", "eb5a983be6a315427106f1b164d9cef3"),),
-        },
-        "SVHN",
-        "",
-    ),
-    "digits": DatasetSpec("digits", "digits", 10, (1, 8, 8)),
-    "synthetic": DatasetSpec("synthetic", "synthetic", 10, (1, 8, 8)),
-}
 
 DIGITS_TEST_PER_CLASS = 30
 SYNTHETIC_PER_CLASS = {"train": 60, "test": 20}
@@ -342,20 +190,6 @@ def verify_raw_file(path: Path, raw: RawFile) -> None:
     )
 
 
-def prestaged_dir(name: str, data_config: dict) -> Path | None:
-    """The pre-staged directory for a dataset: ``$NCREPRO_PRESTAGED_<NAME>``, else the config's
-    ``data.prestaged.<name>`` if it exists."""
-    env = os.environ.get(f"NCREPRO_PRESTAGED_{name.upper()}")
-    if env:
-        if not Path(env).is_dir():
-            raise DataError(f"NCREPRO_PRESTAGED_{name.upper()}={env}: not a directory")
-        return Path(env)
-    configured = (data_config.get("prestaged") or {}).get(name)
-    if configured and Path(configured).is_dir():
-        return Path(configured)
-    return None
-
-
 def prestage_hint(spec: DatasetSpec) -> str:
     names = ", ".join(f.name for split in SPLITS for f in spec.files[split])
     return (
@@ -429,13 +263,32 @@ def cache_path(root: Path | str, name: str, split: str) -> Path:
     return Path(root) / name / f"{split}.pt"
 
 
+def content_digest(splits: dict[str, tuple[np.ndarray, np.ndarray]]) -> str:
+    """SHA-256 (16 hex digits) of a dataset's images and labels, split by split: what a training
+    records, so that changed data never resumes or reuses a run made from other data."""
+    h = hashlib.sha256()
+    for split in SPLITS:
+        for array in splits[split]:
+            a = np.ascontiguousarray(array)
+            h.update(f"{split}:{a.dtype}:{a.shape}".encode())
+            h.update(a.tobytes())
+    return h.hexdigest()[:16]
+
+
 def stage(name: str, data_config: dict) -> list[Path]:
-    """Stage a dataset: verify or download its native files, convert each split once into a cached
-    tensor file ``<root>/<name>/<split>.pt`` (``x`` uint8 N x C x H x W, ``y`` int64). Returns the paths."""
-    if name not in DATASETS:
+    """Stage a dataset: verify or download its native files (or read a user's own, ``data.custom``),
+    convert each split once into a cached tensor file ``<root>/<name>/<split>.pt`` (``x`` uint8 N x C x
+    H x W, ``y`` int64, and the data's content digest). Returns the paths; nothing is written unless
+    every split reads and verifies."""
+    custom = (data_config.get("custom") or {}).get(name)
+    if name not in DATASETS and custom is None:
         raise DataError(f"unknown dataset {name!r}; known: {', '.join(DATASETS)}")
-    spec = DATASETS[name]
     root = Path(data_config["root"])
+    if custom is not None:
+        splits = read_custom(custom["path"])
+        spec = DatasetSpec(name, "custom", int(splits["train"][1].max()) + 1, tuple(splits["train"][0].shape[1:]))
+        return _write_cache(root, spec, splits, str(custom["path"]))
+    spec = DATASETS[name]
     if spec.family == "digits":
         splits = {s: digits_split(s) for s in SPLITS}
         source = "scikit-learn load_digits (bundled)"
@@ -446,22 +299,27 @@ def stage(name: str, data_config: dict) -> list[Path]:
         found = locate_raw_files(spec, data_config)
         splits = {s: read_native(spec, s, found[s]) for s in SPLITS}
         source = {s: [str(p) for p in found[s]] for s in SPLITS}
+    return _write_cache(root, spec, splits, source)
+
+
+def _write_cache(root: Path, spec: DatasetSpec, splits: dict, source) -> list[Path]:
+    digest = content_digest(splits)
     out = []
     for split, (x, y) in splits.items():
-        path = cache_path(root, name, split)
         atomic_torch_save(
             {
                 "format_version": CACHE_FORMAT_VERSION,
-                "dataset": name,
+                "dataset": spec.name,
                 "split": split,
                 "num_classes": spec.num_classes,
                 "x": torch.from_numpy(np.array(x)),
                 "y": torch.from_numpy(np.array(y)),
                 "source": source,
+                "digest": digest,
             },
-            path,
+            cache_path(root, spec.name, split),
         )
-        out.append(path)
+        out.append(cache_path(root, spec.name, split))
     return out
 
 
@@ -539,16 +397,18 @@ def to_shape(x: torch.Tensor, shape: list[int] | None, resize: str = "interpolat
 
 @dataclass
 class Tensors:
-    """A setting's data in memory: float32 images, int64 labels, and how they were made."""
+    """A setting's data in memory: float32 images, int64 labels, and how they were made (``digest``: the
+    content digest of the cached dataset they were cut from)."""
 
     x: torch.Tensor
     y: torch.Tensor
     num_classes: int
     mean: list[float]
     std: list[float]
+    digest: str
 
 
-def _subset_images(data: dict, cache_file: Path | str) -> tuple[torch.Tensor, torch.Tensor, int]:
+def _subset_images(data: dict, cache_file: Path | str) -> tuple[torch.Tensor, torch.Tensor, int, str]:
     blob = load_cached(cache_file)
     num_classes = int(blob["num_classes"])
     idx = balanced_subset(blob["y"], data.get("per_class"), num_classes, rule=data.get("subset", "random"))
@@ -560,14 +420,14 @@ def _subset_images(data: dict, cache_file: Path | str) -> tuple[torch.Tensor, to
     if data.get("random_labels"):
         y = randomize_labels(y, data["random_labels"], num_classes, data.get("label_seed", 0))
     x = to_shape(x, data.get("shape"), data.get("resize", "interpolate"))
-    return x, y, num_classes
+    return x, y, num_classes, blob["digest"]
 
 
 def setting_tensors(data: dict, cache_file: Path | str, train_cache_file: Path | str | None = None) -> Tensors:
     """The tensors of a setting's ``data`` block from a cached split file: balanced subset, float in
     [0, 1], reshaped, standardised per channel with the statistics of the (subset) training split
     (``train_cache_file``; default: the split itself)."""
-    x, y, num_classes = _subset_images(data, cache_file)
+    x, y, num_classes, digest = _subset_images(data, cache_file)
     ref = x
     if train_cache_file is not None and Path(train_cache_file) != Path(cache_file):
         ref = _subset_images(data, train_cache_file)[0]
@@ -575,4 +435,4 @@ def setting_tensors(data: dict, cache_file: Path | str, train_cache_file: Path |
     std = ref.double().std(dim=(0, 2, 3)).clamp_min(1e-8)
     if data.get("normalize", "standardize") == "standardize":
         x = ((x - mean.float()[None, :, None, None]) / std.float()[None, :, None, None]).contiguous()
-    return Tensors(x, y, num_classes, mean.tolist(), std.tolist())
+    return Tensors(x, y, num_classes, mean.tolist(), std.tolist(), digest)

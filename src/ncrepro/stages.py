@@ -60,6 +60,11 @@ def stage_stats(
     dev = train.resolve_device(device)
     train.configure_torch(threads, dev)
     tensors = data.setting_tensors(setting["data"], split_cache or train_cache, train_cache)
+    if manifest.get("data_digest") != tensors.digest:
+        raise data.DataError(
+            f"{manifest_path}: trained on data {manifest.get('data_digest')}, the cached dataset is now"
+            f" {tensors.digest}; rerun training"
+        )
     x, y = tensors.x.to(dev), tensors.y.to(dev)
     Path(out_dir).mkdir(parents=True, exist_ok=True)
     for epoch in epochs:

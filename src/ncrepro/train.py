@@ -6,13 +6,15 @@ Layout under ``out_dir`` (``results/<scale>/train/<setting>/seed<seed>/``):
 - ``ckpt/epoch<EEEE>.pt`` -- model state at each checkpoint epoch (epoch 0 = initialisation);
 - ``ckpt/resume.pt`` -- model, optimiser and scheduler state after the last finished epoch;
 - ``history.parquet`` -- loss, accuracy and learning rate per epoch;
-- ``manifest.json`` -- the resolved setting, and every checkpoint with its SHA-256 (written last:
-  its presence means training finished; the statistics stage verifies each checkpoint against it).
+- ``manifest.json`` -- the resolved setting, the content digest of the data, and every checkpoint with
+  its SHA-256 (written last: its presence means training finished; the statistics stage verifies each
+  checkpoint against it).
 
 The checkpoint directory is not a declared Snakemake output, so a killed job keeps it and the rerun
 resumes from ``resume.pt`` -- when, and only when, it was made by the same resolved setting and seed
-(its digest matches); otherwise it is discarded. The order of samples in epoch ``e`` depends only on
-``(seed, e)``, so an interrupted and resumed run is bit-identical to an uninterrupted one on CPU.
+from the same data (setting digest and data digest match); otherwise it is discarded. The order of
+samples in epoch ``e`` depends only on ``(seed, e)``, so an interrupted and resumed run is bit-identical
+to an uninterrupted one on CPU.
 """
 
 from __future__ import annotations
@@ -242,7 +244,12 @@ def run(
             for e, sha in state["checkpoints"].items()
         )
         intact = intact and {str(e) for e in checkpoints if e <= state["epoch"]} <= set(state["checkpoints"])
-        if intact and state.get("digest") == digest and state.get("seed") == seed:
+        same_run = state is not None and (state.get("digest"), state.get("data_digest"), state.get("seed")) == (
+            digest,
+            data.digest,
+            seed,
+        )
+        if intact and same_run:
             model.load_state_dict(state["model"])
             if layerwise:
                 stage = state["stage"]
@@ -255,7 +262,8 @@ def run(
             print(f"resuming {setting['name']} seed {seed} from epoch {start_epoch}", file=sys.stderr)
         else:
             print(
-                f"discarding checkpoints in {ckpt_dir}: unreadable or corrupt, or made by another setting/seed",
+                f"discarding checkpoints in {ckpt_dir}: unreadable or corrupt, or made by another setting, seed"
+                " or data",
                 file=sys.stderr,
             )
             shutil.rmtree(ckpt_dir)
@@ -266,6 +274,7 @@ def run(
                 "format_version": CHECKPOINT_FORMAT_VERSION,
                 "setting": setting,
                 "digest": digest,
+                "data_digest": data.digest,
                 "seed": seed,
                 "epoch": epoch,
                 "in_shape": list(in_shape),
@@ -367,6 +376,7 @@ def run(
         atomic_torch_save(
             {
                 "digest": digest,
+                "data_digest": data.digest,
                 "seed": seed,
                 "epoch": epoch,
                 "stage": stage,
@@ -386,6 +396,7 @@ def run(
         "format_version": CHECKPOINT_FORMAT_VERSION,
         "setting": setting,
         "digest": digest,
+        "data_digest": data.digest,
         "seed": seed,
         "final_train_acc": history[-1]["train_acc"] if history else None,
         "final_train_loss": history[-1]["train_loss"] if history else None,

@@ -129,6 +129,9 @@ def test_dufm_rank_sweep_claims():
         return pd.DataFrame(rows)
 
     meta = {"settings": {"s": {"data": {"dataset": "cifar10"}, "train": {"feature_penalty": 1e-6}}}}
+    meta["datasets"] = {
+        name: {"num_classes": 10, "shape": [1, 28, 28], "custom": False} for name in ("cifar10", "mnist")
+    }
     good = DUFM_RANK_SWEEP(table([10, 8, 6, 5], [9, 9, 7]), meta)
     assert [c["status"] for c in good] == ["passed"] * 3 and good[1]["source"] == "ncrepro"
     bad = DUFM_RANK_SWEEP(table([8, 9, 10, 10], [7, 9, 9]), meta)
@@ -140,7 +143,7 @@ def test_dufm_rank_sweep_claims():
     assert {c["status"] for c in DUFM_RANK_SWEEP(table([10, 8, 6, 5], [9, 9, 7], settled=0.0), meta)} == {
         "not_converged"
     }
-    standard = {"settings": {"s": {"data": {"dataset": "mnist"}, "train": {}}}}
+    standard = {"settings": {"s": {"data": {"dataset": "mnist"}, "train": {}}}, "datasets": meta["datasets"]}
     assert DUFM_RANK_SWEEP(table([10, 8, 6, 5], [9, 9, 7]), standard)[2]["status"] == "premise_unmet"
 
 
@@ -180,6 +183,7 @@ def test_dufm_network_claims():
     imbalanced last-layer singular values, SRG on MNIST; Fig. 2: below L_DNC, one rank across the
     intermediate layers; a run at the zero solution is outside the statements, an unsettled one not converged."""
     meta = {"settings": {"s": {"paper_dataset": "mnist", "data": {"dataset": "mnist"}}}}
+    meta["datasets"] = {"mnist": {"num_classes": 10, "shape": [1, 28, 28], "custom": False}}
     decaying = list(np.geomspace(1.0, 0.1, 10))
     good = DUFM_TRAINING(dufm_network_table([10, 7, 5, 6, 8], 0.01, decaying, 1), meta)
     assert len(good) == 5 and all(c["status"] == "passed" for c in good)
@@ -292,6 +296,7 @@ def test_mse_objective_and_dnc1_of_a_dufm_network_match_brute_force(base_config,
     meta = {"id": "dufm_fig2", "paper": "dufm", "number": "Fig. 2", "caption": "c", "scale": "smoke"}
     meta |= {
         "settings": {name: dict(setting, seeds=[0])},
+        "datasets": {"digits": {"num_classes": 10, "shape": [1, 8, 8], "custom": False}},
         "setting_order": [name],
         "surrogates": {},
         "gram_layers": [],
@@ -311,3 +316,25 @@ def test_mse_objective_and_dnc1_of_a_dufm_network_match_brute_force(base_config,
     draw("dufm_training", table, str(tmp_path / "fig.pdf"), meta)
     checked = DUFM_TRAINING(table, meta)
     assert (tmp_path / "fig.pdf").stat().st_size > 0 and len(checked) == 4
+
+
+def test_fig4_dataset_ordering_needs_two_different_datasets():
+    """DUFM §6.3, Fig. 4: CIFAR-10's middle-layer rank above MNIST's; rows that train on one stand-in for
+    both datasets (the smoke scale's digits) have no harder dataset: premise unmet, not passed."""
+    decaying = list(np.geomspace(1.0, 0.1, 10))
+    cifar = dufm_network_table([10, 9, 8, 9, 10], 0.01, decaying, None).assign(source="c")
+    mnist = dufm_network_table([10, 7, 5, 6, 8], 0.01, decaying, 1).assign(source="m")
+    table = pd.concat([cifar, mnist])
+
+    def ordering(trained: dict) -> dict:
+        meta = {
+            "settings": {
+                n: {"paper_dataset": p, "data": {"dataset": trained[n]}} for n, p in (("c", "cifar10"), ("m", "mnist"))
+            },
+            "datasets": {d: {"num_classes": 10, "shape": [1, 8, 8], "custom": False} for d in trained.values()},
+        }
+        return by_text(DUFM_TRAINING(table, meta), "harder dataset")
+
+    assert ordering({"c": "fashionmnist", "m": "digits"})["status"] == "passed"
+    same = ordering({"c": "digits", "m": "digits"})
+    assert same["status"] == "premise_unmet" and same["note"] == "both rows train on digits: no harder dataset"

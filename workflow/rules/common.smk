@@ -5,6 +5,7 @@ from pathlib import Path
 import sys
 
 from ncrepro import config as ncconfig
+from ncrepro.datasets import stage_config
 from ncrepro.figures import registry as figure_kinds
 from ncrepro.provenance import figure_digest, stage_digest, surrogate_digest
 from ncrepro.surrogates import BATCHED_MODELS
@@ -111,22 +112,8 @@ def figure_code(wildcards):
 
 
 def figure_meta(wildcards):
-    """Everything the plot and its footer need: id, paper, number, caption, scale, settings."""
-    fig = NC.figure(wildcards.figure)
-    meta = {
-        "id": fig.id,
-        "paper": fig.paper,
-        "number": fig.number,
-        "caption": fig.caption,
-        "scale": SCALE,
-        "settings": {name: NC.setting(name) for name in fig.settings},
-        "setting_order": fig.settings,
-        "surrogates": {name: NC.surrogate(name) for name in fig.surrogates},
-        "plot": fig.plot,
-        "read_epoch": fig.read_epoch,
-        "gram_layers": fig.gram_layers,
-    }
-    return json.dumps(meta, sort_keys=True)
+    """Everything the plot and its footer need (ncrepro.config.Resolved.figure_meta)."""
+    return json.dumps(NC.figure_meta(wildcards.figure), sort_keys=True)
 
 
 def default_targets():

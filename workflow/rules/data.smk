@@ -1,4 +1,5 @@
-# Stage a dataset (verified pre-staged copy or checksum-verified download) into cached tensor files.
+# Stage a dataset (verified pre-staged copy, checksum-verified download, or a dataset of your own) into
+# cached tensor files.
 rule stage_data:
     output:
         train=f"{DATA_ROOT}/{{dataset}}/train.pt",
@@ -8,7 +9,8 @@ rule stage_data:
     conda:
         "../envs/ncrepro.yaml"
     params:
-        data_config=json.dumps(NC.data, sort_keys=True),
+        # what staging this dataset reads, with the fingerprint of its source files (a changed file restages)
+        data_config=lambda wildcards: json.dumps(stage_config(NC.data, wildcards.dataset), sort_keys=True),
         code=CODE["stage_data"],
     shell:
         "ncrepro data --dataset {wildcards.dataset} --data-config {params.data_config:q} 2> {log}"

@@ -64,12 +64,17 @@ def row_label(name: str, index: int, meta: dict, n_rows: int) -> str:
     return f"({'abcdefgh'[index]}) {label}" if n_rows > 1 else label
 
 
-def data_description(setting: dict) -> str:
-    """'Fashion-MNIST, 500/class, 1x28x28' with a stand-in note where the scale substitutes data."""
+def data_description(setting: dict, meta: dict | None = None) -> str:
+    """'Fashion-MNIST as stand-in for CIFAR10 (500/class, 1x32x32, train split)': the data a setting
+    trains on, naming a stand-in (the offline layer's or the smoke scale's) or the user's own data
+    (``custom`` in the figure's ``datasets`` metadata) in place of the paper's dataset."""
     d = setting["data"]
     name = DATASET_NAMES.get(d["dataset"], d["dataset"])
     paper = setting.get("paper_dataset")
-    if paper and paper != d["dataset"]:
+    custom = (meta or {}).get("datasets", {}).get(d["dataset"], {}).get("custom", False)
+    if custom:
+        name += " (your data" + (f", in place of {DATASET_NAMES.get(paper, paper)})" if paper else ")")
+    elif paper and paper != d["dataset"]:
         name += f" as stand-in for {DATASET_NAMES.get(paper, paper)}"
     per_class = f"{d['per_class']}/class" if d.get("per_class") else "full training set"
     shape = f", {'x'.join(map(str, d['shape']))}" if d.get("shape") else ""

@@ -570,16 +570,16 @@ def table_data(inputs: FigureInputs, meta: dict) -> pd.DataFrame:
     plus the measured segment (dimension, number of measured layers) and the parameter count."""
     import torch
 
-    from ..data import DATASETS
     from ..models import build_model, measured_dim
 
     rows = []
     for name in meta["setting_order"]:
         setting = meta["settings"][name]
         dataset = setting["data"]["dataset"]
-        in_shape = tuple(setting["data"].get("shape") or DATASETS[dataset].shape)
+        spec = meta["datasets"][dataset]
+        in_shape = tuple(setting["data"].get("shape") or spec["shape"])
         with torch.device("meta"):
-            net = build_model(setting["model"], in_shape, DATASETS[dataset].num_classes)
+            net = build_model(setting["model"], in_shape, spec["num_classes"])
         model = setting["model"]
         blocks = [s["blocks"] for s in model["stages"]] if "stages" in model else [model["blocks"]]
         kind = "FC" if model["arch"] == "pfc_fc_resnet" else "Conv"

@@ -53,9 +53,8 @@ def footer_text(meta: dict) -> str:
     groups: dict[str, list[str]] = {}
     for name, setting in settings.items():
         seeds = ",".join(map(str, setting.get("seeds", [])))
-        groups.setdefault(f"{data_description(setting)}, {setting['train']['epochs']} epochs, seed {seeds}", []).append(
-            name
-        )
+        text = f"{data_description(setting, meta)}, {setting['train']['epochs']} epochs, seed {seeds}"
+        groups.setdefault(text, []).append(name)
     for text, names in groups.items():
         label = names[0] if len(names) == 1 else f"{names[0]} .. {names[-1]} ({len(names)} settings)"
         parts.append(f"{label}: {text}")
