@@ -134,6 +134,58 @@ def test_cli_check_config_exit_status(tmp_path, repo_root):
     assert bad.stderr.strip().count("\n") == 0 and "threads" in bad.stderr
 
 
+def ncrepro_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "ncrepro.cli", *args], capture_output=True, text=True)
+
+
+def test_cli_layers_config_files_as_snakemake_does_and_says_its_version(tmp_path, repo_root):
+    mine = tmp_path / "mine.yaml"
+    mine.write_text("scale: quick\noverrides: {settings: {pfc_fashionmnist: {train: {lr: 0.02}}}}\n")
+    both = ncrepro_cli("check-config", "--configfile", str(repo_root / "config" / "config.yaml"), str(mine))
+    assert both.returncode == 0 and "scale=quick" in both.stdout, both.stderr
+    from ncrepro import __version__
+
+    assert ncrepro_cli("--version").stdout.strip() == f"ncrepro {__version__}"
+
+
+def test_cli_is_quiet_when_its_reader_leaves():
+    """`ncrepro list-figures | head`: the reader closes the pipe early; no traceback, status 0."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ncrepro.cli", "list-figures"], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    proc.stdout.close()
+    assert proc.wait() == 0 and proc.stderr.read() == b""
+
+
+def test_config_values_given_as_text_take_the_schemas_types(base_config):
+    """`--config key=value` hands nested values over as text: numbers, integers and booleans are read
+    as the schema wants them; text that is none of them is still an error."""
+    base_config["threads"] = "2"
+    base_config["data"]["download"] = "false"
+    base_config["overrides"] = {
+        "settings": {"pfc_fashionmnist": {"train": {"lr": "0.02", "epochs": "3", "milestones": ["1"]}}}
+    }
+    resolved = config.load(base_config)
+    train = resolved.settings["pfc_fashionmnist"]["train"]
+    assert (train["lr"], train["epochs"], train["milestones"]) == (0.02, 3, [1])
+    assert resolved.threads == 2 and resolved.data["download"] is False
+    base_config["overrides"] = {"settings": {"pfc_fashionmnist": {"train": {"lr": "fast"}}}}
+    with pytest.raises(ConfigError, match="train.lr: 'fast' is not of type 'number'"):
+        config.load(base_config)
+
+
+def test_unknown_and_pending_figure_ids_name_the_closest_ids(base_config):
+    resolved = config.load(base_config)
+    assert resolved.figure_id_problem("pfc_cifar11") == (
+        "unknown figure id 'pfc_cifar11'; did you mean pfc_cifar10, pfc_cifar100, pfc_cifar10_depth?"
+        " `ncrepro list-figures` lists them all"
+    )
+    pending = [f for f in resolved.figures if not resolved.figures[f].implemented]
+    assert pending and "is pending" in resolved.figure_id_problem(pending[0])
+    with pytest.raises(ConfigError, match="unknown figure id 'nope'; `ncrepro list-figures`"):
+        resolved.figure("nope")
+
+
 def test_figure_registry_lists_every_paper(base_config):
     figs = config.load(base_config).figures
     for paper in config.PAPERS:

@@ -123,6 +123,28 @@ def test_quick_scale_stages_the_papers_datasets_and_the_offline_layer_its_stand_
     assert not (wd / "results").exists()
 
 
+def test_command_line_values_and_figure_ids_are_read_as_a_user_means_them(tmp_path):
+    """A nested `--config` number given as text is read as a number; a misspelt or pending figure id
+    answers in one line with the closest ids, and nothing runs."""
+    from ncrepro.config import load_file
+
+    resolved = load_file(scale="paper")
+    pending = next(f for f in resolved.figures if f not in resolved.implemented_figures())
+    wd = workdir(tmp_path)
+    lr = "overrides={settings: {pfc_fashionmnist: {train: {lr: 0.02}}}}"
+    planned = snakemake(wd, "-n", "--cores", "1", "figures/pfc_fashionmnist.pdf", "--config", "scale=smoke", lr)
+    assert job_counts(planned.stdout + planned.stderr)["train"] == 1
+    for target, line in (
+        ("pfc_cifar11", "ncrepro: unknown figure id 'pfc_cifar11'; did you mean pfc_cifar10, pfc_cifar100,"),
+        (pending, f"ncrepro: figure '{pending}' is pending"),
+    ):
+        proc = snakemake(wd, "-n", "--cores", "1", f"figures/{target}.pdf", check=False)
+        assert proc.returncode != 0 and [x for x in proc.stderr.splitlines() if x.startswith("ncrepro:")][0].startswith(
+            line
+        ), proc.stderr[-1000:]
+    assert not (wd / "results").exists() and not (wd / "figures").exists()
+
+
 def test_bad_config_is_one_line_and_writes_nothing(tmp_path):
     wd = workdir(tmp_path)
     proc = snakemake(wd, "-n", "--cores", "1", "--config", "scale=tiny", check=False)

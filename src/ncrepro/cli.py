@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
+from . import __version__
 from .config import ConfigError
 
 
@@ -16,6 +18,7 @@ def _json(text: str):
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="ncrepro", description=__doc__)
+    p.add_argument("--version", action="version", version=f"ncrepro {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
 
     s = sub.add_parser("data", help="stage a dataset into cached tensor files")
@@ -71,7 +74,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", default="docs/results.md")
 
     s = sub.add_parser("check-config", help="validate the configuration")
-    s.add_argument("--configfile", default=None)
+    s.add_argument(
+        "--configfile",
+        nargs="+",
+        default=None,
+        help="config files merged in order, as Snakemake's --configfile (default config/config.yaml)",
+    )
     s.add_argument("--scale", default=None)
     return p
 
@@ -94,6 +102,7 @@ def list_figures(scale: str = "paper", out=sys.stdout) -> None:
         f"`snakemake --cores 2 figures/<id>.pdf --config scale=smoke|quick|paper`",
         file=out,
     )
+    out.flush()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -152,6 +161,9 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"config ok: scale={resolved.scale}, {len(resolved.settings)} settings, {len(resolved.figures)} figures"
             )
+    except BrokenPipeError:  # `ncrepro list-figures | head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except (ConfigError, DataError, TrainingDiverged, OSError) as exc:
         print(f"ncrepro: error: {exc}", file=sys.stderr)
         return 2

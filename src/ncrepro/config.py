@@ -195,7 +195,17 @@ class Resolved:
         try:
             return self.figures[fig_id]
         except KeyError:
-            raise ConfigError(f"unknown figure id {fig_id!r}; run `ncrepro list-figures`") from None
+            raise ConfigError(self.figure_id_problem(fig_id)) from None
+
+    def figure_id_problem(self, fig_id: str) -> str:
+        """One line on why ``fig_id`` cannot be built: unknown (with the closest ids) or pending."""
+        import difflib
+
+        if fig_id in self.figures:
+            return f"figure {fig_id!r} is pending: no figure kind builds it yet (`ncrepro list-figures`)"
+        close = difflib.get_close_matches(fig_id, self.implemented_figures(), n=3, cutoff=0.6)
+        hint = f"did you mean {', '.join(close)}? " if close else ""
+        return f"unknown figure id {fig_id!r}; {hint}`ncrepro list-figures` lists them all"
 
     def implemented_figures(self) -> list[str]:
         return [f for f, fig in self.figures.items() if fig.implemented]
@@ -237,7 +247,7 @@ def load(config: dict | None = None, root: Path | None = None) -> Resolved:
         config = _load_yaml(root / "config" / "config.yaml")
     if not isinstance(config, dict):
         raise ConfigError("config: <top level>: must be a mapping")
-    config = _coerce_booleans(copy.deepcopy(config))
+    config = _coerce(copy.deepcopy(config), _schema("config", root), root)
     config.setdefault("targets", [])
     config.setdefault("overrides", {})
     _validate(config, _schema("config", root), "config", "", root)
@@ -337,7 +347,7 @@ def load(config: dict | None = None, root: Path | None = None) -> Resolved:
         entries = doc.get("settings", {})
         # A family's layer first, then its variants' own layers, whatever their order in the file.
         for name in sorted(entries, key=lambda n: n not in families):
-            partial = entries[name]
+            partial = _coerce(entries[name], partial_schema, root) if where == "config" else entries[name]
             targets = families.get(name, [name] if name in layers else [])
             if not targets:
                 raise ConfigError(f"{where}: {prefix}.{name}: unknown setting")
@@ -453,22 +463,57 @@ def _check_dataset(data: dict, datasets: dict[str, DatasetSpec], where: str) -> 
         )
 
 
-def _coerce_booleans(value: Any) -> Any:
-    """Snakemake's ``--config key=value`` passes booleans as the strings "true"/"false"; no key of the
-    workflow config takes those strings as text, so read them as booleans."""
-    if isinstance(value, dict):
-        return {k: _coerce_booleans(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_coerce_booleans(v) for v in value]
-    if isinstance(value, str) and value.lower() in ("true", "false"):
-        return value.lower() == "true"
-    return value
+def _scalar(text: str, types) -> Any:
+    """``text`` read as the first of the schema ``types`` it parses as (integer, number, boolean, null),
+    else None."""
+    for kind in [types] if isinstance(types, str) else types:
+        try:
+            if kind == "integer" and text.strip().lstrip("+-").isdigit():
+                return int(text)
+            if kind == "number":
+                return float(text)
+            if kind == "boolean" and text.strip().lower() in ("true", "false"):
+                return text.strip().lower() == "true"
+        except ValueError:
+            continue
+    return None
 
 
-def load_file(path: Path | str | None = None, scale: str | None = None) -> Resolved:
-    """:func:`load` of a workflow config file (default ``config/config.yaml``), optionally at ``scale``."""
-    config = _load_yaml(Path(path) if path else repo_root() / "config" / "config.yaml")
-    if isinstance(config, dict) and scale:
+def _coerce(instance: Any, schema: dict, root: Path) -> Any:
+    """``instance`` with every string that stands where the schema wants a number, an integer or a boolean
+    converted (``--config key=value`` hands nested values over as text, e.g. ``lr: '0.02'``); what does
+    not convert is left for validation to report."""
+    validator = jsonschema.Draft202012Validator(schema, registry=_registry(root))
+    seen = set()
+    while True:
+        candidates = []
+        for error in validator.iter_errors(instance):
+            candidates += [e for e in [error, *error.context] if e.validator == "type" and isinstance(e.instance, str)]
+        for error in candidates:
+            path, value = tuple(error.absolute_path), _scalar(error.instance, error.validator_value)
+            if value is None or not path or path in seen:
+                continue
+            seen.add(path)
+            parent = instance
+            for key in path[:-1]:
+                parent = parent[key]
+            parent[path[-1]] = value
+            break
+        else:
+            return instance
+
+
+def load_file(paths: Path | str | list | None = None, scale: str | None = None) -> Resolved:
+    """:func:`load` of workflow config files merged in order, as Snakemake merges ``--configfile`` files
+    (default ``config/config.yaml``), optionally at ``scale``."""
+    paths = [paths] if isinstance(paths, str | Path) else paths or [repo_root() / "config" / "config.yaml"]
+    config: dict = {}
+    for path in paths:
+        layer = _load_yaml(Path(path))
+        if not isinstance(layer, dict):
+            raise ConfigError(f"{path}: <top level>: must be a mapping")
+        config = deep_merge(config, layer)
+    if scale:
         config["scale"] = scale
     return load(config)
 

@@ -37,6 +37,11 @@ wildcard_constraints:
     surrogate="[a-z0-9_]+",
 
 
+def stage_data_config(wildcards):
+    """What staging the dataset reads, with the fingerprint of its source files: a changed file restages."""
+    return json.dumps(stage_config(NC.data, wildcards.dataset), sort_keys=True)
+
+
 def setting_of(wildcards):
     """The resolved setting of a job's {setting} wildcard."""
     return NC.setting(wildcards.setting)
@@ -114,6 +119,12 @@ def figure_code(wildcards):
 def figure_meta(wildcards):
     """Everything the plot and its footer need (ncrepro.config.Resolved.figure_meta)."""
     return json.dumps(NC.figure_meta(wildcards.figure), sort_keys=True)
+
+
+def unknown_figure(wildcards):
+    """Stops the workflow with one line: the requested figure id is unknown or pending."""
+    sys.stderr.write(f"ncrepro: {NC.figure_id_problem(wildcards.figure)}\n")
+    sys.exit(2)
 
 
 def default_targets():

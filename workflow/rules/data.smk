@@ -9,8 +9,7 @@ rule stage_data:
     conda:
         "../envs/ncrepro.yaml"
     params:
-        # what staging this dataset reads, with the fingerprint of its source files (a changed file restages)
-        data_config=lambda wildcards: json.dumps(stage_config(NC.data, wildcards.dataset), sort_keys=True),
+        data_config=stage_data_config,
         code=CODE["stage_data"],
     shell:
         "ncrepro data --dataset {wildcards.dataset} --data-config {params.data_config:q} 2> {log}"

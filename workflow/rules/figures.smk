@@ -25,6 +25,16 @@ rule figure:
         " --figdata {output.figdata} --claims {output.claims} --meta {params.meta:q} 2> {log}"
 
 
+# figures/<id>.pdf of an id that no figure kind builds: one line naming the closest ids, nothing runs.
+rule unknown_figure:
+    input:
+        unknown_figure,
+    output:
+        "figures/{figure}.pdf",
+    wildcard_constraints:
+        figure=rf"(?!(?:{IMPLEMENTED_FIGURES})\.pdf$)[a-z0-9_]+",
+
+
 # figures/<id>.pdf: the figure of the configured scale. The scale is a param, so switching
 # scale republishes (Snakemake would otherwise keep an existing target whose inputs are missing).
 rule publish_figure:
