@@ -294,3 +294,39 @@ def test_configure_torch_makes_algorithms_deterministic():
         )
     finally:
         torch.use_deterministic_algorithms(before)
+
+
+def test_a_run_records_what_made_it(base_config, digits_cache, tmp_path, capsys):
+    """The manifest names the software, the machine and the wall time; the log line names the software,
+    the device and determinism; the metrics table carries the software versions."""
+    from ncrepro import environment, stages
+    from ncrepro.io import parquet_metadata
+
+    setting = tiny_setting(base_config)
+    manifest = train.run(setting, 0, digits_cache, tmp_path / "run", "cpu", 1, progress=True)
+    m = json.loads(manifest.read_text())
+    assert m["software"] == environment.software() and m["software"]["torch"] == torch.__version__
+    assert m["machine"]["device"] == "cpu" and m["machine"]["host"] and m["wall_seconds"] > 0
+    log = capsys.readouterr().err  # not a terminal: whole lines, one per epoch
+    assert f"torch {torch.__version__} on cpu" in log and "\r" not in log
+    positions = [line.split("|")[-1].split()[0] for line in log.splitlines() if "epoch/s" in line]
+    assert {"1/4", "2/4", "3/4", "4/4"} <= set(positions) and len(positions) <= 6
+    stages.stage_stats(str(manifest), [2, 4], str(digits_cache), str(tmp_path / "stats"), "cpu", 1)
+    assert "checkpoint 2/2 (epoch 4) of pfc_fashionmnist seed 0: 200 train samples" in capsys.readouterr().err
+    stats_files = [str(stages.stats_path(tmp_path / "stats", 4))]
+    stages.stage_metrics(str(manifest), stats_files, str(tmp_path / "m.parquet"), str(tmp_path / "g.parquet"))
+    assert parquet_metadata(tmp_path / "m.parquet")["software"] == environment.software()
+
+
+def test_auto_device_warns_when_a_gpu_was_given_but_cannot_be_used(monkeypatch, capsys):
+    from ncrepro import environment
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    for name in environment.GPU_ALLOCATION_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    assert environment.resolve_device("auto") == torch.device("cpu") and capsys.readouterr().err == ""
+    monkeypatch.setenv("SLURM_JOB_GPUS", "0")
+    assert environment.resolve_device("auto") == torch.device("cpu")
+    assert capsys.readouterr().err.startswith("WARNING: ncrepro: this job was given a GPU but torch cannot use it")
+    with pytest.raises(RuntimeError, match="device: cuda requested"):
+        environment.resolve_device("cuda")

@@ -6,12 +6,15 @@ data -> train -> stats (per run, a file per checkpoint) -> metrics (per run) -> 
 from __future__ import annotations
 
 import json
+import sys
+import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from . import __version__, metrics
+from .environment import resolve_device, software
 from .io import atomic_write_json, atomic_write_parquet
 from .statsfile import StatsFile
 
@@ -57,7 +60,7 @@ def stage_stats(
 
     manifest = json.loads(Path(manifest_path).read_text())
     setting = manifest["setting"]
-    dev = train.resolve_device(device)
+    dev = resolve_device(device)
     train.configure_torch(threads, dev)
     tensors = data.setting_tensors(setting["data"], split_cache or train_cache, train_cache)
     if manifest.get("data_digest") != tensors.digest:
@@ -67,7 +70,12 @@ def stage_stats(
         )
     x, y = tensors.x.to(dev), tensors.y.to(dev)
     Path(out_dir).mkdir(parents=True, exist_ok=True)
-    for epoch in epochs:
+    started = time.perf_counter()
+    for i, epoch in enumerate(epochs, start=1):
+        sys.stderr.write(
+            f"checkpoint {i}/{len(epochs)} (epoch {epoch}) of {setting['name']} seed {manifest['seed']}:"
+            f" {len(x)} {split} samples, {time.perf_counter() - started:.0f} s elapsed\n"
+        )
         stats = checkpoint_stats(manifest, manifest_path, epoch, x, y, tensors.num_classes, dev)
         stats.meta["split"] = split
         stats.save(stats_path(out_dir, epoch))
@@ -117,7 +125,7 @@ def checkpoint_stats(manifest: dict, manifest_path: str, epoch: int, x, y, num_c
         "digest": manifest["digest"],
         "train_acc": ckpt["train_acc"],
         "weight_penalty": weight_penalty,
-        "ncrepro": __version__,
+        "software": software(),
     }
     return stats
 
@@ -164,7 +172,7 @@ def stage_metrics(manifest_path: str, stats_paths: list[str], out_metrics: str, 
             for metric in ("pfc1", "pfc2", "pfc3"):
                 for t, value in zip(pred["t"], pred[metric], strict=True):
                     geo_rows.append({"epoch": epoch, "t": float(t), "metric": metric, "value": float(value)})
-    meta = {"setting": setting, "seed": manifest["seed"], "ncrepro": __version__}
+    meta = {"setting": setting, "seed": manifest["seed"], "software": software()}
     table = pd.DataFrame(rows)
     table.insert(0, "seed", manifest["seed"])
     table.insert(0, "setting", setting["name"])
@@ -194,6 +202,6 @@ def stage_figure(kind: str, inputs, pdf: str, figdata: str, claims: str, figure_
     builder = figures.kind(kind)
     table = builder.data(inputs, figure_meta)
     results = builder.claims(table, figure_meta)
-    atomic_write_parquet(table, figdata, figure_meta)
+    atomic_write_parquet(table, figdata, figure_meta | {"software": software()})
     atomic_write_json(claims, results)
     figures.draw(kind, table, pdf, figure_meta)

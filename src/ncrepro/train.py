@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import shutil
 import sys
 import time
@@ -30,30 +31,31 @@ from pathlib import Path
 import pandas as pd
 import torch
 from torch import nn
-from tqdm import tqdm
 
 from .config import setting_digest
 from .data import setting_tensors
+from .environment import log_environment, machine, resolve_device, software
 from .errors import TrainingDiverged  # noqa: F401  (raised here; ncrepro.train.TrainingDiverged)
 from .io import atomic_torch_save, atomic_write_json, atomic_write_parquet, file_digest, load_torch
 from .models import build_model
+from .progress import progress as progress_bar
 
 CHECKPOINT_FORMAT_VERSION = 1
 
 
-def resolve_device(device: str) -> torch.device:
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if device == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError("device: cuda requested but no CUDA device is available")
-    return torch.device(device)
-
-
-def configure_torch(threads: int, device: torch.device) -> None:
-    """Deterministic numerics and the configured thread count."""
+def configure_torch(threads: int, device: torch.device, log: bool = True) -> None:
+    """Deterministic numerics and the configured thread count. On CUDA: cuBLAS's fixed workspace
+    (``CUBLAS_WORKSPACE_CONFIG``, read when its first handle is made, so before any CUDA computation),
+    deterministic cuDNN without autotuning, and a warning (not an error) for an operation that has no
+    deterministic CUDA kernel. Logs the software and device (:func:`ncrepro.environment.log_environment`)."""
+    if device.type == "cuda":
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
     torch.set_num_threads(threads)
     use_deterministic_algorithms(warn_only=device.type == "cuda")
     torch.backends.cudnn.benchmark = False
+    torch.backends.cudnn.deterministic = True
+    if log:
+        log_environment(device, deterministic=True)
 
 
 def use_deterministic_algorithms(warn_only: bool) -> None:
@@ -197,6 +199,7 @@ def run(
     setting = json.loads(json.dumps(setting))
     dev = resolve_device(device)
     configure_torch(threads, dev)
+    started = time.perf_counter()
     digest = setting_digest(setting)
     train_cfg = setting["train"]
     epochs = train_cfg["epochs"]
@@ -311,14 +314,14 @@ def run(
             total = total + l2
         return total, fit, logits
 
-    bar = tqdm(
+    bar = progress_bar(
         range(start_epoch + 1, epochs + 1),
         initial=start_epoch,
         total=epochs,
         disable=not progress,
         desc=f"{setting['name']} seed {seed}",
         unit="epoch",
-        file=sys.stderr,
+        log_every=0.0,
         mininterval=1.0,
     )
     for epoch in bar:
@@ -370,7 +373,7 @@ def run(
                 "seconds": time.perf_counter() - t0,
             }
         )
-        bar.set_postfix(loss=f"{train_loss:.4f}", acc=f"{train_acc:.4f}", lr=f"{lr:.2g}")
+        bar.set_postfix(loss=f"{train_loss:.4f}", acc=f"{train_acc:.4f}", lr=f"{lr:.2g}", refresh=False)
         if epoch in checkpoints:
             save_checkpoint(epoch, train_loss, train_acc)
         atomic_torch_save(
@@ -398,6 +401,9 @@ def run(
         "digest": digest,
         "data_digest": data.digest,
         "seed": seed,
+        "software": software(),
+        "machine": machine(dev),
+        "wall_seconds": round(time.perf_counter() - started, 3),
         "final_train_acc": history[-1]["train_acc"] if history else None,
         "final_train_loss": history[-1]["train_loss"] if history else None,
         "checkpoints": {

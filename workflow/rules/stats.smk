@@ -8,6 +8,8 @@ rule stats:
         directory(f"{RESULTS}/stats/{{setting}}/seed{{seed}}"),
     log:
         f"{RESULTS}/stats/{{setting}}/seed{{seed}}.log",
+    benchmark:
+        f"{RESULTS}/stats/{{setting}}/seed{{seed}}.benchmark.tsv"
     conda:
         "../envs/ncrepro.yaml"
     threads: NC.threads

@@ -7,6 +7,8 @@ rule train:
         history=f"{RESULTS}/train/{{setting}}/seed{{seed}}/history.parquet",
     log:
         f"{RESULTS}/train/{{setting}}/seed{{seed}}/train.log",
+    benchmark:
+        f"{RESULTS}/train/{{setting}}/seed{{seed}}/train.benchmark.tsv"
     conda:
         "../envs/ncrepro.yaml"
     threads: NC.threads

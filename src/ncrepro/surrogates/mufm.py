@@ -22,9 +22,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import torch
-from tqdm import tqdm
 
 from ..metrics import PFC_METRICS, alignment_distance, collapse_metrics
+from ..progress import progress as progress_bar
 
 SOLVERS = ("block_gd", "bcd", "literal")
 
@@ -102,7 +102,7 @@ def solve(
     log_at = set(log_at or [iterations])
     if 0 in log_at:
         yield 0, W, H
-    for it in tqdm(range(1, iterations + 1), disable=not progress, desc=f"MUFM {solver}", mininterval=2.0):
+    for it in progress_bar(range(1, iterations + 1), disable=not progress, desc=f"MUFM {solver}", mininterval=2.0):
         if solver == "bcd":
             W = optimal_classifier(H, Y, n, lam_W)
             H = optimal_features(W, Y, X, lam)

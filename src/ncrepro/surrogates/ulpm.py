@@ -19,9 +19,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import torch
-from tqdm import tqdm
 
 from ..metrics import collapse_metrics
+from ..progress import progress as progress_bar
 
 # label (docs/papers/ulpm.md, "Plotted quantities") -> key of ncrepro.metrics
 ULPM_METRICS = {
@@ -45,7 +45,7 @@ def gradient_descent(W: torch.Tensor, H: torch.Tensor, n: int, lr: float, iterat
     Y = torch.kron(torch.eye(K, dtype=W.dtype), torch.ones(1, n, dtype=W.dtype))
     N = K * n
     log_at = set(log_at)
-    for t in tqdm(range(1, iterations + 1), disable=not progress, desc="ULPM GD", mininterval=2.0):
+    for t in progress_bar(range(1, iterations + 1), disable=not progress, desc="ULPM GD", mininterval=2.0):
         G = (torch.softmax(W @ H, dim=-2) - Y) / N  # d(mean CE)/dZ
         W, H = W - lr * G @ H.transpose(-1, -2), H - lr * W.transpose(-1, -2) @ G
         if t in log_at:
