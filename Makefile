@@ -1,4 +1,4 @@
-# ncrepro: make venv | test | test-cluster | lint | demo | results | report | bench | list | clean
+# ncrepro: make venv | test | test-cluster | lint | demo | results | report | plan | bench | list | clean
 # Everything runs inside .venv, which `make venv` builds from nothing (Python 3.11 + pip only).
 
 PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 CORES ?= 2
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: venv test test-cluster lint demo results report bench list clean
+.PHONY: venv test test-cluster lint demo results report plan bench list clean
 
 venv: $(STAMP)
 
@@ -47,6 +47,10 @@ results: venv
 # figures/report.html: every built figure (any scale) by paper, with caption, data and claims.
 report: venv
 	$(BIN)/ncrepro report --out figures/report.html
+
+# docs/plan.md: what every figure at paper scale costs (runs, FLOPs, disk, memory, GPU-hours).
+plan: venv
+	$(BIN)/ncrepro plan --scale paper --out docs/plan.md --readme README.md
 
 # Benchmarks, JSON results under results/bench/ (minutes; not part of the test suite).
 bench: venv

@@ -217,3 +217,12 @@ def test_a_zip_member_that_is_not_an_array_is_refused(tmp_path):
             z.writestr(f"{key}.npy", b"\x93NUMPY garbage")
     with pytest.raises(DataError, match="odd.npz: not a readable .npz"):
         datasets.read_custom(path)
+
+
+def test_registry_sizes_of_the_offline_datasets_match_their_data():
+    """The registry's split size and smallest class (per_class checks, the cost plan) against the data
+    for the datasets generated here; the torchvision ones carry their published sizes."""
+    for name, split in (("digits", data.digits_split), ("synthetic", data.synthetic_split)):
+        _, y = split("train")
+        spec = datasets.DATASETS[name]
+        assert (spec.train_size, spec.min_per_class, spec.num_classes) == (len(y), np.bincount(y).min(), len(set(y)))

@@ -42,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out-dir", required=True, help="writes epoch<E>.npz per checkpoint here")
     s.add_argument("--device", default="auto")
     s.add_argument("--threads", type=int, default=1)
+    s.add_argument("--memory-mb", type=int, default=None, help="memory the job may use on the CPU (its batch fits)")
 
     s = sub.add_parser("metrics", help="tidy metric tables of one run")
     s.add_argument("--manifest", required=True)
@@ -72,6 +73,14 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("results", help="the results page: every built figure's claims, per paper and scale")
     s.add_argument("--results", default="results", help="the workflow's results directory")
     s.add_argument("--out", default="docs/results.md")
+
+    s = sub.add_parser("plan", help="what a set of figures costs: runs, FLOPs, disk, memory, GPU-hours")
+    s.add_argument("figures", nargs="*", help="figure ids (default: every implemented figure)")
+    s.add_argument("--scale", default="paper")
+    s.add_argument("--configfile", nargs="+", default=None, help="config files merged in order")
+    s.add_argument("--tflops", type=float, default=None, help="sustained GPU throughput assumed, TFLOP/s")
+    s.add_argument("--out", default=None, help="also write the plan as Markdown here")
+    s.add_argument("--readme", default=None, help="update the per-paper table in this README's plan block")
 
     s = sub.add_parser("check-config", help="validate the configuration")
     s.add_argument(
@@ -125,6 +134,7 @@ def main(argv: list[str] | None = None) -> int:
                 args.threads,
                 args.split_data,
                 args.split,
+                args.memory_mb,
             )
         elif args.command == "metrics":
             stages.stage_metrics(args.manifest, args.stats, args.out_metrics, args.out_geodesic)
@@ -154,6 +164,24 @@ def main(argv: list[str] | None = None) -> int:
             for scale, n in write_results(load_file(), args.results, args.out).items():
                 print(f"{scale}: {count_text(n)}")
             print(f"results: {args.out}")
+        elif args.command == "plan":
+            from .config import load_file
+            from .io import atomic_write_text
+            from .plan import markdown, plan, throughput, totals, update_readme
+
+            resolved = load_file(args.configfile, args.scale)
+            tflops, source = (args.tflops, "given with --tflops") if args.tflops else throughput()
+            runs, solves = plan(resolved, args.figures or resolved.implemented_figures(), tflops)
+            print(totals(runs).round(2).to_string())
+            print(f"GPU-hours at {tflops:.3g} TFLOP/s ({source})")
+            if args.out:
+                atomic_write_text(args.out, markdown(runs, solves, resolved.scale, tflops, source))
+                print(f"plan: {args.out}")
+            if args.readme:
+                try:
+                    update_readme(args.readme, runs, tflops)
+                except ValueError as exc:
+                    raise ConfigError(str(exc)) from None
         elif args.command == "check-config":
             from .config import load_file
 

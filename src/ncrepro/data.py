@@ -263,6 +263,20 @@ def cache_path(root: Path | str, name: str, split: str) -> Path:
     return Path(root) / name / f"{split}.pt"
 
 
+def write_synthetic_cache(root: Path | str, spec: DatasetSpec, n: int) -> list[Path]:
+    """Cached files ``<root>/<spec.name>/{train,test}.pt`` of ``n`` random uint8 images of ``spec``'s
+    shape with labels cycling through its classes (every class present when ``n`` >= K) and a
+    class-dependent offset; the test split holds one image per class. Paper-size models run on them
+    without the real data (the paper-setting firing test, the GPU check)."""
+    rng = np.random.default_rng(0)
+    y = np.arange(n) % spec.num_classes
+    x = rng.integers(0, 200, size=(n, *spec.shape), dtype=np.uint8)
+    x += (y * (55 // spec.num_classes + 1) % 55).astype(np.uint8)[:, None, None, None]
+    fake = DatasetSpec(spec.name, "synthetic", spec.num_classes, spec.shape)
+    k = spec.num_classes
+    return _write_cache(Path(root), fake, {"train": (x, y), "test": (x[:k], y[:k])}, "synthetic")
+
+
 def content_digest(splits: dict[str, tuple[np.ndarray, np.ndarray]]) -> str:
     """SHA-256 (16 hex digits) of a dataset's images and labels, split by split: what a training
     records, so that changed data never resumes or reuses a run made from other data."""

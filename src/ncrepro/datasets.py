@@ -51,6 +51,7 @@ class DatasetSpec:
     torchvision_class: str | None = None
     raw_subdir: str = ""  # where torchvision's download leaves the native files, under the raw root
     min_per_class: int | None = None  # samples of the smallest class of the training split
+    train_size: int | None = None  # samples of the training split
     path: str | None = None  # a user's own dataset: its .npz file or image-folder tree
 
 
@@ -83,6 +84,7 @@ DATASETS: dict[str, DatasetSpec] = {
         "MNIST",
         "MNIST/raw",
         min_per_class=5421,
+        train_size=60000,
     ),
     "fashionmnist": DatasetSpec(
         "fashionmnist",
@@ -106,6 +108,7 @@ DATASETS: dict[str, DatasetSpec] = {
         "FashionMNIST",
         "FashionMNIST/raw",
         min_per_class=6000,
+        train_size=60000,
     ),
     "kmnist": DatasetSpec(
         "kmnist",
@@ -123,6 +126,7 @@ DATASETS: dict[str, DatasetSpec] = {
         "KMNIST",
         "KMNIST/raw",
         min_per_class=6000,
+        train_size=60000,
     ),
     "cifar10": DatasetSpec(
         "cifar10",
@@ -142,6 +146,7 @@ DATASETS: dict[str, DatasetSpec] = {
         "CIFAR10",
         "cifar-10-batches-py",
         min_per_class=5000,
+        train_size=50000,
     ),
     "cifar100": DatasetSpec(
         "cifar100",
@@ -155,6 +160,7 @@ DATASETS: dict[str, DatasetSpec] = {
         "CIFAR100",
         "cifar-100-python",
         min_per_class=500,
+        train_size=50000,
     ),
     "stl10": DatasetSpec(
         "stl10",
@@ -174,6 +180,7 @@ DATASETS: dict[str, DatasetSpec] = {
         "STL10",
         "stl10_binary",
         min_per_class=500,
+        train_size=5000,
     ),
     "svhn": DatasetSpec(
         "svhn",
@@ -187,9 +194,10 @@ DATASETS: dict[str, DatasetSpec] = {
         "SVHN",
         "",
         min_per_class=4659,
+        train_size=73257,
     ),
-    "digits": DatasetSpec("digits", "digits", 10, (1, 8, 8), min_per_class=144),
-    "synthetic": DatasetSpec("synthetic", "synthetic", 10, (1, 8, 8), min_per_class=60),
+    "digits": DatasetSpec("digits", "digits", 10, (1, 8, 8), min_per_class=144, train_size=1497),
+    "synthetic": DatasetSpec("synthetic", "synthetic", 10, (1, 8, 8), min_per_class=60, train_size=600),
 }
 
 
@@ -367,7 +375,15 @@ def probe_custom(name: str, entry: dict) -> DatasetSpec:
     shape, labels, _ = _custom(path, read=False)
     counts = np.bincount(labels["train"])
     family = "folder" if path.is_dir() else "npz"
-    return DatasetSpec(name, family, len(counts), shape, min_per_class=int(counts.min()), path=str(path))
+    return DatasetSpec(
+        name,
+        family,
+        len(counts),
+        shape,
+        min_per_class=int(counts.min()),
+        train_size=len(labels["train"]),
+        path=str(path),
+    )
 
 
 def prestaged_dir(name: str, data_config: dict) -> Path | None:

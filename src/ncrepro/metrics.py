@@ -231,9 +231,11 @@ def alignment_distance(H, X) -> float:
 
 def relative_depth(path_lengths: np.ndarray) -> np.ndarray:
     """PFC Sec. IV-A abscissa, index typo corrected (docs/papers/pfc.md, "Relative depth"):
-    s_l = sum_{j<l} P_j / sum_j P_j with P_j = sum_i ||h^{j+1}_i - h^j_i|| (norms not squared); s_0 = 0, s_L = 1."""
+    s_l = sum_{j<l} P_j / sum_j P_j with P_j = sum_i ||h^{j+1}_i - h^j_i|| (norms not squared); s_0 = 0, s_L = 1.
+    Undefined (NaN) where the path has no length (one measured layer, or layers that do not move)."""
     cum = np.concatenate([[0.0], np.cumsum(path_lengths)])
-    return cum / cum[-1]
+    with np.errstate(invalid="ignore"):
+        return cum / cum[-1]
 
 
 def geodesic_prediction(first: dict, last: dict, geodesic: dict) -> dict[str, np.ndarray]:

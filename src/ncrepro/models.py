@@ -286,13 +286,18 @@ class MLPBackbone(nn.Module):
         self.register_buffer("active_depth", torch.tensor(len(widths)))
 
     @property
+    def depth(self) -> int:
+        """The hidden layers in use (all of them for a model on the meta device, which has no values)."""
+        return len(self.hidden) if self.active_depth.is_meta else int(self.active_depth)
+
+    @property
     def layer_names(self) -> list[str]:
-        return [f"layer{i + 1}" for i in range(int(self.active_depth))]
+        return [f"layer{i + 1}" for i in range(self.depth)]
 
     def forward_features(self, x: torch.Tensor) -> list[torch.Tensor]:
         h = torch.flatten(x, 1)
         out = []
-        for layer in self.hidden[: int(self.active_depth)]:
+        for layer in self.hidden[: self.depth]:
             h = layer(h)
             out.append(h)
         return out

@@ -50,12 +50,14 @@ def stage_stats(
     threads: int,
     split_cache: str | None = None,
     split: str = "train",
+    memory_mb: int | None = None,
 ) -> None:
     """Statistics of every measured layer of the given checkpoints of one run, one file per checkpoint
     (:func:`stats_path`), on the setting's training data or, with ``split_cache``, on another split of
     the same dataset (e.g. ``test`` for test-set CDNV), standardised with the training split's
     statistics. One process per run: the data are loaded once, not once per checkpoint (the torch
-    import alone takes seconds), and a cluster gets one job per run, not one per checkpoint."""
+    import alone takes seconds), and a cluster gets one job per run, not one per checkpoint. The batch
+    is ``measure.batch_size``, lowered to fit the job's memory (:func:`stats_batch`)."""
     from . import data, train
 
     manifest = json.loads(Path(manifest_path).read_text())
@@ -69,6 +71,7 @@ def stage_stats(
             f" {tensors.digest}; rerun training"
         )
     x, y = tensors.x.to(dev), tensors.y.to(dev)
+    batch = stats_batch(setting, tuple(x.shape[1:]), len(x), tensors.num_classes, dev, memory_mb)
     Path(out_dir).mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     for i, epoch in enumerate(epochs, start=1):
@@ -76,14 +79,40 @@ def stage_stats(
             f"checkpoint {i}/{len(epochs)} (epoch {epoch}) of {setting['name']} seed {manifest['seed']}:"
             f" {len(x)} {split} samples, {time.perf_counter() - started:.0f} s elapsed\n"
         )
-        stats = checkpoint_stats(manifest, manifest_path, epoch, x, y, tensors.num_classes, dev)
+        stats = checkpoint_stats(manifest, manifest_path, epoch, x, y, tensors.num_classes, dev, batch)
         stats.meta["split"] = split
         stats.save(stats_path(out_dir, epoch))
 
 
-def checkpoint_stats(manifest: dict, manifest_path: str, epoch: int, x, y, num_classes: int, dev) -> StatsFile:
+def stats_batch(setting: dict, shape: tuple, n: int, num_classes: int, dev, memory_mb: int | None) -> int:
+    """The statistics job's batch: ``measure.batch_size``, lowered so that its predicted peak memory
+    (:func:`ncrepro.plan.stats_memory`) stays within 90 % of the budget -- the GPU's free memory, or on
+    the CPU ``memory_mb`` (the job's scheduler request; no limit without it)."""
+    import torch
+
+    from .datasets import DatasetSpec
+    from .plan import model_profile, stats_batch_size
+
+    requested = min(setting.get("measure", {}).get("batch_size", 1000), n)
+    if dev.type == "cuda":
+        budget = torch.cuda.mem_get_info(dev)[0]
+    elif memory_mb:
+        budget = memory_mb << 20
+    else:
+        return requested
+    profile = model_profile(setting, DatasetSpec("data", "", num_classes, shape))
+    batch = stats_batch_size(profile, n, num_classes, requested, int(0.9 * budget))
+    if batch < requested:
+        sys.stderr.write(f"statistics batch {batch} (measure.batch_size {requested}) to fit {budget / 2**30:.1f} GiB\n")
+    return batch
+
+
+def checkpoint_stats(
+    manifest: dict, manifest_path: str, epoch: int, x, y, num_classes: int, dev, batch_size: int = 1000
+) -> StatsFile:
     """The statistics of one checkpoint (its measured layers, and the linear classifier that maps the
-    last one to the logits where there is one) on the features of ``x``."""
+    last one to the logits where there is one) on the features of ``x``, ``batch_size`` samples at a
+    time."""
     from . import train
     from .stats import collect, model_batches
 
@@ -100,7 +129,7 @@ def checkpoint_stats(manifest: dict, manifest_path: str, epoch: int, x, y, num_c
     if unknown:
         raise ValueError(f"{setting['name']}: measure.layers {unknown} are not layers of this model; it has {names}")
     stats = collect(
-        model_batches(model, x, y, measure.get("batch_size", 1000), layers=[names.index(n) for n in keep]),
+        model_batches(model, x, y, batch_size, layers=[names.index(n) for n in keep]),
         num_classes,
         keep,
         device=dev,

@@ -22,7 +22,8 @@ rule stats:
         code=CODE["stats"],
     shell:
         "ncrepro stats --manifest {input.manifest} --epochs {params.epochs} --data {input.data}"
-        " --out-dir {output} --device {params.device} --threads {threads} 2> {log}"
+        " --out-dir {output} --device {params.device} --threads {threads} --memory-mb {resources.mem_mb}"
+        " 2> {log}"
 
 
 # Tidy metric tables of one (setting, seed): every metric per (epoch, layer), geodesic prediction.
