@@ -333,3 +333,18 @@ def test_bad_standins_are_one_line(base_config, standins, expected):
     with pytest.raises(ConfigError) as exc:
         config.load(base_config)
     assert expected in str(exc.value) and "\n" not in str(exc.value), str(exc.value)
+
+
+def test_scheduler_requests_follow_the_scale_and_the_users_own_win(base_config):
+    shipped = config.load(dict(base_config, scale="paper")).resources
+    smoke = config.load(base_config).resources
+    assert (
+        smoke["train"]["runtime"] < shipped["train"]["runtime"]
+        and smoke["stats"]["mem_mb"] < shipped["stats"]["mem_mb"]
+    )
+    base_config["resources"] = {"train": {"runtime": 99}}
+    mine = config.load(base_config).resources
+    assert mine["train"] == {"runtime": 99, "mem_mb": smoke["train"]["mem_mb"]}
+    base_config["overrides"] = {"resources": {"train": {"runtime": 5}}}
+    with pytest.raises(ConfigError, match="overrides.resources: resources are set at the top level"):
+        config.load(base_config)

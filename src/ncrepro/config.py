@@ -253,7 +253,11 @@ def load(config: dict | None = None, root: Path | None = None) -> Resolved:
     _validate(config, _schema("config", root), "config", "", root)
     # resources and plot: config/config.yaml holds the defaults; a config dict may set a part.
     shipped = _load_yaml(root / "config" / "config.yaml")
-    resources = deep_merge(shipped["resources"], config.get("resources", {}))
+    # resources: the shipped (paper-sized) requests < the scale file's < what the user's config changes
+    own = {
+        rule: {k: v for k, v in job.items() if shipped["resources"].get(rule, {}).get(k) != v}
+        for rule, job in config.get("resources", {}).items()
+    }
     plot = deep_merge(shipped["plot"], config.get("plot", {}))
     datasets = dict(DATASETS)
     for name, entry in (config["data"].get("custom") or {}).items():
@@ -336,11 +340,16 @@ def load(config: dict | None = None, root: Path | None = None) -> Resolved:
 
     scale = config["scale"]
     override_layers = []
+    scale_resources: dict = {}
     if scale != "paper":
         where = f"config/scales/{scale}.yaml"
         doc = _load_yaml(root / "config" / "scales" / f"{scale}.yaml") or {}
         _validate(doc, scale_schema, where, "", root)
         override_layers.append((where, doc))
+        scale_resources = doc.get("resources", {})
+    if config["overrides"].get("resources"):
+        raise ConfigError("config: overrides.resources: resources are set at the top level of the config")
+    resources = deep_merge(deep_merge(shipped["resources"], scale_resources), own)
     override_layers.append(("config", config["overrides"]))
     for where, doc in override_layers:
         prefix = "overrides.settings" if where == "config" else "settings"
