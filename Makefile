@@ -44,9 +44,11 @@ demo: venv
 results: venv
 	$(BIN)/ncrepro results --results results --out docs/results.md
 
-# figures/report.html: every built figure (any scale) by paper, with caption, data and claims.
+# figures/report.zip: Snakemake's report of the figures built at SCALE (default smoke), by paper, each with
+# its caption, data and claims table.
+SCALE ?= smoke
 report: venv
-	$(BIN)/ncrepro report --out figures/report.html
+	$(BIN)/snakemake --report figures/report.zip --config scale=$(SCALE)
 
 # docs/plan.md: what every figure at paper scale costs (runs, FLOPs, disk, memory, GPU-hours).
 plan: venv

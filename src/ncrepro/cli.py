@@ -61,14 +61,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--pdf", required=True)
     s.add_argument("--figdata", required=True)
     s.add_argument("--claims", required=True)
+    s.add_argument("--claims-table", default=None, help="also write the claims as a TSV table here")
     s.add_argument("--meta", type=_json, required=True)
 
     s = sub.add_parser("list-figures", help="print every figure id with its description")
     s.add_argument("--scale", default="paper")
-
-    s = sub.add_parser("report", help="HTML report of every built figure with its claims")
-    s.add_argument("--results", default="results", help="the workflow's results directory")
-    s.add_argument("--out", default="figures/report.html")
 
     s = sub.add_parser("results", help="the results page: every built figure's claims, per paper and scale")
     s.add_argument("--results", default="results", help="the workflow's results directory")
@@ -144,19 +141,9 @@ def main(argv: list[str] | None = None) -> int:
             from .figures import FigureInputs
 
             inputs = FigureInputs(tuple(args.metrics), tuple(args.geodesic), tuple(args.stats), tuple(args.surrogates))
-            stages.stage_figure(args.kind, inputs, args.pdf, args.figdata, args.claims, args.meta)
+            stages.stage_figure(args.kind, inputs, args.pdf, args.figdata, args.claims, args.meta, args.claims_table)
         elif args.command == "list-figures":
             list_figures(args.scale)
-        elif args.command == "report":
-            from .config import load_file
-            from .report import write_report
-
-            summary = write_report(load_file(), args.results, args.out)
-            for scale, counts in summary.items():
-                print(
-                    f"{scale}: {counts['figures']} figures, claims passed {counts['claims_passed']}/{counts['claims']}"
-                )
-            print(f"report: {args.out}")
         elif args.command == "results":
             from .config import load_file
             from .results import count_text, write_results

@@ -55,7 +55,7 @@ def count_text(n: dict[str, int]) -> str:
 
 def figure_section(resolved: Resolved, results: Path, scale: str, fig_id: str) -> tuple[str, dict[str, int]]:
     """Markdown of one built figure: its number, caption, data and claims; and its claim counts."""
-    from .figures.style import footer_text
+    from .figures.common import footer_text
 
     fig = resolved.figure(fig_id)
     claims = json.loads((results / scale / "claims" / f"{fig_id}.json").read_text())

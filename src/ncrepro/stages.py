@@ -15,7 +15,7 @@ import pandas as pd
 
 from . import __version__, metrics
 from .environment import resolve_device, software
-from .io import atomic_write_json, atomic_write_parquet
+from .io import atomic_write_json, atomic_write_parquet, atomic_write_text
 from .statsfile import StatsFile
 
 # The torch-using modules (data, train, stats) are imported by the stages that run them only: the
@@ -223,14 +223,19 @@ def stage_surrogate(spec: dict, out: str, threads: int) -> None:
     atomic_write_parquet(table, out, {"surrogate": spec, "ncrepro": __version__})
 
 
-def stage_figure(kind: str, inputs, pdf: str, figdata: str, claims: str, figure_meta: dict) -> None:
+def stage_figure(
+    kind: str, inputs, pdf: str, figdata: str, claims: str, figure_meta: dict, claims_tsv: str | None = None
+) -> None:
     """Build one figure of ``kind`` from its inputs (:class:`ncrepro.figures.FigureInputs`): its tidy data
-    table, its claims, and its PDF."""
+    table, its claims (JSON, and with ``claims_tsv`` a table for the report), and its PDF."""
     from . import figures
+    from .figures.common import claims_table
 
     builder = figures.kind(kind)
     table = builder.data(inputs, figure_meta)
     results = builder.claims(table, figure_meta)
     atomic_write_parquet(table, figdata, figure_meta | {"software": software()})
     atomic_write_json(claims, results)
+    if claims_tsv:
+        atomic_write_text(claims_tsv, claims_table(results))
     figures.draw(kind, table, pdf, figure_meta)

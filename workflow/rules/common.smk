@@ -8,6 +8,7 @@ from ncrepro import config as ncconfig
 from ncrepro.datasets import stage_config
 from ncrepro.figures import registry as figure_kinds
 from ncrepro.provenance import figure_digest, stage_digest, surrogate_digest
+from ncrepro.report import figure_labels, report_caption
 from ncrepro.surrogates import BATCHED_MODELS
 
 try:
@@ -119,6 +120,26 @@ def figure_code(wildcards):
 def figure_meta(wildcards):
     """Everything the plot and its footer need (ncrepro.config.Resolved.figure_meta)."""
     return json.dumps(NC.figure_meta(wildcards.figure), sort_keys=True)
+
+
+def report_paper(wildcards):
+    """The report's category of a figure: its paper's title."""
+    return NC.papers[NC.figure(wildcards.figure).paper]["title"]
+
+
+def figure_report_caption(wildcards):
+    """The report's caption of a figure (ncrepro.report.caption)."""
+    return report_caption(NC.figure_meta(wildcards.figure))
+
+
+def report_labels(content):
+    """The report's labels of one output of a figure: the figure, what the item is, its claims' counts
+    (read from the claims file when the report is made)."""
+
+    def labels(wildcards, output):
+        return figure_labels(NC.figure(wildcards.figure), content, output.claims)
+
+    return labels
 
 
 def unknown_figure(wildcards):

@@ -3,9 +3,28 @@ rule figure:
     input:
         unpack(figure_inputs),
     output:
-        pdf=f"{RESULTS}/figures/{{figure}}.pdf",
-        figdata=f"{RESULTS}/figdata/{{figure}}.parquet",
+        pdf=report(
+            f"{RESULTS}/figures/{{figure}}.pdf",
+            caption="../report/figure.rst",
+            category=report_paper,
+            subcategory=SCALE,
+            labels=report_labels("figure"),
+        ),
+        figdata=report(
+            f"{RESULTS}/figdata/{{figure}}.parquet",
+            caption="../report/figure.rst",
+            category=report_paper,
+            subcategory=SCALE,
+            labels=report_labels("figure data"),
+        ),
         claims=f"{RESULTS}/claims/{{figure}}.json",
+        claims_table=report(
+            f"{RESULTS}/claims/{{figure}}.tsv",
+            caption="../report/figure.rst",
+            category=report_paper,
+            subcategory=SCALE,
+            labels=report_labels("claims"),
+        ),
     log:
         f"{RESULTS}/figures/{{figure}}.log",
     wildcard_constraints:
@@ -19,10 +38,12 @@ rule figure:
         kind=figure_kind,
         meta=figure_meta,
         code=figure_code,
+        report_caption=figure_report_caption,
     shell:
         "ncrepro figure --kind {params.kind} --metrics {input.metrics} --geodesic {input.geodesic}"
         " --stats {input.stats} --surrogates {input.surrogates} --pdf {output.pdf}"
-        " --figdata {output.figdata} --claims {output.claims} --meta {params.meta:q} 2> {log}"
+        " --figdata {output.figdata} --claims {output.claims} --claims-table {output.claims_table}"
+        " --meta {params.meta:q} 2> {log}"
 
 
 # figures/<id>.pdf of an id that no figure kind builds: one line naming the closest ids, nothing runs.

@@ -87,8 +87,7 @@ def kind(name: str) -> Kind:
 
 
 def draw(name: str, table: pd.DataFrame, path: str, meta: dict) -> None:
-    """Draw a figure of kind ``name`` from its table with its plotting options (a ``.pdf`` path, or a
-    ``.png`` preview)."""
+    """Draw a figure of kind ``name`` from its table with its plotting options into the PDF ``path``."""
     from .style import plot_options
 
     with plot_options(meta.get("plot", {})):

@@ -1,9 +1,12 @@
 """Data helpers shared by the paper modules: reading metric tables, the epochs a figure reads, the rows
-of a multi-row figure, dataset names, and claim records. No plotting, no paper knowledge."""
+of a multi-row figure, dataset names, the footer's text (scale, data, solves), and claim records. No
+plotting, no paper knowledge."""
 
 from __future__ import annotations
 
 import pandas as pd
+
+from .. import __version__
 
 DATASET_NAMES = {
     "mnist": "MNIST",
@@ -81,6 +84,38 @@ def data_description(setting: dict, meta: dict | None = None) -> str:
     return f"{name} ({per_class}{shape}, {d.get('split', 'train')} split)"
 
 
+def _param_text(value) -> str:
+    if isinstance(value, list) and len(value) > 4:
+        return f"[{value[0]:g} .. {value[-1]:g}] ({len(value)} values)"
+    if isinstance(value, list):
+        return "[" + ", ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in value) + "]"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def surrogate_description(spec: dict) -> str:
+    """'perturb_spectrum K=4, d=10, ...' -- the model and every parameter of a surrogate solve."""
+    return f"{spec['model']} " + ", ".join(f"{k}={_param_text(v)}" for k, v in spec["params"].items())
+
+
+def footer_text(meta: dict) -> str:
+    """Scale, data, epochs and seeds of every setting (settings that share them in one entry, e.g. the
+    variants of a sweep), the surrogate solves' parameters, the package version."""
+    settings = meta.get("settings", {})
+    parts = [f"scale={meta['scale']}"]
+    groups: dict[str, list[str]] = {}
+    for name, setting in settings.items():
+        seeds = ",".join(map(str, setting.get("seeds", [])))
+        text = f"{data_description(setting, meta)}, {setting['train']['epochs']} epochs, seed {seeds}"
+        groups.setdefault(text, []).append(name)
+    for text, names in groups.items():
+        label = names[0] if len(names) == 1 else f"{names[0]} .. {names[-1]} ({len(names)} settings)"
+        parts.append(f"{label}: {text}")
+    for spec in meta.get("surrogates", {}).values():
+        parts.append(surrogate_description(spec))
+    parts.append(f"ncrepro {__version__}")
+    return "  |  ".join(parts)
+
+
 # ---------------------------------------------------------------------------------------------
 # Claim records: {"claim", "passed", "status", "source", "value", "expected"}
 # ---------------------------------------------------------------------------------------------
@@ -110,6 +145,20 @@ def claim(
     out = {"claim": text, "passed": status == "passed", "status": status, "source": source}
     out |= {"value": value, "expected": expected}
     return out | ({"note": note} if note else {})
+
+
+def claims_table(claims: list[dict]) -> str:
+    """The claims as a tab-separated table (status, claim, source, value, expected, note): the table
+    the Snakemake report shows under each figure."""
+    import json
+
+    def cell(value) -> str:
+        text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+        return text.replace("\t", " ").replace("\n", " ")
+
+    keys = ("status", "claim", "source", "value", "expected", "note")
+    rows = ["\t".join(keys)] + ["\t".join(cell(c.get(k, "")) for k in keys) for c in claims]
+    return "\n".join(rows) + "\n"
 
 
 def is_paper_claim(c: dict) -> bool:

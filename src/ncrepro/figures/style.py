@@ -16,7 +16,7 @@ import numpy as np  # noqa: E402
 from .. import __version__  # noqa: E402
 from ..config import setting_digest  # noqa: E402
 from ..io import atomic_write, atomic_write_text  # noqa: E402
-from .common import data_description  # noqa: E402
+from .common import footer_text  # noqa: E402
 
 plt.rcParams.update(
     {
@@ -29,49 +29,10 @@ plt.rcParams.update(
     }
 )
 
-PREVIEW_DPI = 80  # PNG previews (the report's)
-
-
-def _param_text(value) -> str:
-    if isinstance(value, list) and len(value) > 4:
-        return f"[{value[0]:g} .. {value[-1]:g}] ({len(value)} values)"
-    if isinstance(value, list):
-        return "[" + ", ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in value) + "]"
-    return f"{value:g}" if isinstance(value, float) else str(value)
-
-
-def surrogate_description(spec: dict) -> str:
-    """'perturb_spectrum K=4, d=10, ...' -- the model and every parameter of a surrogate solve."""
-    return f"{spec['model']} " + ", ".join(f"{k}={_param_text(v)}" for k, v in spec["params"].items())
-
-
-def footer_text(meta: dict) -> str:
-    """Scale, data, epochs and seeds of every setting (settings that share them in one entry, e.g. the
-    variants of a sweep), the surrogate solves' parameters, the package version."""
-    settings = meta.get("settings", {})
-    parts = [f"scale={meta['scale']}"]
-    groups: dict[str, list[str]] = {}
-    for name, setting in settings.items():
-        seeds = ",".join(map(str, setting.get("seeds", [])))
-        text = f"{data_description(setting, meta)}, {setting['train']['epochs']} epochs, seed {seeds}"
-        groups.setdefault(text, []).append(name)
-    for text, names in groups.items():
-        label = names[0] if len(names) == 1 else f"{names[0]} .. {names[-1]} ({len(names)} settings)"
-        parts.append(f"{label}: {text}")
-    for spec in meta.get("surrogates", {}).values():
-        parts.append(surrogate_description(spec))
-    parts.append(f"ncrepro {__version__}")
-    return "  |  ".join(parts)
-
-
-def is_preview(path: str | Path) -> bool:
-    """A ``.png`` path: a preview image, drawn without the files a figure writes beside its PDF."""
-    return str(path).endswith(".png")
-
 
 def save_pdf(fig, path: str | Path, meta: dict) -> None:
     """Save with the footer and deterministic PDF metadata (no creation date), scaled by the
-    ``figure_scale`` plotting option. A ``.png`` path saves a preview image instead."""
+    ``figure_scale`` plotting option."""
     fig.set_size_inches(fig.get_size_inches() * meta.get("plot", {}).get("figure_scale", 1.0))
     fig.text(0.5, 0.005, footer_text(meta), ha="center", va="bottom", fontsize=6, color="0.35", wrap=True)
     info = {
@@ -81,10 +42,7 @@ def save_pdf(fig, path: str | Path, meta: dict) -> None:
         "Keywords": " ".join(f"{name}:{setting_digest(s)}" for name, s in meta.get("settings", {}).items()),
         "CreationDate": None,
     }
-    if is_preview(path):
-        atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=PREVIEW_DPI))
-    else:
-        atomic_write(path, lambda tmp: fig.savefig(tmp, format="pdf", metadata=info))
+    atomic_write(path, lambda tmp: fig.savefig(tmp, format="pdf", metadata=info))
     plt.close(fig)
 
 
@@ -129,9 +87,7 @@ def signed_heatmap(ax, M: np.ndarray, text: str) -> None:
 
 def write_table_texts(pdf: str | Path, header: list[str], rows: list[list[str]], latex_cell, align: str) -> None:
     """A table beside its PDF as Markdown (``.md``) and LaTeX (``.tex``: columns aligned by ``align``,
-    e.g. ``"lcc"``, each cell through ``latex_cell(column, text)``); not for previews."""
-    if is_preview(pdf):
-        return
+    e.g. ``"lcc"``, each cell through ``latex_cell(column, text)``)."""
     md = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     md += ["| " + " | ".join(r) + " |" for r in rows]
     tex = ["\\begin{tabular}{" + align + "}"]
