@@ -236,6 +236,13 @@ class Resolved:
         }
 
 
+def kinds() -> dict:
+    """The figure kinds (:func:`ncrepro.figures.registry`, read without importing the paper modules)."""
+    from .figures import registry
+
+    return registry()
+
+
 def load(config: dict | None = None, root: Path | None = None) -> Resolved:
     """Validate ``config`` (the workflow config dict; default ``config/config.yaml``) and resolve
     every paper setting at the configured scale.
@@ -409,8 +416,12 @@ def load(config: dict | None = None, root: Path | None = None) -> Resolved:
                 raise ConfigError(
                     f"config/papers/{fig.paper}.yaml: figures.{fig.id}.surrogates: unknown surrogate {name!r}"
                 )
-        if fig.kind and not (fig.settings or fig.surrogates):
-            raise ConfigError(f"config/papers/{fig.paper}.yaml: figures.{fig.id}: a kind needs settings or surrogates")
+        if fig.kind and fig.kind not in kinds():
+            raise ConfigError(
+                f"config/papers/{fig.paper}.yaml: figures.{fig.id}.kind: unknown figure kind {fig.kind!r}"
+            )
+        if fig.kind and kinds()[fig.kind].reads and not fig.settings:
+            raise ConfigError(f"config/papers/{fig.paper}.yaml: figures.{fig.id}: kind {fig.kind} reads training runs")
     for i, target in enumerate(config["targets"]):
         if target not in figures:
             raise ConfigError(f"config: targets.{i}: unknown figure id {target!r}")

@@ -228,3 +228,25 @@ def test_ulpm_dynamics_premise_falls_back_to_the_training_accuracy_without_the_s
     claims = ULPM_DYNAMICS(table, {})
     assert statuses(claims) == ["premise_unmet", "premise_unmet", "passed", "premise_unmet"]
     assert "training accuracy (summed loss unavailable)" in claims[0]["note"]
+
+
+def test_table1_transcription_agrees_with_what_the_text_says_of_each_work(tmp_path):
+    """ULPM Table 1: every claim checks transcribed cells against the paper's text about that work; a
+    cell transcribed wrongly makes the claim that cites it fail."""
+    from ncrepro.figures import draw
+
+    kind = ulpm.KINDS["ulpm_literature"]
+    table = kind.data(None, {})
+    assert len(table) == 5 and list(table.columns) == list(ulpm.TABLE1_COLUMNS)
+    claims = kind.claims(table, {})
+    assert [c["status"] for c in claims] == ["passed"] * 6 and all(c["source"].startswith("ULPM") for c in claims)
+    wrong = table.copy()
+    wrong.loc[wrong.reference.str.contains("Zhu"), "regularization"] = False
+    failed = [c["claim"] for c in kind.claims(wrong, {}) if c["status"] == "failed"]
+    assert len(failed) == 2 and failed[0].startswith("Zhu et al.") and failed[1].startswith("minimum modification")
+    meta = {"id": "ulpm_table1", "paper": "ulpm", "number": "Table 1", "caption": "c", "scale": "smoke"}
+    draw("ulpm_literature", table, str(tmp_path / "t.pdf"), meta)
+    assert (tmp_path / "t.pdf").read_bytes()[:4] == b"%PDF"
+    md = (tmp_path / "t.md").read_text()
+    assert "| (Zhu et al., 2021) concurrent | Landscape Analysis | ✗ | ✓ | CE Loss |" in md
+    assert r"$\ell_2$ Loss" in (tmp_path / "t.tex").read_text()

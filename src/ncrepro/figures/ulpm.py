@@ -1,10 +1,11 @@
 """ULPM: *An Unconstrained Layer-Peeled Perspective on Neural Collapse* (Ji, Lu, Zhang, Deng, Su, ICLR 2022).
 
-Figures: Fig. 2 (gradient descent on the ULPM) and Figs. 1, 3-8 (networks trained without weight decay),
-all in the four-panel convention of App. D, Fig. 2: (a) the variation of the norms of the centred class
-means (M1a) and of the centred classifier (M1b), (b) the within-class variation (M2), (c) the cosines
-plus 1/(K-1) of class means (M3a) and classifier (M3b), (d) the distance to self-duality (M4), against
-log(log t) (docs/papers/ulpm.md, "Plotted quantities").
+Table 1 (the paper's comparison with earlier analyses, transcribed, its cells checked against what the
+text says of each work). Figures: Fig. 2 (gradient descent on the ULPM) and Figs. 1, 3-8 (networks
+trained without weight decay), all in the four-panel convention of App. D, Fig. 2: (a) the variation of
+the norms of the centred class means (M1a) and of the centred classifier (M1b), (b) the within-class
+variation (M2), (c) the cosines plus 1/(K-1) of class means (M3a) and classifier (M3b), (d) the distance
+to self-duality (M4), against log(log t) (docs/papers/ulpm.md, "Plotted quantities").
 
 Claims: each names where the paper makes it (``source``), or is the project's own (:data:`OURS`). The
 theory holds after the data are separated (ULPM Thm 3.2 and Remark 3.2, §3.1; App. E: "only studies
@@ -374,7 +375,123 @@ def network_claims(table: pd.DataFrame, meta: dict) -> list[dict]:
     return out
 
 
+# ---------------------------------------------------------------------------------------------
+# ULPM Table 1 (§1.1): the paper's comparison with earlier analyses, transcribed
+# ---------------------------------------------------------------------------------------------
+
+# As printed (ULPM §1.1, Table 1), citation spellings included ("Papayan" is Papyan et al., 2020):
+# reference, contribution, feature norm constraint, feature norm regularization, loss function.
+TABLE1 = (
+    ("(Papayan et al., 2020)", "Empirical Results", False, False, "CE Loss"),
+    (
+        "(Wojtowytsch & E, 2020) (Lu & Steinerberger, 2020) (Fang et al., 2021)",
+        "Global Optimum",
+        True,
+        False,
+        "CE Loss",
+    ),
+    (
+        "(Mixon et al., 2020) (Poggio & Liao, 2020) (Han et al., 2021)",
+        "Modified Training Dynamics",
+        False,
+        False,
+        "ℓ2 Loss",
+    ),
+    ("(Zhu et al., 2021) concurrent", "Landscape Analysis", False, True, "CE Loss"),
+    ("This paper", "Training Dynamics+ Landscape Analysis", False, False, "CE Loss"),
+)
+TABLE1_COLUMNS = ("reference", "contribution", "constraint", "regularization", "loss")
+TABLE1_HEADER = ("Reference", "Contribution", "Feature Norm Constraint", "Feature Norm Regularization", "Loss Function")
+
+
+def literature_data(inputs: FigureInputs, meta: dict) -> pd.DataFrame:
+    """ULPM Table 1 as transcribed (:data:`TABLE1`), one row per printed row."""
+    return pd.DataFrame(TABLE1, columns=list(TABLE1_COLUMNS))
+
+
+def literature_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
+    """Table 1 as a PDF, with Markdown and LaTeX versions beside it (``.md``, ``.tex``)."""
+    from .style import draw_table, save_pdf, title, write_table_texts
+
+    mark = {True: "✓", False: "✗"}
+    rows = [
+        [r.reference, r.contribution, mark[r.constraint], mark[r.regularization], r.loss] for r in table.itertuples()
+    ]
+    tex_mark = {"✓": r"$\checkmark$", "✗": r"$\times$", "ℓ2 Loss": r"$\ell_2$ Loss"}
+    write_table_texts(
+        pdf, list(TABLE1_HEADER), rows, lambda _col, text: tex_mark.get(text, text.replace("&", r"\&")), "llccc"
+    )
+    fig, ax = plt.subplots(figsize=(12, 0.5 * len(rows) + 1.4))
+    draw_table(ax, list(TABLE1_HEADER), rows)
+    title(fig, meta)
+    save_pdf(fig, pdf, meta)
+
+
+def _row(table: pd.DataFrame, reference: str) -> pd.Series:
+    (row,) = [r for _, r in table.iterrows() if reference in r.reference]
+    return row
+
+
+def literature_claims(table: pd.DataFrame, meta: dict) -> list[dict]:
+    """What the paper's text says of the works in Table 1, checked on the transcribed cells: a cell
+    transcribed wrongly contradicts the text that cites it."""
+
+    def cells(row: pd.Series) -> dict:
+        return {k: row[k] if not isinstance(row[k], np.bool_) else bool(row[k]) for k in TABLE1_COLUMNS[1:]}
+
+    ours, zhu, global_opt, mixon = (_row(table, k) for k in ("This paper", "Zhu et al.", "Fang et al.", "Mixon et al."))
+    theory_ce = table[(table.contribution != "Empirical Results") & (table.loss == "CE Loss")]
+    modified = {r.reference: int(r.constraint) + int(r.regularization) for r in theory_ce.itertuples()}
+    return [
+        claim(
+            "this paper's analysis has no explicit constraint or regularization on features",
+            not ours.constraint and not ours.regularization,
+            cells(ours),
+            "constraint ✗, regularization ✗",
+            'ULPM §1 ("our analysis does not incorporate any explicit regularization or constraint on features")',
+        ),
+        claim(
+            "this paper covers the cross-entropy loss, its training dynamics and its landscape",
+            ours.loss == "CE Loss" and "Training Dynamics" in ours.contribution and "Landscape" in ours.contribution,
+            cells(ours),
+            "CE Loss; training dynamics and landscape analysis",
+            "ULPM §1 (contributions), §2",
+        ),
+        claim(
+            "Lu & Steinerberger, Wojtowytsch & E and Fang et al. show the global optimum under a feature norm"
+            " constraint",
+            global_opt.contribution == "Global Optimum" and global_opt.constraint and not global_opt.regularization,
+            cells(global_opt),
+            "Global Optimum; constraint ✓, regularization ✗",
+            "ULPM §5.2, Remark 3.1",
+        ),
+        claim(
+            "Zhu et al. turn the feature norm constraint into feature norm regularization, a landscape analysis",
+            zhu.contribution == "Landscape Analysis" and zhu.regularization and not zhu.constraint,
+            cells(zhu),
+            "Landscape Analysis; constraint ✗, regularization ✓",
+            "ULPM §5.2",
+        ),
+        claim(
+            "Mixon et al. and Han et al. study the unconstrained model with approximated dynamics of the ℓ2 loss",
+            mixon.loss == "ℓ2 Loss" and not mixon.constraint and not mixon.regularization,
+            cells(mixon),
+            "ℓ2 Loss; constraint ✗, regularization ✗",
+            "ULPM §2",
+        ),
+        claim(
+            "minimum modification of the objective: of the theoretical analyses of the CE loss, this paper alone"
+            " modifies the features by no constraint or regularization",
+            [k for k, n in modified.items() if n == 0] == ["This paper"],
+            modified,
+            "0 for this paper only",
+            "ULPM Table 1 caption",
+        ),
+    ]
+
+
 KINDS = {
+    "ulpm_literature": Kind(literature_data, literature_plot, literature_claims),
     "ulpm_dynamics": Kind(surrogate_data, dynamics_plot, dynamics_claims),
     "ulpm_network": Kind(network_data, network_plot, per_setting(network_claims), reads=("metrics",)),
 }
