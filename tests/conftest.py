@@ -34,3 +34,22 @@ def digits_cache(tmp_path_factory) -> Path:
 def venv_bin(name: str) -> str:
     """An executable of the environment running the tests."""
     return str(Path(sys.executable).parent / name)
+
+
+def shortened(setting: dict, epochs: int) -> dict:
+    """A copy of a resolved setting cut to ``epochs`` epochs (one per layer when trained layer-wise), with
+    one learning-rate step inside them where the setting has any, and checkpoints at the start and the
+    end only."""
+    import json
+
+    s = json.loads(json.dumps(setting))
+    train = s["train"]
+    if "layerwise" in train:
+        train["layerwise"]["epochs_per_layer"] = 1
+        train["epochs"] = len(s["model"]["widths"])
+    else:
+        train["epochs"] = epochs
+    steps, last = train.get("milestones", []), train["epochs"]
+    train["milestones"] = [m for m in steps if m < last][:1] or ([1] if steps and last > 1 else [])
+    s["checkpoints"] = sorted({0, train["epochs"]})
+    return s

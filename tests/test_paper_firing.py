@@ -10,6 +10,7 @@ import math
 
 import pytest
 
+from conftest import shortened
 from ncrepro import config, data, stages
 from ncrepro.datasets import DATASETS
 
@@ -19,16 +20,8 @@ PAPER = config.load_file(scale="paper").settings
 def one_epoch(setting: dict) -> dict:
     """The paper setting cut to one epoch of one batch of the paper's size (all of the synthetic data),
     one epoch per layer when trained layer-wise; everything else as the paper has it."""
-    s = json.loads(json.dumps(setting))
+    s = shortened(setting, 1)
     s["data"]["per_class"] = None
-    train = s["train"]
-    if "layerwise" in train:
-        train["layerwise"]["epochs_per_layer"] = 1
-        train["epochs"] = len(s["model"]["widths"])
-    else:
-        train["epochs"] = 1
-    train["milestones"] = []
-    s["checkpoints"] = sorted({0, train["epochs"]})
     return s
 
 

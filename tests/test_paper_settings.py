@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from conftest import shortened
 from ncrepro import config, stages, train
 from ncrepro.stats import StatsFile
 
@@ -223,16 +224,7 @@ def test_resolved_settings_carry_only_their_optimizers_keys(paper_settings):
 def short(setting: dict) -> dict:
     """The smoke setting shortened to a couple of epochs (the test checks that it trains and that its
     measured layers exist, not what it converges to)."""
-    s = json.loads(json.dumps(setting))
-    tr = s["train"]
-    if "layerwise" in tr:
-        tr["layerwise"]["epochs_per_layer"] = 1
-        tr["epochs"] = len(s["model"]["widths"])
-    else:
-        tr["epochs"] = 2
-        tr["milestones"] = [m for m in tr.get("milestones", []) if m <= 2][:1] or ([1] if tr.get("milestones") else [])
-    s["checkpoints"] = [0, tr["epochs"]]
-    return s
+    return shortened(setting, 2)
 
 
 SMOKE = config.load_file(scale="smoke").settings
