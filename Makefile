@@ -1,4 +1,4 @@
-# ncrepro: make venv | test | test-cluster | lint | demo | results | report | plan | bench | list | clean
+# ncrepro: make venv | lock | test | test-cluster | lint | demo | results | report | plan | bench | list | clean
 # Everything runs inside .venv, which `make venv` builds from nothing (Python 3.11 + pip only).
 
 PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
@@ -8,16 +8,26 @@ STAMP := $(VENV)/.installed
 CORES ?= 2
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: venv test test-cluster lint demo results report plan bench list clean
+.PHONY: venv lock test test-cluster lint demo results report plan bench list clean
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), f"Python 3.11 required, found {sys.version.split()[0]}"'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
+
+# requirements.lock: the newest packages within pyproject.toml's ranges, resolved in a fresh environment.
+lock:
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/python -m pip install --quiet '.[dev]'
+	{ echo "# Every package of the tested environment, pinned (Linux x86-64, Python 3.11): what \`make venv\` installs."; \
+	  echo "# Regenerate with \`make lock\` after changing the dependency ranges in pyproject.toml."; \
+	  .lock-venv/bin/python -m pip freeze --exclude-editable | grep -v '^ncrepro'; } > requirements.lock
+	rm -rf .lock-venv
 
 test: venv
 	$(BIN)/python -m pytest -q

@@ -5,6 +5,23 @@
 # The logic lives in the Python package src/ncrepro; rules only wire files together.
 
 
+# The package this workflow runs: its own checkout's (src/ beside this Snakefile) when there is one, for
+# Snakemake's process and for every job alike (jobs run `python -m ncrepro.cli`); the installed ncrepro
+# otherwise (a deployed module).
+import os
+import sys
+from pathlib import Path
+
+_SOURCE = Path(workflow.basedir) / "src"
+if (_SOURCE / "ncrepro").is_dir():
+    sys.path.insert(0, str(_SOURCE))
+    os.environ.update(
+        PYTHONPATH=os.pathsep.join(
+            filter(None, [str(_SOURCE), os.getenv("PYTHONPATH")])
+        )
+    )
+
+
 configfile: "config/config.yaml"
 
 
@@ -41,4 +58,4 @@ rule list_figures:
     params:
         scale=SCALE,
     shell:
-        "ncrepro list-figures --scale {params.scale} 2>&1 | tee {log}"
+        "python -m ncrepro.cli list-figures --scale {params.scale} 2>&1 | tee {log}"

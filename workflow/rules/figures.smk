@@ -40,7 +40,7 @@ rule figure:
         code=figure_code,
         report_caption=figure_report_caption,
     shell:
-        "ncrepro figure --kind {params.kind} --metrics {input.metrics} --geodesic {input.geodesic}"
+        "python -m ncrepro.cli figure --kind {params.kind} --metrics {input.metrics} --geodesic {input.geodesic}"
         " --stats {input.stats} --surrogates {input.surrogates} --pdf {output.pdf}"
         " --figdata {output.figdata} --claims {output.claims} --claims-table {output.claims_table}"
         " --meta {params.meta:q} 2> {log}"

@@ -21,7 +21,7 @@ rule stats:
         device=NC.device,
         code=CODE["stats"],
     shell:
-        "ncrepro stats --manifest {input.manifest} --epochs {params.epochs} --data {input.data}"
+        "python -m ncrepro.cli stats --manifest {input.manifest} --epochs {params.epochs} --data {input.data}"
         " --out-dir {output} --device {params.device} --threads {threads} --memory-mb {resources.mem_mb}"
         " 2> {log}"
 
@@ -45,5 +45,5 @@ rule metrics:
         stats=run_stats_files,
         code=CODE["metrics"],
     shell:
-        "ncrepro metrics --manifest {input.manifest} --stats {params.stats}"
+        "python -m ncrepro.cli metrics --manifest {input.manifest} --stats {params.stats}"
         " --out-metrics {output.metrics} --out-geodesic {output.geodesic} 2> {log}"

@@ -19,4 +19,4 @@ rule surrogate:
         spec=surrogate_json,
         code=surrogate_code,
     shell:
-        "ncrepro surrogate --spec {params.spec:q} --out {output} --threads {threads} 2> {log}"
+        "python -m ncrepro.cli surrogate --spec {params.spec:q} --out {output} --threads {threads} 2> {log}"

@@ -21,5 +21,5 @@ rule train:
         device=NC.device,
         code=CODE["train"],
     shell:
-        "ncrepro train --setting {params.setting:q} --seed {wildcards.seed} --data {input.data}"
+        "python -m ncrepro.cli train --setting {params.setting:q} --seed {wildcards.seed} --data {input.data}"
         " --out {params.out_dir} --device {params.device} --threads {threads} 2> {log}"
