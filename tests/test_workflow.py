@@ -102,7 +102,7 @@ def test_offline_paper_run_stops_at_the_data_stage_with_instructions(tmp_path):
 
 def staged(output: str) -> list[str]:
     """The datasets a dry run (-p) plans to stage."""
-    return sorted(set(re.findall(r"ncrepro data --dataset (\w+)", output)))
+    return sorted(set(re.findall(r"ncrepro\.cli data --dataset (\w+)", output)))
 
 
 @pytest.mark.parametrize(
