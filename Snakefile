@@ -9,6 +9,7 @@
 # Snakemake's process and for every job alike (jobs run `python -m ncrepro.cli`); the installed ncrepro
 # otherwise (a deployed module).
 import os
+import shlex
 import sys
 from pathlib import Path
 
@@ -57,5 +58,10 @@ rule list_figures:
         "workflow/envs/ncrepro.yaml"
     params:
         scale=SCALE,
+        configfiles=(
+            shlex.join(["--configfile", *map(str, workflow.configfiles)])
+            if workflow.configfiles
+            else ""
+        ),
     shell:
-        "python -m ncrepro.cli list-figures --scale {params.scale} 2>&1 | tee {log}"
+        "python -m ncrepro.cli list-figures --scale {params.scale} {params.configfiles} 2>&1 | tee {log}"

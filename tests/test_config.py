@@ -108,14 +108,26 @@ def test_bad_config_gives_one_line_naming_the_key(base_config, patch, expected):
     assert "\n" not in message
 
 
-def test_bad_scale_file_names_the_file(tmp_path, repo_root, base_config):
-    import shutil
+def test_bad_scale_file_names_the_file(tmp_path, base_config):
+    """A scale file beside the config in use replaces the shipped one; its errors name it."""
+    (tmp_path / "scales").mkdir()
+    (tmp_path / "scales" / "smoke.yaml").write_text("settings:\n  pfc_mnist:\n    train: {lr: fast}\n")
+    with pytest.raises(ConfigError, match=rf"{tmp_path}/scales/smoke.yaml: settings.pfc_mnist.train.lr"):
+        config.load(base_config, [tmp_path])
 
-    for sub in ("config", "workflow"):
-        shutil.copytree(repo_root / sub, tmp_path / sub)
-    (tmp_path / "config" / "scales" / "smoke.yaml").write_text("settings:\n  pfc_mnist:\n    train: {lr: fast}\n")
-    with pytest.raises(ConfigError, match=r"config/scales/smoke.yaml: settings.pfc_mnist.train.lr"):
-        config.load(base_config, root=tmp_path)
+
+def test_paper_files_beside_the_config_in_use_replace_the_shipped_ones(tmp_path, repo_root):
+    """A deployed config/ (config.yaml with papers/ beside it) is read as it stands; a file it lacks comes
+    from the copies the project ships."""
+    (tmp_path / "papers").mkdir()
+    recipe = (repo_root / "config" / "papers" / "pfc.yaml").read_text()
+    (tmp_path / "papers" / "pfc.yaml").write_text(recipe.replace("{dataset: fashionmnist}", "{dataset: kmnist}", 1))
+    (tmp_path / "config.yaml").write_text((repo_root / "config" / "config.yaml").read_text())
+    shipped = config.load_file(scale="paper").settings["pfc_fashionmnist"]
+    mine = config.load_file([tmp_path / "config.yaml"], scale="paper").settings
+    assert shipped["data"]["dataset"] == "fashionmnist" and mine["pfc_fashionmnist"]["data"]["dataset"] == "kmnist"
+    assert mine["dufm_standard_mnist"] == config.load_file(scale="paper").settings["dufm_standard_mnist"]
+    assert config.shipped_config() == repo_root / "config"
 
 
 def test_cli_check_config_exit_status(tmp_path, repo_root):
@@ -235,7 +247,7 @@ def test_every_schema_key_has_a_description(repo_root):
     """config/README.md documents the configuration; every schema key carries its own one-line description."""
     import yaml
 
-    paths = sorted((repo_root / "workflow" / "schemas").glob("*.schema.yaml"))
+    paths = sorted((repo_root / "src" / "ncrepro" / "schemas").glob("*.schema.yaml"))
     assert paths
     missing = [f"{path.name}: {key}" for path in paths for key in _undescribed(yaml.safe_load(path.read_text()), "")]
     assert not missing, "schema keys without a description:\n" + "\n".join(missing)

@@ -97,5 +97,5 @@ def test_the_schemas_model_enum_equals_the_solvers():
 
     import yaml
 
-    path = Path(__file__).resolve().parents[1] / "workflow" / "schemas" / "surrogate.schema.yaml"
+    path = Path(__file__).resolve().parents[1] / "src" / "ncrepro" / "schemas" / "surrogate.schema.yaml"
     assert sorted(yaml.safe_load(path.read_text())["properties"]["model"]["enum"]) == sorted(surrogates.SOLVERS)

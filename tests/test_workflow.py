@@ -219,7 +219,8 @@ def test_editing_code_reruns_the_jobs_that_run_it_and_documentation_reruns_nothi
     (tmp_path / "wd").mkdir()
     wd = workdir(tmp_path / "wd")
     pkg = tmp_path / "pkg"
-    shutil.copytree(ROOT / "src" / "ncrepro", pkg / "ncrepro")
+    shutil.copytree(ROOT / "src" / "ncrepro", pkg / "ncrepro")  # laid out as installed (pyproject)
+    shutil.copytree(ROOT / "config", pkg / "ncrepro" / "_config")
     (wd / "tiny.yaml").write_text(TINY)
     env = dict(os.environ, PYTHONPATH=str(pkg), PATH=f"{BIN}:{os.environ['PATH']}")
     args = [

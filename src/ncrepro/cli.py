@@ -66,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("list-figures", help="print every figure id with its description")
     s.add_argument("--scale", default="paper")
+    _configfile_argument(s)
 
     s = sub.add_parser("results", help="the results page: every built figure's claims, per paper and scale")
     s.add_argument("--results", default="results", help="the workflow's results directory")
@@ -74,30 +75,31 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("plan", help="what a set of figures costs: runs, FLOPs, disk, memory, GPU-hours")
     s.add_argument("figures", nargs="*", help="figure ids (default: every implemented figure)")
     s.add_argument("--scale", default="paper")
-    s.add_argument("--configfile", nargs="+", default=None, help="config files merged in order")
+    _configfile_argument(s)
     s.add_argument("--tflops", type=float, default=None, help="sustained GPU throughput assumed, TFLOP/s")
     s.add_argument("--out", default=None, help="also write the plan as Markdown here")
     s.add_argument("--readme", default=None, help="update the per-paper table in this README's plan block")
 
     s = sub.add_parser("check-config", help="validate the configuration")
-    s.add_argument(
-        "--configfile",
-        nargs="+",
-        default=None,
-        help="config files merged in order, as Snakemake's --configfile (default config/config.yaml)",
-    )
+    _configfile_argument(s)
     s.add_argument("--scale", default=None)
     return p
 
 
-def list_figures(scale: str = "paper", out=sys.stdout) -> None:
-    import yaml
+def _configfile_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--configfile",
+        nargs="+",
+        default=None,
+        help="config files merged in order, as Snakemake's --configfile (default: the shipped config/config.yaml);"
+        " papers/ and scales/ beside them replace the shipped ones",
+    )
 
-    from .config import load, repo_root
 
-    cfg = yaml.safe_load(open(repo_root() / "config" / "config.yaml"))
-    cfg["scale"] = scale
-    resolved = load(cfg)
+def list_figures(scale: str = "paper", configfiles: list[str] | None = None, out=sys.stdout) -> None:
+    from .config import load_file
+
+    resolved = load_file(configfiles, scale)
     width = max(len(f) for f in resolved.figures)
     for fig in resolved.figures.values():
         status = "ready  " if fig.implemented else "pending"
@@ -143,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
             inputs = FigureInputs(tuple(args.metrics), tuple(args.geodesic), tuple(args.stats), tuple(args.surrogates))
             stages.stage_figure(args.kind, inputs, args.pdf, args.figdata, args.claims, args.meta, args.claims_table)
         elif args.command == "list-figures":
-            list_figures(args.scale)
+            list_figures(args.scale, args.configfile)
         elif args.command == "results":
             from .config import load_file
             from .results import count_text, write_results

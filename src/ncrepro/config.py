@@ -2,9 +2,9 @@
 
 Layers, merged in this order (dicts merge key by key, lists and scalars replace):
 
-1. ``config/papers/<paper>.yaml``: ``defaults`` then ``settings.<name>`` -- the paper's exact recipe
+1. ``papers/<paper>.yaml``: ``defaults`` then ``settings.<name>`` -- the paper's exact recipe
    (scale ``paper``);
-2. ``config/scales/<scale>.yaml`` ``settings.<name>`` (scales ``quick`` and ``smoke`` only);
+2. ``scales/<scale>.yaml`` ``settings.<name>`` (scales ``quick`` and ``smoke`` only);
 3. ``overrides.settings.<name>`` of the workflow config (a user's one-off changes); ``overrides.figures.<id>.plot``
    changes one figure's plotting options (config ``plot:`` < the paper file's figure ``plot:`` < overrides);
 4. ``data.standins`` (``config/offline.yaml``): a setting whose dataset has a stand-in trains on it
@@ -13,16 +13,25 @@ Layers, merged in this order (dicts merge key by key, lists and scalars replace)
 A setting's dataset is a registered one (:data:`ncrepro.datasets.DATASETS`) or a user's own
 (``data.custom``, probed when the configuration loads: its classes, image shape and smallest class).
 
-Every layer is validated against ``workflow/schemas/*.schema.yaml`` before merging, so a bad key is
+The paper and scale files are read from the folder of the config file in use (``config/papers/``,
+``config/scales/`` beside ``config/config.yaml``, as a deployed ``config/`` holds them), else from the
+copies the project ships (:func:`shipped_config`), so a workflow deployed elsewhere or a non-editable
+install finds them.
+
+Every layer is validated against the package's ``schemas/*.schema.yaml`` before merging, so a bad key is
 reported with the file and key path it came from, in one line (:class:`ConfigError`).
 """
 
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import json
+import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -41,9 +50,28 @@ class ConfigError(ValueError):
     """A configuration problem, described in one line that names the offending key path."""
 
 
-def repo_root() -> Path:
-    """The repository root (holds ``config/`` and ``workflow/``)."""
-    return Path(__file__).resolve().parents[2]
+def shipped_config() -> Path:
+    """The project's own ``config/`` folder: the checkout's when the package runs from one (``src/`` layout,
+    editable install), else the copy a non-editable install carries as ``ncrepro/_config`` (pyproject)."""
+    package = Path(__file__).resolve().parent
+    if package.parent.name == "src" and (package.parents[1] / "config" / "papers").is_dir():
+        return package.parents[1] / "config"
+    return Path(str(resources.files("ncrepro") / "_config"))
+
+
+def _config_file(relative: str, config_dirs: Iterable[Path]) -> Path:
+    """``relative`` (e.g. ``papers/pfc.yaml``) in the folder of the config file in use -- the last given
+    first -- else in :func:`shipped_config`."""
+    for folder in [*reversed([Path(d) for d in config_dirs]), shipped_config()]:
+        if (folder / relative).is_file():
+            return folder / relative
+    return shipped_config() / relative
+
+
+def _where(path: Path) -> str:
+    """``path`` as error messages name it: relative to the working directory when inside it."""
+    relative = os.path.relpath(path)
+    return path.as_posix() if relative.startswith("..") else Path(relative).as_posix()
 
 
 def _load_yaml(path: Path) -> Any:
@@ -56,8 +84,12 @@ def _load_yaml(path: Path) -> Any:
         raise ConfigError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from exc
 
 
-def _schema(name: str, root: Path) -> dict:
-    return _load_yaml(root / "workflow" / "schemas" / f"{name}.schema.yaml")
+def _schema_dir() -> Path:
+    return Path(str(resources.files("ncrepro") / "schemas"))
+
+
+def _schema(name: str) -> dict:
+    return _load_yaml(_schema_dir() / f"{name}.schema.yaml")
 
 
 def _drop_required(schema: Any) -> Any:
@@ -75,9 +107,8 @@ def _key_path(prefix: str, path) -> str:
     return ".".join(parts) or "<top level>"
 
 
-def _validate(instance: Any, schema: dict, where: str, prefix: str, root: Path) -> None:
-    registry = _registry(root)
-    validator = jsonschema.Draft202012Validator(schema, registry=registry)
+def _validate(instance: Any, schema: dict, where: str, prefix: str) -> None:
+    validator = jsonschema.Draft202012Validator(schema, registry=_registry())
     errors = list(validator.iter_errors(instance))
     if not errors:
         return
@@ -91,19 +122,13 @@ def _validate(instance: Any, schema: dict, where: str, prefix: str, root: Path) 
     raise ConfigError(f"{where}: {_key_path(prefix, err.absolute_path)}: {message}")
 
 
-_REGISTRIES: dict[Path, Any] = {}
-
-
-def _registry(root: Path):
+@functools.cache
+def _registry():
     """A referencing registry so that ``$ref: scale.schema.yaml`` resolves between schema files."""
-    if root not in _REGISTRIES:
-        from referencing import Registry, Resource
+    from referencing import Registry, Resource
 
-        resources = []
-        for path in sorted((root / "workflow" / "schemas").glob("*.schema.yaml")):
-            resources.append((path.name, Resource.from_contents(_load_yaml(path))))
-        _REGISTRIES[root] = Registry().with_resources(resources)
-    return _REGISTRIES[root]
+    paths = sorted(_schema_dir().glob("*.schema.yaml"))
+    return Registry().with_resources([(path.name, Resource.from_contents(_load_yaml(path))) for path in paths])
 
 
 def deep_merge(base: dict, update: dict) -> dict:
@@ -243,23 +268,23 @@ def kinds() -> dict:
     return registry()
 
 
-def load(config: dict | None = None, root: Path | None = None) -> Resolved:
-    """Validate ``config`` (the workflow config dict; default ``config/config.yaml``) and resolve
-    every paper setting at the configured scale.
+def load(config: dict | None = None, config_dirs: Iterable[Path | str] = ()) -> Resolved:
+    """Validate ``config`` (the workflow config dict; default the shipped ``config/config.yaml``) and
+    resolve every paper setting at the configured scale. ``config_dirs``: the folders of the config files
+    in use, where ``papers/`` and ``scales/`` are looked up first (:func:`_config_file`).
 
     Raises :class:`ConfigError` (one line, names the key path) on any problem.
     """
-    root = root or repo_root()
     if config is None:
-        config = _load_yaml(root / "config" / "config.yaml")
+        config = _load_yaml(shipped_config() / "config.yaml")
     if not isinstance(config, dict):
         raise ConfigError("config: <top level>: must be a mapping")
-    config = _coerce(copy.deepcopy(config), _schema("config", root), root)
+    config = _coerce(copy.deepcopy(config), _schema("config"))
     config.setdefault("targets", [])
     config.setdefault("overrides", {})
-    _validate(config, _schema("config", root), "config", "", root)
+    _validate(config, _schema("config"), "config", "")
     # resources and plot: config/config.yaml holds the defaults; a config dict may set a part.
-    shipped = _load_yaml(root / "config" / "config.yaml")
+    shipped = _load_yaml(shipped_config() / "config.yaml")
     # resources: the shipped (paper-sized) requests < the scale file's < what the user's config changes
     own = {
         rule: {k: v for k, v in job.items() if shipped["resources"].get(rule, {}).get(k) != v}
@@ -278,10 +303,10 @@ def load(config: dict | None = None, root: Path | None = None) -> Resolved:
             why = "is itself stood in" if entry["dataset"] in standins else "is not a registered dataset or data.custom"
             raise ConfigError(f"config: data.standins.{name}.dataset: {entry['dataset']!r} {why}")
 
-    paper_schema = _schema("paper", root)
-    setting_schema = _schema("setting", root)
+    paper_schema = _schema("paper")
+    setting_schema = _schema("setting")
     partial_schema = _drop_required(setting_schema)
-    scale_schema = _schema("scale", root)
+    scale_schema = _schema("scale")
 
     papers: dict[str, dict] = {}
     layers: dict[str, list[tuple[str, str, dict]]] = {}
@@ -289,20 +314,21 @@ def load(config: dict | None = None, root: Path | None = None) -> Resolved:
     families: dict[str, list[str]] = {}  # a setting with variants -> its variants' full names
     figures: dict[str, Figure] = {}
     surrogates: dict[str, dict] = {}
+    paper_files: dict[str, str] = {}  # paper -> its file, as error messages name it
     for paper in PAPERS:
-        path = root / "config" / "papers" / f"{paper}.yaml"
-        where = f"config/papers/{paper}.yaml"
+        path = _config_file(f"papers/{paper}.yaml", config_dirs)
+        where = paper_files[paper] = _where(path)
         doc = _load_yaml(path)
-        _validate(doc, paper_schema, where, "", root)
+        _validate(doc, paper_schema, where, "")
         if doc["paper"] != paper:
             raise ConfigError(f"{where}: paper: must be {paper!r}, got {doc['paper']!r}")
         papers[paper] = doc
         defaults = doc.get("defaults", {})
-        _validate(defaults, partial_schema, where, "defaults", root)
+        _validate(defaults, partial_schema, where, "defaults")
         for name, partial in doc["settings"].items():
             partial = dict(partial)
             variants = partial.pop("variants", None)
-            _validate(partial, partial_schema, where, f"settings.{name}", root)
+            _validate(partial, partial_schema, where, f"settings.{name}")
             paper_layers = [(where, "defaults", defaults), (where, f"settings.{name}", partial)]
             if variants is None:
                 expanded = {name: paper_layers}
@@ -311,7 +337,7 @@ def load(config: dict | None = None, root: Path | None = None) -> Resolved:
                     raise ConfigError(f"{where}: settings.{name}.variants: must be a non-empty mapping")
                 expanded = {}
                 for variant, patch in variants.items():
-                    _validate(patch or {}, partial_schema, where, f"settings.{name}.variants.{variant}", root)
+                    _validate(patch or {}, partial_schema, where, f"settings.{name}.variants.{variant}")
                     key = f"settings.{name}.variants.{variant}"
                     expanded[f"{name}_{variant}"] = [*paper_layers, (where, key, patch or {})]
                 families[name] = list(expanded)
@@ -343,15 +369,16 @@ def load(config: dict | None = None, root: Path | None = None) -> Resolved:
             where = f"data.standins.{dataset}.settings.{name}"
             if name not in layers and name not in families:
                 raise ConfigError(f"config: {where}: unknown setting")
-            _validate(partial, partial_schema, "config", where, root)
+            _validate(partial, partial_schema, "config", where)
 
     scale = config["scale"]
     override_layers = []
     scale_resources: dict = {}
     if scale != "paper":
-        where = f"config/scales/{scale}.yaml"
-        doc = _load_yaml(root / "config" / "scales" / f"{scale}.yaml") or {}
-        _validate(doc, scale_schema, where, "", root)
+        path = _config_file(f"scales/{scale}.yaml", config_dirs)
+        where = _where(path)
+        doc = _load_yaml(path) or {}
+        _validate(doc, scale_schema, where, "")
         override_layers.append((where, doc))
         scale_resources = doc.get("resources", {})
     if config["overrides"].get("resources"):
@@ -363,11 +390,11 @@ def load(config: dict | None = None, root: Path | None = None) -> Resolved:
         entries = doc.get("settings", {})
         # A family's layer first, then its variants' own layers, whatever their order in the file.
         for name in sorted(entries, key=lambda n: n not in families):
-            partial = _coerce(entries[name], partial_schema, root) if where == "config" else entries[name]
+            partial = _coerce(entries[name], partial_schema) if where == "config" else entries[name]
             targets = families.get(name, [name] if name in layers else [])
             if not targets:
                 raise ConfigError(f"{where}: {prefix}.{name}: unknown setting")
-            _validate(partial, partial_schema, where, f"{prefix}.{name}", root)
+            _validate(partial, partial_schema, where, f"{prefix}.{name}")
             for target in targets:
                 layers[target].append((where, f"{prefix}.{name}", partial))
         for name, partial in doc.get("surrogates", {}).items():
@@ -393,14 +420,14 @@ def load(config: dict | None = None, root: Path | None = None) -> Resolved:
             if i == paper_layer_count[name] - 1:  # the paper's own layers end here
                 paper_dataset = merged.get("data", {}).get("dataset")
         where = " + ".join(sorted({w for w, _, _ in stack}))
-        _validate(merged, setting_schema, where, f"settings.{name}", root)
+        _validate(merged, setting_schema, where, f"settings.{name}")
         entry = standins.get(merged["data"]["dataset"])
         if entry is not None:
             exceptions = entry.get("settings") or {}
             exception = exceptions.get(name, exceptions.get(family_of.get(name), {}))
             merged = apply_standin(merged, entry, exception, datasets)
             where += " + config: data.standins"
-            _validate(merged, setting_schema, where, f"settings.{name}", root)
+            _validate(merged, setting_schema, where, f"settings.{name}")
         _check_dataset(merged["data"], datasets, f"{where}: settings.{name}.data")
         settings[name] = _finalise(name, merged, scale, where)
         settings[name]["paper_dataset"] = paper_dataset
@@ -408,20 +435,14 @@ def load(config: dict | None = None, root: Path | None = None) -> Resolved:
     for fig in figures.values():
         for name in fig.settings:
             if name not in settings:
-                raise ConfigError(
-                    f"config/papers/{fig.paper}.yaml: figures.{fig.id}.settings: unknown setting {name!r}"
-                )
+                raise ConfigError(f"{paper_files[fig.paper]}: figures.{fig.id}.settings: unknown setting {name!r}")
         for name in fig.surrogates:
             if name not in surrogates:
-                raise ConfigError(
-                    f"config/papers/{fig.paper}.yaml: figures.{fig.id}.surrogates: unknown surrogate {name!r}"
-                )
+                raise ConfigError(f"{paper_files[fig.paper]}: figures.{fig.id}.surrogates: unknown surrogate {name!r}")
         if fig.kind and fig.kind not in kinds():
-            raise ConfigError(
-                f"config/papers/{fig.paper}.yaml: figures.{fig.id}.kind: unknown figure kind {fig.kind!r}"
-            )
+            raise ConfigError(f"{paper_files[fig.paper]}: figures.{fig.id}.kind: unknown figure kind {fig.kind!r}")
         if fig.kind and kinds()[fig.kind].reads and not fig.settings:
-            raise ConfigError(f"config/papers/{fig.paper}.yaml: figures.{fig.id}: kind {fig.kind} reads training runs")
+            raise ConfigError(f"{paper_files[fig.paper]}: figures.{fig.id}: kind {fig.kind} reads training runs")
     for i, target in enumerate(config["targets"]):
         if target not in figures:
             raise ConfigError(f"config: targets.{i}: unknown figure id {target!r}")
@@ -499,11 +520,11 @@ def _scalar(text: str, types) -> Any:
     return None
 
 
-def _coerce(instance: Any, schema: dict, root: Path) -> Any:
+def _coerce(instance: Any, schema: dict) -> Any:
     """``instance`` with every string that stands where the schema wants a number, an integer or a boolean
     converted (``--config key=value`` hands nested values over as text, e.g. ``lr: '0.02'``); what does
     not convert is left for validation to report."""
-    validator = jsonschema.Draft202012Validator(schema, registry=_registry(root))
+    validator = jsonschema.Draft202012Validator(schema, registry=_registry())
     seen = set()
     while True:
         candidates = []
@@ -525,8 +546,9 @@ def _coerce(instance: Any, schema: dict, root: Path) -> Any:
 
 def load_file(paths: Path | str | list | None = None, scale: str | None = None) -> Resolved:
     """:func:`load` of workflow config files merged in order, as Snakemake merges ``--configfile`` files
-    (default ``config/config.yaml``), optionally at ``scale``."""
-    paths = [paths] if isinstance(paths, str | Path) else paths or [repo_root() / "config" / "config.yaml"]
+    (default the shipped ``config/config.yaml``), optionally at ``scale``; their folders hold the paper and
+    scale files."""
+    paths = [paths] if isinstance(paths, str | Path) else paths or [shipped_config() / "config.yaml"]
     config: dict = {}
     for path in paths:
         layer = _load_yaml(Path(path))
@@ -535,7 +557,7 @@ def load_file(paths: Path | str | list | None = None, scale: str | None = None) 
         config = deep_merge(config, layer)
     if scale:
         config["scale"] = scale
-    return load(config)
+    return load(config, [Path(path).parent for path in paths])
 
 
 def _finalise(name: str, setting: dict, scale: str, where: str) -> dict:

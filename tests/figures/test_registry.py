@@ -39,7 +39,7 @@ def test_the_registry_equals_the_kinds_the_modules_define():
 
 
 def test_the_schemas_kind_enum_equals_the_registry_and_every_paper_figure_names_a_kind():
-    schema = yaml.safe_load((ROOT / "workflow" / "schemas" / "paper.schema.yaml").read_text())
+    schema = yaml.safe_load((ROOT / "src" / "ncrepro" / "schemas" / "paper.schema.yaml").read_text())
     enum = schema["properties"]["figures"]["additionalProperties"]["properties"]["kind"]["enum"]
     assert sorted(enum) == sorted(figures.registry())
     used = {fig.kind for fig in load_file(scale="paper").figures.values() if fig.implemented}

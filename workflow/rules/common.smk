@@ -1,5 +1,6 @@
-# Configuration: validate config/config.yaml (+ --config overrides) against workflow/schemas/,
-# merge the paper settings with the scale layer, and expose helpers the rules use.
+# Configuration: validate config/config.yaml (+ --config overrides) against the package's schemas,
+# merge the paper settings (papers/, scales/ beside the config files in use) with the scale layer,
+# and expose helpers the rules use.
 import json
 from pathlib import Path
 import sys
@@ -12,7 +13,7 @@ from ncrepro.report import figure_labels, report_caption
 from ncrepro.surrogates import BATCHED_MODELS
 
 try:
-    NC = ncconfig.load(config, root=Path(workflow.basedir))
+    NC = ncconfig.load(config, [Path(path).parent for path in workflow.configfiles])
 except ncconfig.ConfigError as exc:
     sys.stderr.write(f"ncrepro: config error: {exc}\n")
     sys.exit(2)

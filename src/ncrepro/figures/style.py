@@ -48,7 +48,7 @@ def save_pdf(fig, path: str | Path, meta: dict) -> None:
 
 @contextlib.contextmanager
 def plot_options(options: dict):
-    """A figure's plotting options (config ``plot:``, workflow/schemas/plot.schema.yaml) while it is
+    """A figure's plotting options (config ``plot:``, the package's schemas/plot.schema.yaml) while it is
     drawn: ``font_size`` sets the base font size (titles one point larger); ``figure_scale`` is
     applied by :func:`save_pdf`."""
     rc = {}
