@@ -231,3 +231,18 @@ def test_a_diverging_run_is_recorded_not_fatal():
     assert ok["diverged"] == 0.0 and np.isfinite(ok["rank"][RANK_TAU])
     rows = R._outcome_rows({}, bad, int(steps[1]), bool(converged[1]))
     assert {r["metric"]: r["value"] for r in rows if r["metric"] != "rank"}["converged"] == 0.0
+
+
+def test_a_solve_logs_whole_lines_and_records_its_software(tmp_path, capsys):
+    """A surrogate job's log names the software and shows the descent as lines (no carriage returns);
+    its table carries the software that solved it."""
+    from ncrepro import environment, stages
+    from ncrepro.io import parquet_metadata
+
+    params = {"K": 3, "L": 3, "n": 2, "width": 6, "log2_weight_decay": [-8], "seeds": [0]}
+    spec = {"name": "tiny", "model": "dufm_rank_sweep", "params": params | {"lr": 0.5, "steps": 200, "check_every": 10}}
+    stages.stage_surrogate(spec, str(tmp_path / "tiny.parquet"), threads=1)
+    log = capsys.readouterr().err
+    assert f"torch {torch.__version__} on cpu" in log and "L-DUFM GD, 1 runs" in log and "\r" not in log
+    meta = parquet_metadata(tmp_path / "tiny.parquet")
+    assert meta == {"surrogate": spec, "software": environment.software()}

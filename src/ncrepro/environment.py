@@ -4,7 +4,8 @@ resolves to -- with a loud warning when a job the scheduler gave a GPU falls bac
 
 Training manifests record :func:`software` and :func:`machine` with the wall time; statistics files,
 metric and surrogate tables and figure data record :func:`software` (the same on a rerun on the same
-machine, so these files stay byte-identical).
+machine, so these files stay byte-identical); surrogate solves' wall time and memory are their rules'
+benchmark files.
 """
 
 from __future__ import annotations
@@ -117,13 +118,14 @@ def resolve_device(requested: str):
     return torch.device("cpu")
 
 
-def log_environment(device, deterministic: bool) -> None:
-    """One line on stderr: software, device and whether deterministic algorithms are enforced."""
+def log_environment(device, deterministic: bool | None = None) -> None:
+    """One line on stderr: software, device and (when given) whether deterministic algorithms are enforced."""
     import torch
 
     sw = software()
     gpu = f", CUDA {sw['cuda']}, cuDNN {torch.backends.cudnn.version()}" if device.type == "cuda" else ""
     sys.stderr.write(
-        f"ncrepro {sw['ncrepro']}: torch {sw['torch']}{gpu} on {device.type} ({device_name(device)}),"
-        f" deterministic algorithms {'enforced' if deterministic else 'off'}\n"
+        f"ncrepro {sw['ncrepro']}: torch {sw['torch']}{gpu} on {device.type} ({device_name(device)})"
+        + ("" if deterministic is None else f", deterministic algorithms {'enforced' if deterministic else 'off'}")
+        + "\n"
     )

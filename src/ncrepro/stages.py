@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import __version__, metrics
-from .environment import resolve_device, software
+from . import metrics
+from .environment import log_environment, resolve_device, software
 from .io import atomic_write_json, atomic_write_parquet, atomic_write_text
 from .statsfile import StatsFile
 
@@ -213,14 +213,16 @@ def stage_metrics(manifest_path: str, stats_paths: list[str], out_metrics: str, 
 
 
 def stage_surrogate(spec: dict, out: str, threads: int) -> None:
-    """One surrogate-model solve (:mod:`ncrepro.surrogates`) to a tidy Parquet table carrying its spec."""
+    """One surrogate-model solve (:mod:`ncrepro.surrogates`) to a tidy Parquet table carrying its spec and
+    the software that solved it (its wall time and memory: the rule's benchmark file)."""
     import torch
 
     from . import surrogates
 
     torch.set_num_threads(threads)
+    log_environment(torch.device("cpu"))
     table = surrogates.solve(spec)
-    atomic_write_parquet(table, out, {"surrogate": spec, "ncrepro": __version__})
+    atomic_write_parquet(table, out, {"surrogate": spec, "software": software()})
 
 
 def stage_figure(

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 from scipy.optimize import minimize_scalar
-from tqdm import tqdm
+
+from ..progress import progress
 
 # ---------------------------------------------------------------------------------------------
 # The triangular graph and the reference losses (Theorem 5, App. A.1)
@@ -345,7 +346,7 @@ def descend_to_convergence(
     steps_run = torch.zeros(B, dtype=torch.long)
     converged = torch.zeros(B, dtype=torch.bool)
     active = torch.arange(B)
-    bar = tqdm(total=max_steps, desc=f"L-DUFM GD, {B} runs", mininterval=60.0, disable=max_steps < 10 * check_every)
+    bar = progress(total=max_steps, desc=f"L-DUFM GD, {B} runs", disable=max_steps < 10 * check_every)
     while len(active) and int(steps_run[active[0]]) < max_steps:
         chunk = min(check_every, max_steps - int(steps_run[active[0]]))
         *_, (_, loss, _, _, h, ws) = gradient_descent(
