@@ -100,6 +100,11 @@ def test_box_blur_and_first_subset():
     assert data.balanced_subset(y, 2, 2, rule="first").tolist() == [1, 3, 0, 2]
     flipped = data.randomize_labels(torch.zeros(1000, dtype=torch.int64), 0.5, 10, seed=0)
     assert 400 < int((flipped != 0).sum()) < 500  # half relabelled, a tenth of those back to 0
+    balanced = torch.arange(10).repeat_interleave(100)
+    shuffled = data.randomize_labels(balanced, 1.0, 10, seed=0, rule="permutation")
+    assert torch.bincount(shuffled).tolist() == [100] * 10  # every class keeps its size
+    assert (shuffled == balanced).float().mean() < 0.2  # about a tenth keep their label by chance
+    assert torch.equal(shuffled, data.randomize_labels(balanced, 1.0, 10, seed=0, rule="permutation"))
 
 
 def smoke_setting(name: str, **overrides) -> dict:

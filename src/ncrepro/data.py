@@ -378,13 +378,21 @@ def box_blur(x: torch.Tensor, kernel: int) -> torch.Tensor:
     return nn.functional.avg_pool2d(x, kernel, stride=1, padding=kernel // 2, count_include_pad=True)
 
 
-def randomize_labels(y: torch.Tensor, fraction: float, num_classes: int, seed: int) -> torch.Tensor:
-    """``y`` with a seeded ``fraction`` of the samples given uniformly random labels (Zhang et al.'s
-    random-label experiment, restated in Review §3.3, Fig. 4)."""
+def randomize_labels(
+    y: torch.Tensor, fraction: float, num_classes: int, seed: int, rule: str = "uniform"
+) -> torch.Tensor:
+    """``y`` with a seeded ``fraction`` of the samples given random labels (Zhang et al.'s random-label
+    experiment): ``rule="uniform"`` draws each chosen sample's label uniformly; ``rule="permutation"``
+    shuffles the chosen samples' labels among them, so every class keeps its size -- with ``fraction=1``
+    on a balanced subset, Zhu et al.'s balanced random labels (a random permutation of a balanced label
+    vector; Review Fig. 4)."""
     gen = torch.Generator().manual_seed(seed)
     chosen = torch.randperm(len(y), generator=gen)[: int(round(fraction * len(y)))]
     y = y.clone()
-    y[chosen] = torch.randint(num_classes, (len(chosen),), generator=gen)
+    if rule == "permutation":
+        y[chosen] = y[chosen[torch.randperm(len(chosen), generator=gen)]]
+    else:
+        y[chosen] = torch.randint(num_classes, (len(chosen),), generator=gen)
     return y
 
 
@@ -432,7 +440,8 @@ def _subset_images(data: dict, cache_file: Path | str) -> tuple[torch.Tensor, to
         chosen = torch.isin(y, torch.tensor(blur["classes"]))
         x[chosen] = box_blur(x[chosen], blur["kernel"])
     if data.get("random_labels"):
-        y = randomize_labels(y, data["random_labels"], num_classes, data.get("label_seed", 0))
+        rule = data.get("random_labels_rule", "uniform")
+        y = randomize_labels(y, data["random_labels"], num_classes, data.get("label_seed", 0), rule)
     x = to_shape(x, data.get("shape"), data.get("resize", "interpolate"))
     return x, y, num_classes, blob["digest"]
 

@@ -1,6 +1,6 @@
-"""Review figures (ncrepro.figures.review), Fig. 3: the SNC-error claims pass on data that show what
+"""Review figures (ncrepro.figures.review). Fig. 3: the SNC-error claims pass on data that show what
 the review describes, fail on converged data that contradict it, and are premise_unmet or
-not_converged when the runs do not warrant a verdict."""
+not_converged when the runs do not warrant a verdict. Fig. 4: the random-label claims likewise."""
 
 import numpy as np
 import pandas as pd
@@ -155,3 +155,61 @@ def test_a_short_gradient_descent_left_on_the_saddle_is_not_converged():
     check_records(claims)
     assert {c["status"] for c in claims} == {"not_converged"}
     assert claims[3]["value"]["max_final_loss"] == pytest.approx(N_PER_CLASS, rel=0.01)
+
+
+# ---------------------------------------------------------------------------------------------
+# Fig. 4: random labels, widths
+# ---------------------------------------------------------------------------------------------
+
+RANDOM_LABELS = review.KINDS["random_labels_width"].claims
+EPOCHS = (0, 10, 50, 100, 150, 200)
+
+
+def random_labels_table(runs: dict) -> pd.DataFrame:
+    """A Fig. 4 table of one network: per width, ``(memorised_at, nc_end)``: training accuracy 0.1 until
+    the epoch ``memorised_at`` (None: never), 1 from it on; NC1, NC2, NC3 fall from (20, 0.8, 1.4) at
+    epoch 0 geometrically to ``nc_end`` (a factor on the start) at the last epoch."""
+    rows = []
+    for width, (memorised_at, nc_end) in runs.items():
+        for epoch in EPOCHS:
+            share = epoch / EPOCHS[-1]
+            values = {
+                "classifier_acc": 1.0 if memorised_at is not None and epoch >= memorised_at else 0.1,
+                **{m: start * nc_end**share for m, start in (("nc1", 20.0), ("w_etf_dist", 0.8), ("wh_etf_dist", 1.4))},
+            }
+            for metric, value in values.items():
+                rows.append(
+                    {"network": "MLP", "width": width, "setting": f"w{width}", "seed": 0, "epoch": epoch}
+                    | {"layer": "layer3", "metric": metric, "value": value}
+                )
+    return pd.DataFrame(rows)
+
+
+def by_claim(claims: list[dict]) -> dict[str, str]:
+    return {c["claim"].split(": ", 1)[1]: c["status"] for c in claims}
+
+
+def test_random_label_claims_pass_when_memorising_widths_collapse():
+    table = random_labels_table({64: (None, 0.5), 256: (50, 0.05), 1024: (50, 0.01)})
+    statuses = by_claim(RANDOM_LABELS(table, {}))
+    assert set(statuses.values()) == {"passed"}, statuses
+    assert len(statuses) == 5 and all(c["claim"].startswith("MLP: ") for c in RANDOM_LABELS(table, {}))
+
+
+def test_random_label_claims_fail_on_memorisation_without_collapse_or_without_memorisation():
+    weak = by_claim(RANDOM_LABELS(random_labels_table({256: (50, 0.5), 1024: (50, 0.01)}), {}))
+    assert weak["every width that memorised ends with NC1 collapsed"] == "failed"  # width 256: 2x only
+    assert weak["every width that memorised ends with NC2 collapsed"] == "passed"  # 2x suffices for NC2
+    never = by_claim(RANDOM_LABELS(random_labels_table({256: (None, 0.05), 1024: (None, 0.01)}), {}))
+    assert never["some width memorises the random labels"] == "failed"
+    assert never["every width that memorised ends with NC3 collapsed"] == "premise_unmet"
+    wider_worse = by_claim(RANDOM_LABELS(random_labels_table({256: (50, 0.01), 1024: (50, 0.05)}), {}))
+    assert wider_worse["NC1 at the last epoch does not increase with the width"] == "failed"
+
+
+def test_random_label_collapse_needs_time_in_the_terminal_phase():
+    """A width that memorised only at the last epochs had no time to collapse: not_converged, named."""
+    claims = RANDOM_LABELS(random_labels_table({256: (50, 0.5), 1024: (200, 0.5)}), {})
+    nc1 = next(c for c in claims if "NC1 collapsed" in c["claim"])
+    assert nc1["status"] == "not_converged" and "width 1024 in TPT only from epoch 200 of 200" in nc1["note"]
+    assert review.tpt_since(pd.Series([0.1, 1.0, 0.5, 1.0, 1.0], index=[0, 1, 2, 3, 4])) == 3

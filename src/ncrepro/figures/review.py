@@ -1,7 +1,8 @@
 """Review: *Neural Collapse: A Review on Modelling Principles and Generalization* (Kothapalli, TMLR 2023),
 its computable figures. Fig. 3 (after Mixon et al.): the strong-neural-collapse errors of gradient
 descent on the squared-error UFM from initialisations of scale epsilon (docs/papers/review.md,
-"Fig. 3: strong neural collapse").
+"Fig. 3: strong neural collapse"). Fig. 4 (after Zhu et al.): NC metrics of networks of several widths
+trained on randomly labelled data (docs/papers/review.md, "Fig. 4").
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from . import Kind
-from .common import claim, surrogate_data, surrogate_params
+from .common import OURS, claim, read_tables, rounded, surrogate_data, surrogate_params
 from .style import finish, layer_colors
 
 # ---------------------------------------------------------------------------------------------
@@ -192,6 +193,156 @@ def snc_errors_claims(table: pd.DataFrame, meta: dict) -> list[dict]:
     return out
 
 
+# ---------------------------------------------------------------------------------------------
+# Review Fig. 4 (§3.1.6, "Data independence"; after Zhu et al. 2021): NC metrics per epoch under balanced
+# random labels, one curve per width, a row per network
+# ---------------------------------------------------------------------------------------------
+
+# What Fig. 4 shows of the penultimate features and the classifier (Zhu et al.'s metrics, Review eqs. 4, 7,
+# 8): NC1 = tr(Sigma_W Sigma_B^+)/K, NC2 = the ETF distance of the classifier's Gram, NC3 = the ETF distance
+# of W M (the W-H relation); and the training accuracy on the random labels.
+RANDOM_LABEL_METRICS = {"nc1": "NC1", "w_etf_dist": "NC2", "wh_etf_dist": "NC3", "classifier_acc": "training accuracy"}
+TEX = {"NC1": r"$\mathcal{NC}_1$", "NC2": r"$\mathcal{NC}_2$", "NC3": r"$\mathcal{NC}_3$"}
+NETWORKS = {"mlp": "MLP", "resnet": "ResNet18"}
+MEMORISED = 0.999  # a run "memorizes the training data and reaches TPT": train accuracy >= this (as PFC's TPT)
+TPT_SHARE = 0.25  # ... and has trained in TPT (every measured epoch at MEMORISED) over at least this last share
+# "satisfy NC properties" (project's reading; the review gives no number): NC1, drawn on a log axis, ends at
+# least a decade below its peak over training; NC2 and NC3, drawn on linear axes in [0, 1] by Zhu et al., end
+# at most half their peak.
+COLLAPSE_FACTOR = {"nc1": 10.0, "w_etf_dist": 2.0, "wh_etf_dist": 2.0}
+
+
+def random_labels_data(inputs, meta: dict) -> pd.DataFrame:
+    """The metrics of :data:`RANDOM_LABEL_METRICS` per (network, width, seed, epoch) of the measured
+    penultimate layer; ``width`` is the network's first hidden width (MLP) or first-stage channels k
+    (ResNet18, stages k, 2k, 4k, 8k)."""
+    table = read_tables(inputs.metrics)
+    table = table[table.metric.isin(RANDOM_LABEL_METRICS)].copy()
+    models = {name: setting["model"] for name, setting in meta["settings"].items()}
+    table["network"] = table.setting.map(lambda name: NETWORKS[models[name]["arch"]])
+    table["width"] = table.setting.map(lambda name: int(models[name]["widths"][0]))
+    return table[["network", "width", "setting", "seed", "epoch", "layer", "metric", "value"]].reset_index(drop=True)
+
+
+def random_labels_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
+    """Review Fig. 4: a row per network, a column per metric (NC1 on a log axis), a curve per width
+    (the mean over seeds) against epoch."""
+    networks = list(dict.fromkeys(table.network))
+    fig, axes = plt.subplots(len(networks), 4, figsize=(13, 3.1 * len(networks)), squeeze=False)
+    for row, network in zip(axes, networks, strict=True):
+        rows = table[table.network == network]
+        widths = sorted(rows.width.unique())
+        for ax, (metric, label) in zip(row, RANDOM_LABEL_METRICS.items(), strict=True):
+            for width, color in zip(widths, layer_colors(len(widths)), strict=True):
+                curve = rows[(rows.metric == metric) & (rows.width == width)].groupby("epoch").value.mean()
+                ax.plot(curve.index, curve.to_numpy(), color=color, marker=".", label=f"width {width}")
+            ax.set_yscale("log" if metric == "nc1" else "linear")
+            ax.set_xlabel("epoch")
+            ax.set_title(f"{network}: {TEX.get(label, label)}", fontsize=9)
+        row[0].legend(fontsize=7)
+    finish(fig, pdf, meta)
+
+
+def tpt_since(accuracy: pd.Series) -> float:
+    """The first epoch from which every measured training accuracy (indexed by epoch) is >= :data:`MEMORISED`;
+    NaN when the last one is below."""
+    below = accuracy.sort_index() < MEMORISED
+    if below.iloc[-1]:
+        return float("nan")
+    return float(below.index[0] if not below.any() else below.index[below.to_numpy().nonzero()[0][-1] + 1])
+
+
+def random_labels_runs(table: pd.DataFrame) -> pd.DataFrame:
+    """Per (network, width), the mean over seeds of each metric at the last epoch and of its peak over
+    training; ``memorised``: the last training accuracy >= :data:`MEMORISED`; ``tpt_since``
+    (:func:`tpt_since`); ``settled``: in TPT over at least the last :data:`TPT_SHARE` of the epochs."""
+    mean = table.groupby(["network", "width", "metric", "epoch"]).value.mean().reset_index()
+    last = mean[mean.epoch == mean.groupby(["network", "width"]).epoch.transform("max")]
+    runs = last.pivot_table(index=["network", "width"], columns="metric", values="value")
+    peaks = mean.groupby(["network", "width", "metric"]).value.max().unstack("metric")
+    runs = runs.join(peaks.add_suffix("_peak"))
+    accuracy = mean[mean.metric == "classifier_acc"].groupby(["network", "width"])
+    runs["tpt_since"] = accuracy.apply(lambda run: tpt_since(run.set_index("epoch").value))
+    runs["last_epoch"] = last.groupby(["network", "width"]).epoch.max()
+    runs["memorised"] = runs.classifier_acc >= MEMORISED
+    runs["settled"] = runs.tpt_since <= (1 - TPT_SHARE) * runs.last_epoch
+    return runs.reset_index()
+
+
+def random_labels_claims(table: pd.DataFrame, meta: dict) -> list[dict]:
+    """Review §3.1.6 ("Data independence"), Fig. 4, per network (row), on the means over seeds:
+
+    - "networks can exhibit NC after sufficiently long training on completely random (X, Y). This
+      interpolating behaviour [...] was observed by Zhu et al. (2021) in canonical networks such as
+      ResNet18 and MLP when trained on a randomly labelled CIFAR10 dataset (see figure 4)": some width
+      memorises its random labels, train accuracy >= :data:`MEMORISED` at the last epoch.
+    - "if a network has sufficient capacity to memorize the training data and reach TPT, we can expect
+      its penultimate layer features and final layer weights to satisfy NC properties": in every width
+      that memorised, NC1, NC2 and NC3 each end :data:`COLLAPSE_FACTOR` below their peak (one claim per
+      metric); premise: at least one width memorised; converged: each of those trained in TPT over at
+      least the last :data:`TPT_SHARE` of its epochs (a run that memorised at its end had no time to
+      collapse).
+    - The project's own check (the review states no ordering; Zhu et al. vary the width to show it): NC1
+      at the last epoch does not increase with the width.
+
+    The labels are random by construction (``random_labels: 1``, a balanced permutation), so nothing
+    else is a premise; the widths, the thresholds and the last-epoch reading are the project's."""
+    runs = random_labels_runs(table)
+    out = []
+    for network in dict.fromkeys(table.network):
+        rows = runs[runs.network == network].sort_values("width")
+        accuracy = dict(zip(rows.width.astype(int).astype(str), rounded(rows.classifier_acc), strict=True))
+        out.append(
+            claim(
+                f"{network}: some width memorises the random labels",
+                bool(rows.memorised.any()),
+                {"train accuracy at the last epoch by width": accuracy},
+                f">= {MEMORISED:g} for some width",
+                "Review §3.1.6, Fig. 4",
+            )
+        )
+        memorised = rows[rows.memorised]
+        unsettled = memorised[~memorised.settled]
+        settle_note = "; ".join(
+            f"width {int(r.width)} in TPT only from epoch {r.tpt_since:g} of {r.last_epoch:g}"
+            for r in unsettled.itertuples()
+        )
+        for metric, label in list(RANDOM_LABEL_METRICS.items())[:3]:
+            factor = COLLAPSE_FACTOR[metric]
+            ratio = memorised[f"{metric}_peak"] / memorised[metric]
+            out.append(
+                claim(
+                    f"{network}: every width that memorised ends with {label} collapsed",
+                    bool(len(memorised) and (ratio >= factor).all()),
+                    {
+                        f"width {int(w)}": {"last": float(f"{last:.6g}"), "peak": float(f"{peak:.6g}")}
+                        for w, last, peak in zip(
+                            memorised.width, memorised[metric], memorised[f"{metric}_peak"], strict=True
+                        )
+                    },
+                    f"last <= peak / {factor:g}",
+                    "Review §3.1.6, Fig. 4",
+                    premise=bool(len(memorised)),
+                    converged=unsettled.empty,
+                    note=f"no width reached train accuracy {MEMORISED:g}: {accuracy}"
+                    if memorised.empty
+                    else settle_note or None,
+                )
+            )
+        nc1 = rows.nc1.to_numpy()
+        out.append(
+            claim(
+                f"{network}: NC1 at the last epoch does not increase with the width",
+                bool(np.all(np.diff(nc1) <= 0)),
+                dict(zip(rows.width.astype(int).astype(str), rounded(nc1), strict=True)),
+                "non-increasing in width",
+                OURS,
+            )
+        )
+    return out
+
+
 KINDS = {
     "snc_errors": Kind(surrogate_data, snc_errors_plot, snc_errors_claims),
+    "random_labels_width": Kind(random_labels_data, random_labels_plot, random_labels_claims, reads=("metrics",)),
 }
