@@ -213,6 +213,10 @@ def test_setting_tensors_shape_and_standardisation(tmp_path):
     )
     assert t.x.shape == (500, 3, 16, 16)
     assert torch.allclose(t.x.mean(dim=(0, 2, 3)), torch.zeros(3), atol=1e-5)
+    block = {"dataset": "digits", "per_class": 50, "shape": [3, 16, 16]}
+    test = data.setting_tensors(block, tmp_path / "digits" / "test.pt", tmp_path / "digits" / "train.pt")
+    whole = data.load_cached(tmp_path / "digits" / "test.pt")["y"]
+    assert torch.equal(test.y, whole) and test.mean == t.mean  # the whole test split, the training subset's scaling
     padded = data.to_shape(torch.ones(2, 1, 28, 28), [1, 32, 32], "pad")
     assert padded.shape == (2, 1, 32, 32) and padded[0, 0, 0, 0] == 0 and padded[0, 0, 2, 2] == 1
 

@@ -73,6 +73,15 @@ def test_paper_scale_dry_run_of_every_implemented_figure(tmp_path):
     assert job_counts(perturb.stdout + perturb.stderr)["train"] == 70
 
 
+def test_a_figure_that_reads_test_metrics_measures_each_run_on_the_test_split(tmp_path):
+    """Review Fig. 7 reads test accuracy: one test-split statistics job and metric table per run."""
+    wd = workdir(tmp_path)
+    out = snakemake(wd, "-n", "-p", "--cores", "1", "figures/review_fig7.pdf", "--config", "scale=smoke")
+    counts = job_counts(out.stdout + out.stderr)
+    assert counts["train"] == counts["stats"] == counts["stats_test"] == counts["metrics_test"] == 6, counts
+    assert "--split-data resources/data/digits/test.pt --split test" in out.stdout + out.stderr
+
+
 def test_batched_surrogate_solves_take_the_configured_threads_the_others_one(tmp_path):
     """DUFM sweeps are batched over runs (results independent of the thread count): they take `threads`;
     a closed-form solve takes one."""

@@ -56,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--threads", type=int, default=1)
     s = sub.add_parser("figure", help="build one figure (PDF, figdata, claims)")
     s.add_argument("--kind", required=True, help="the figure kind (ncrepro.figures)")
-    for name in ("metrics", "geodesic", "stats", "surrogates"):
+    for name in ("metrics", "metrics-test", "geodesic", "stats", "surrogates"):
         s.add_argument(f"--{name}", nargs="*", default=[], help=f"the figure's {name} inputs")
     s.add_argument("--pdf", required=True)
     s.add_argument("--figdata", required=True)
@@ -142,7 +142,13 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "figure":
             from .figures import FigureInputs
 
-            inputs = FigureInputs(tuple(args.metrics), tuple(args.geodesic), tuple(args.stats), tuple(args.surrogates))
+            inputs = FigureInputs(
+                tuple(args.metrics),
+                tuple(args.geodesic),
+                tuple(args.stats),
+                tuple(args.surrogates),
+                tuple(args.metrics_test),
+            )
             stages.stage_figure(args.kind, inputs, args.pdf, args.figdata, args.claims, args.meta, args.claims_table)
         elif args.command == "list-figures":
             list_figures(args.scale, args.configfile)

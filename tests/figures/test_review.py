@@ -213,3 +213,47 @@ def test_random_label_collapse_needs_time_in_the_terminal_phase():
     nc1 = next(c for c in claims if "NC1 collapsed" in c["claim"])
     assert nc1["status"] == "not_converged" and "width 1024 in TPT only from epoch 200 of 200" in nc1["note"]
     assert review.tpt_since(pd.Series([0.1, 1.0, 0.5, 1.0, 1.0], index=[0, 1, 2, 3, 4])) == 3
+
+
+# ---------------------------------------------------------------------------------------------
+# Fig. 7: optimisers, train and test accuracy
+# ---------------------------------------------------------------------------------------------
+
+OPTIMIZER_CLAIMS = review.KINDS["optimizer_generalization"].claims
+
+
+def optimizer_table(final: dict) -> pd.DataFrame:
+    """A Fig. 7 table: per (dataset, optimiser), ``(train, test)`` accuracy at the last epoch (50), 0.1 at 0."""
+    rows = []
+    for (dataset, optimizer), accuracies in final.items():
+        for split, value in zip(("train", "test"), accuracies, strict=True):
+            for epoch, acc in ((0, 0.1), (50, value)):
+                rows.append(
+                    {"dataset": dataset, "optimizer": optimizer, "split": split, "setting": "s"}
+                    | {"seed": 0, "epoch": epoch, "accuracy": acc}
+                )
+    return pd.DataFrame(rows)
+
+
+ZHU_LIKE = {
+    ("MNIST", "SGD"): (1.0, 0.995),
+    ("MNIST", "Adam"): (1.0, 0.994),
+    ("MNIST", "L-BFGS"): (1.0, 0.993),
+    ("CIFAR10", "SGD"): (1.0, 0.94),
+    ("CIFAR10", "Adam"): (1.0, 0.90),
+    ("CIFAR10", "L-BFGS"): (1.0, 0.88),
+}
+
+
+def test_optimizer_claims_pass_when_all_fit_and_test_accuracy_differs():
+    claims = OPTIMIZER_CLAIMS(optimizer_table(ZHU_LIKE), {})
+    assert [c["status"] for c in claims] == ["passed"] * 3, claims
+    assert claims[-1]["value"]["CIFAR10"]["gap"] == pytest.approx(0.06)
+
+
+def test_optimizer_claims_fail_without_a_gap_and_need_the_training_sets_fitted():
+    alike = {key: (1.0, 0.99) for key in ZHU_LIKE}
+    assert OPTIMIZER_CLAIMS(optimizer_table(alike), {})[-1]["status"] == "failed"
+    unfit = dict(ZHU_LIKE) | {("MNIST", "L-BFGS"): (0.9, 0.85), ("CIFAR10", "Adam"): (0.95, 0.9)}
+    claims = OPTIMIZER_CLAIMS(optimizer_table(unfit), {})
+    assert [c["status"] for c in claims] == ["failed", "failed", "premise_unmet"]

@@ -58,17 +58,26 @@ def train_cache(wildcards):
     return f"{DATA_ROOT}/{setting_of(wildcards)['data']['dataset']}/train.pt"
 
 
+def test_cache(wildcards):
+    """The cached test split of the setting's dataset."""
+    return f"{DATA_ROOT}/{setting_of(wildcards)['data']['dataset']}/test.pt"
+
+
 def checkpoint_epochs(wildcards):
     """The checkpoint epochs of the job's setting, space-separated (the stats job's --epochs)."""
     return " ".join(map(str, setting_of(wildcards)["checkpoints"]))
 
 
-def run_stats_files(wildcards):
-    """Statistics files of every checkpoint of one (setting, seed)."""
+def run_stats_files(wildcards, stats="stats"):
+    """Statistics files of every checkpoint of one (setting, seed) (``stats_test``: of the test split)."""
     return expand(
-        f"{RESULTS}/stats/{wildcards.setting}/seed{wildcards.seed}/epoch{{epoch}}.npz",
+        f"{RESULTS}/{stats}/{wildcards.setting}/seed{wildcards.seed}/epoch{{epoch}}.npz",
         epoch=setting_of(wildcards)["checkpoints"],
     )
+
+
+def run_stats_files_test(wildcards):
+    return run_stats_files(wildcards, "stats_test")
 
 
 def surrogate_json(wildcards):
@@ -90,7 +99,8 @@ def surrogate_code(wildcards):
 def figure_inputs(wildcards):
     """A figure's named inputs (ncrepro.figures.FigureInputs): its surrogate solves and, of every
     (setting, seed) it draws from, what its kind reads: the metric tables, the geodesic tables, the
-    statistics directories (the runs' final class means)."""
+    statistics directories (the runs' final class means), the test split's metric tables.
+    """
     fig = NC.figure(wildcards.figure)
     reads = figure_kinds()[fig.kind].reads
     runs = [(name, seed) for name in fig.settings for seed in NC.setting(name)["seeds"]]
@@ -99,6 +109,7 @@ def figure_inputs(wildcards):
         "metrics": rules.metrics.output.metrics,
         "geodesic": rules.metrics.output.geodesic,
         "stats": rules.stats.output[0],
+        "metrics_test": rules.metrics_test.output.metrics,
     }
     inputs = {
         what: (

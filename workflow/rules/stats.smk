@@ -47,3 +47,46 @@ rule metrics:
     shell:
         "python -m ncrepro.cli metrics --manifest {input.manifest} --stats {params.stats}"
         " --out-metrics {output.metrics} --out-geodesic {output.geodesic} 2> {log}"
+
+
+# The same on the test split of the setting's dataset (the whole split, scaled as the training subset),
+# for figures whose kind reads test metrics (e.g. test accuracy of the network's classifier).
+rule stats_test:
+    input:
+        manifest=rules.train.output.manifest,
+        data=train_cache,
+        test=test_cache,
+    output:
+        directory(f"{RESULTS}/stats_test/{{setting}}/seed{{seed}}"),
+    log:
+        f"{RESULTS}/stats_test/{{setting}}/seed{{seed}}.log",
+    benchmark:
+        f"{RESULTS}/stats_test/{{setting}}/seed{{seed}}.benchmark.tsv"
+    conda:
+        "../envs/ncrepro.yaml"
+    threads: NC.threads
+    resources:
+        runtime=RESOURCES["stats"]["runtime"],
+        mem_mb=RESOURCES["stats"]["mem_mb"],
+    params:
+        epochs=checkpoint_epochs,
+        device=NC.device,
+        code=CODE["stats"],
+    shell:
+        "python -m ncrepro.cli stats --manifest {input.manifest} --epochs {params.epochs} --data {input.data}"
+        " --split-data {input.test} --split test --out-dir {output} --device {params.device} --threads {threads}"
+        " --memory-mb {resources.mem_mb} 2> {log}"
+
+
+use rule metrics as metrics_test with:
+    input:
+        manifest=rules.train.output.manifest,
+        stats=rules.stats_test.output,
+    output:
+        metrics=f"{RESULTS}/metrics_test/{{setting}}/seed{{seed}}/metrics.parquet",
+        geodesic=f"{RESULTS}/metrics_test/{{setting}}/seed{{seed}}/geodesic.parquet",
+    log:
+        f"{RESULTS}/metrics_test/{{setting}}/seed{{seed}}/metrics.log",
+    params:
+        stats=run_stats_files_test,
+        code=CODE["metrics"],

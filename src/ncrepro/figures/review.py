@@ -2,7 +2,8 @@
 its computable figures. Fig. 3 (after Mixon et al.): the strong-neural-collapse errors of gradient
 descent on the squared-error UFM from initialisations of scale epsilon (docs/papers/review.md,
 "Fig. 3: strong neural collapse"). Fig. 4 (after Zhu et al.): NC metrics of networks of several widths
-trained on randomly labelled data (docs/papers/review.md, "Fig. 4").
+trained on randomly labelled data (docs/papers/review.md, "Fig. 4"). Fig. 7 (after Zhu et al.): train and
+test accuracy of a ResNet18 trained with SGD, Adam and L-BFGS (docs/papers/review.md, "Fig. 7").
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from . import Kind
-from .common import OURS, claim, read_tables, rounded, surrogate_data, surrogate_params
+from .common import OURS, claim, dataset_label, read_tables, rounded, surrogate_data, surrogate_params
 from .style import finish, layer_colors
 
 # ---------------------------------------------------------------------------------------------
@@ -342,7 +343,122 @@ def random_labels_claims(table: pd.DataFrame, meta: dict) -> list[dict]:
     return out
 
 
+# ---------------------------------------------------------------------------------------------
+# Review Fig. 7 (§4; after Zhu et al. 2021): train and test accuracy per epoch of ResNet18 trained with
+# SGD, Adam and L-BFGS, on two datasets
+# ---------------------------------------------------------------------------------------------
+
+OPTIMIZERS = {"sgd": "SGD", "adam": "Adam", "lbfgs": "L-BFGS"}
+TEST_GAP = 0.01  # a "discrepancy in test performance" (project's reading): final test accuracies >= 1 point apart
+
+
+def optimizer_data(inputs, meta: dict) -> pd.DataFrame:
+    """Training and test accuracy (the network's classifier in eval mode, on the whole split) per
+    (dataset, optimiser, seed, epoch): ``split`` train or test; and ``train_running``, the accuracy on
+    the training batches during the epoch (train mode: BatchNorm on batch statistics)."""
+    train, test = read_tables(inputs.metrics), read_tables(inputs.metrics_test)
+    parts = [
+        train[train.metric == "classifier_acc"].assign(split="train"),
+        test[test.metric == "classifier_acc"].assign(split="test"),
+        train[(train.metric == "train_acc") & (train.epoch > 0)].assign(split="train_running"),
+    ]
+    table = pd.concat(parts, ignore_index=True)
+    settings = meta["settings"]
+    table["dataset"] = table.setting.map(lambda name: dataset_label(name, meta))
+    table["optimizer"] = table.setting.map(lambda name: OPTIMIZERS[settings[name]["train"]["optimizer"]])
+    columns = ["dataset", "optimizer", "split", "setting", "seed", "epoch", "value"]
+    return table[columns].rename(columns={"value": "accuracy"}).reset_index(drop=True)
+
+
+def optimizer_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
+    """Review Fig. 7: per dataset, training accuracy then test accuracy (%) against epoch, a curve per
+    optimiser (the mean over seeds)."""
+    datasets = list(dict.fromkeys(table.dataset))
+    fig, axes = plt.subplots(1, 2 * len(datasets), figsize=(3.3 * 2 * len(datasets), 3.3), squeeze=False)
+    panels = [(dataset, split) for dataset in datasets for split in ("train", "test")]
+    colors = dict(zip(OPTIMIZERS.values(), ("tab:red", "tab:blue", "tab:green"), strict=True))
+    for ax, (dataset, split) in zip(axes[0], panels, strict=True):
+        rows = table[(table.dataset == dataset) & (table.split == split)]
+        for optimizer in dict.fromkeys(rows.optimizer):
+            curve = rows[rows.optimizer == optimizer].groupby("epoch").accuracy.mean() * 100
+            ax.plot(curve.index, curve.to_numpy(), color=colors[optimizer], marker=".", label=optimizer)
+        ax.set_xlabel("epoch")
+        ax.set_title(f"{dataset}: {split}ing accuracy (%)", fontsize=9)
+        ax.legend(fontsize=7, loc="lower right")
+    finish(fig, pdf, meta)
+
+
+def optimizer_runs(table: pd.DataFrame) -> pd.DataFrame:
+    """Per (dataset, optimiser): the mean over seeds of the training and test accuracy at the last epoch,
+    and ``fitted``: the training accuracy >= :data:`MEMORISED` (the terminal phase)."""
+    mean = table.groupby(["dataset", "optimizer", "split", "epoch"]).accuracy.mean().reset_index()
+    last = mean[mean.epoch == mean.groupby(["dataset", "optimizer"]).epoch.transform("max")]
+    runs = last.pivot_table(index=["dataset", "optimizer"], columns="split", values="accuracy").reset_index()
+    runs["fitted"] = runs.train >= MEMORISED
+    if "train_running" not in runs:
+        runs["train_running"] = float("nan")
+    return runs
+
+
+def optimizer_claims(table: pd.DataFrame, meta: dict) -> list[dict]:
+    """Review §4 and §5 on Fig. 7, on the means over seeds at each run's last epoch:
+
+    - "networks exhibiting NC during the training phase" (§4) / "networks which attained train collapse
+      using different optimizers" (§5): on each dataset every optimiser fits its training set, training
+      accuracy >= :data:`MEMORISED` (one claim per dataset). The accuracy is the trained network's, in eval
+      mode; the running accuracy of the last epoch's batches is reported beside it (they differ when
+      BatchNorm's running statistics do not match the batches, e.g. after L-BFGS's line-search
+      evaluations, each of which updates them).
+    - "the discrepancy in test performance of networks exhibiting NC during the training phase (see
+      figure 7)" (§4), "the disparity in generalization performance of networks which attained train
+      collapse using different optimizers" (§5): on some dataset where every optimiser fitted, the final
+      test accuracies differ by >= :data:`TEST_GAP` (the review gives no number; the gap is the
+      project's reading, above the few tenths of a point that seeds move a test accuracy). Premise: some
+      dataset where every optimiser fitted.
+
+    The review does not rank the optimisers; neither does a check here."""
+    runs = optimizer_runs(table)
+    out = []
+    for dataset in dict.fromkeys(table.dataset):
+        rows = runs[runs.dataset == dataset]
+        out.append(
+            claim(
+                f"{dataset}: every optimiser fits the training set",
+                bool(rows.fitted.all()),
+                {
+                    "eval mode": dict(zip(rows.optimizer, rounded(rows.train), strict=True)),
+                    "running, last epoch": dict(zip(rows.optimizer, rounded(rows.train_running), strict=True)),
+                },
+                f"training accuracy (eval mode) >= {MEMORISED:g} at the last epoch",
+                "Review §4, §5, Fig. 7",
+            )
+        )
+    fitted = [d for d, rows in runs.groupby("dataset", sort=False) if rows.fitted.all()]
+    gaps = {d: float(rows.test.max() - rows.test.min()) for d, rows in runs.groupby("dataset", sort=False)}
+    out.append(
+        claim(
+            "the optimisers' test accuracies differ although each fits the training set",
+            any(gaps[d] >= TEST_GAP for d in fitted),
+            {
+                d: {
+                    "test accuracy": dict(zip(rows.optimizer, rounded(rows.test), strict=True)),
+                    "gap": round(gaps[d], 6),
+                }
+                for d, rows in runs.groupby("dataset", sort=False)
+            },
+            f"final test accuracies >= {TEST_GAP:g} apart on a dataset where every optimiser fitted",
+            "Review §4, §5, Fig. 7",
+            premise=bool(fitted),
+            note=None if fitted else "on no dataset did every optimiser fit its training set",
+        )
+    )
+    return out
+
+
 KINDS = {
     "snc_errors": Kind(surrogate_data, snc_errors_plot, snc_errors_claims),
     "random_labels_width": Kind(random_labels_data, random_labels_plot, random_labels_claims, reads=("metrics",)),
+    "optimizer_generalization": Kind(
+        optimizer_data, optimizer_plot, optimizer_claims, reads=("metrics", "metrics_test")
+    ),
 }
