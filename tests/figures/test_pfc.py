@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ncrepro.figures import FigureInputs, pfc
+from ncrepro.figures import FigureInputs, pfc, pfc_surrogates
 from ncrepro.figures.common import OURS
 from ncrepro.surrogates.geodesic import illustration_table
 from ncrepro.surrogates.mufm import ufm_optimum
@@ -313,22 +313,22 @@ def illustration(tmp_path, spread: float = 0.3) -> pd.DataFrame:
     solve = illustration_table(spread=spread, t=[0.0, 0.25, 0.5, 0.75, 1.0], **params)
     path = tmp_path / f"illustration_{spread}.parquet"
     solve.to_parquet(path)
-    return pfc.illustration_data(FigureInputs(surrogates=(str(path),)), {})
+    return pfc_surrogates.illustration_data(FigureInputs(surrogates=(str(path),)), {})
 
 
 def test_pfc_illustration_claims(tmp_path):
     table = illustration(tmp_path)
     assert set(table[table.kind == "endpoint"].metric) == {"pfc1", "pfc2", "pfc3"}
-    out = sourced(pfc.illustration_claims(table, {}))
+    out = sourced(pfc_surrogates.illustration_claims(table, {}))
     assert [c["status"] for c in out] == ["passed", "passed", "premise_unmet"]  # PFC3 = 1 from t = 0 on
     assert out[0]["source"] == "PFC Thm. 1 (§III-B), App. A" and out[0]["value"]["t = 1"] == 0.0
     assert out[1]["value"]["t = 1"] == pytest.approx(0, abs=1e-12) and out[1]["value"]["transport cost"] > 0
     assert out[2]["note"] == "PFC3 = 1 at t = 0: the points are NCC separable throughout"
     # spread points are not NCC separable at t = 0: the heuristic of §III-B is then checked, and with
     # the widest spread the NCC accuracy dips along the line although PFC1 and PFC2 decrease
-    wide = pfc.illustration_claims(illustration(tmp_path, spread=0.7), {})
+    wide = pfc_surrogates.illustration_claims(illustration(tmp_path, spread=0.7), {})
     assert wide[2]["status"] == "passed" and wide[2]["value"][0] < 1
-    wider = pfc.illustration_claims(illustration(tmp_path, spread=1.0), {})
+    wider = pfc_surrogates.illustration_claims(illustration(tmp_path, spread=1.0), {})
     assert [c["status"] for c in wider] == ["passed", "passed", "failed"]
 
 
@@ -336,12 +336,12 @@ def test_pfc_illustration_premise_unmet_and_failed(tmp_path):
     table = illustration(tmp_path)
     broken = table.copy()
     broken.loc[broken.kind == "theorem1", "value"] = -1.0  # Thm. 1's condition violated
-    out = pfc.illustration_claims(broken, {})
+    out = pfc_surrogates.illustration_claims(broken, {})
     assert out[0]["status"] == "premise_unmet" and "-1 < 0" in out[0]["note"]
     rising = table.copy()
     rows = rising.index[(rising.kind == "metric") & (rising.metric == "pfc1")]
     rising.loc[rows[10], "value"] = 10.0  # PFC1 rises along t with the condition met
-    out = pfc.illustration_claims(rising, {})
+    out = pfc_surrogates.illustration_claims(rising, {})
     assert out[0]["status"] == "failed" and out[1]["status"] == "passed"
 
 
@@ -413,7 +413,7 @@ def mufm_table(
 
 
 def test_mufm_collapse_claims_pass_when_converged():
-    out = sourced(pfc.mufm_collapse_claims(mufm_table(), {"surrogates": {"s": {"params": MUFM_PARAMS}}}))
+    out = sourced(pfc_surrogates.mufm_collapse_claims(mufm_table(), {"surrogates": {"s": {"params": MUFM_PARAMS}}}))
     assert [c["status"] for c in out] == ["passed"] * 4
     assert [c["source"] for c in out] == [
         "PFC Fig. 4 caption",
@@ -425,29 +425,29 @@ def test_mufm_collapse_claims_pass_when_converged():
 
 def test_mufm_collapse_claims_not_converged():
     meta = {"surrogates": {"s": {"params": MUFM_PARAMS}}}
-    still = sourced(pfc.mufm_collapse_claims(mufm_table(mufm_objective=(0.0037, 0.0035)), meta))
+    still = sourced(pfc_surrogates.mufm_collapse_claims(mufm_table(mufm_objective=(0.0037, 0.0035)), meta))
     assert [c["status"] for c in still] == ["passed", "not_converged", "not_converged", "not_converged"]
     assert "MUFM objective still decreasing" in still[3]["note"]
-    off = pfc.mufm_collapse_claims(mufm_table(ufm_objective=1.01 * ufm_optimum(LAM_W, LAM)), meta)
+    off = pfc_surrogates.mufm_collapse_claims(mufm_table(ufm_objective=1.01 * ufm_optimum(LAM_W, LAM)), meta)
     assert [c["status"] for c in off] == ["not_converged", "not_converged", "passed", "passed"]
     assert "closed-form optimum" in off[0]["note"]
     params = MUFM_PARAMS | {"solver": "bcd", "check_solver": "block_gd"}
     apart = {"pfc1": 5.0, "pfc2": 0.15, "pfc3": 0.996, "objective": 0.0035}
-    gap = pfc.mufm_collapse_claims(mufm_table(check=apart), {"surrogates": {"s": {"params": params}}})
+    gap = pfc_surrogates.mufm_collapse_claims(mufm_table(check=apart), {"surrogates": {"s": {"params": params}}})
     assert [c["status"] for c in gap][1:] == ["not_converged"] * 3 and "bcd and block_gd" in gap[3]["note"]
     agree = {"pfc1": 5.6, "pfc2": 0.15, "pfc3": 0.996, "objective": 0.0035}
-    ok = pfc.mufm_collapse_claims(mufm_table(check=agree), {"surrogates": {"s": {"params": params}}})
+    ok = pfc_surrogates.mufm_collapse_claims(mufm_table(check=agree), {"surrogates": {"s": {"params": params}}})
     assert all(c["passed"] for c in ok)
 
 
 def test_mufm_collapse_claims_fail_or_lack_the_premise_as_the_data_say():
     meta = {"surrogates": {"s": {"params": MUFM_PARAMS}}}
-    above = pfc.mufm_collapse_claims(mufm_table(mufm={"pfc1": 25.0, "pfc2": 0.15, "pfc3": 0.996}), meta)
+    above = pfc_surrogates.mufm_collapse_claims(mufm_table(mufm={"pfc1": 25.0, "pfc2": 0.15, "pfc3": 0.996}), meta)
     assert [c["status"] for c in above] == ["passed", "passed", "passed", "failed"]
-    near = pfc.mufm_collapse_claims(mufm_table(mufm={"pfc1": 5e-30, "pfc2": 1e-10, "pfc3": 1.0}), meta)
+    near = pfc_surrogates.mufm_collapse_claims(mufm_table(mufm={"pfc1": 5e-30, "pfc2": 1e-10, "pfc3": 1.0}), meta)
     assert [c["status"] for c in near][1:3] == ["failed", "failed"]  # collapsed like the UFM
     collapsed = {"pfc1": 1e-5, "pfc2": 0.43, "pfc3": 1.0}
-    unmet = pfc.mufm_collapse_claims(mufm_table(data=collapsed), meta)
+    unmet = pfc_surrogates.mufm_collapse_claims(mufm_table(data=collapsed), meta)
     assert unmet[2]["status"] == "premise_unmet" and unmet[2]["note"].startswith("data X collapsed")
 
 
@@ -468,12 +468,12 @@ def tradeoff_table(pfc1=(4.3, 7.1, 9.1, 11.7), data_pfc1: float = 21.0) -> pd.Da
 
 
 def test_mufm_tradeoff_claims():
-    out = sourced(pfc.mufm_tradeoff_claims(tradeoff_table(), {}))
+    out = sourced(pfc_surrogates.mufm_tradeoff_claims(tradeoff_table(), {}))
     assert all(c["passed"] for c in out) and len(out) == 5
     assert [c["source"] == OURS for c in out] == [False, False, True, False, False]  # PFC3: the project's panel
-    out = pfc.mufm_tradeoff_claims(tradeoff_table(pfc1=(4.3, 9.1, 7.1, 11.7)), {})
+    out = pfc_surrogates.mufm_tradeoff_claims(tradeoff_table(pfc1=(4.3, 9.1, 7.1, 11.7)), {})
     assert [c["status"] for c in out] == ["failed", "passed", "passed", "passed", "passed"]
-    out = pfc.mufm_tradeoff_claims(tradeoff_table(pfc1=(4.3, 7.1, 9.1, 25.0)), {})
+    out = pfc_surrogates.mufm_tradeoff_claims(tradeoff_table(pfc1=(4.3, 7.1, 9.1, 25.0)), {})
     assert out[-1]["status"] == "failed"  # more collapsed than the data at every lambda (PFC §III-C)
-    out = pfc.mufm_tradeoff_claims(tradeoff_table(data_pfc1=1e-5), {})
+    out = pfc_surrogates.mufm_tradeoff_claims(tradeoff_table(data_pfc1=1e-5), {})
     assert out[-1]["status"] == "premise_unmet"

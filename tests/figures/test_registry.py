@@ -16,6 +16,7 @@ FIGURES_DIR = ROOT / "src" / "ncrepro" / "figures"
 # Each figure module's paper, and the surrogate modules of each paper.
 PAPER_OF = {
     "pfc": "pfc",
+    "pfc_surrogates": "pfc",
     "perturb": "perturb",
     "perturb_weight_decay": "perturb",
     "ulpm": "ulpm",
