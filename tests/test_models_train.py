@@ -142,7 +142,7 @@ def test_sigkill_and_resume_is_bit_identical(base_config, digits_cache, tmp_path
 
 
 def test_stats_stage_on_train_and_test_split(base_config, digits_cache, tmp_path):
-    """The statistics stage measures any split; the test split is standardised with training stats."""
+    """The statistics stage measures any split; the test split (whole) is standardised with training stats."""
     from ncrepro import metrics, stages
     from ncrepro.stats import StatsFile
 
@@ -155,7 +155,8 @@ def test_stats_stage_on_train_and_test_split(base_config, digits_cache, tmp_path
     tr, te = StatsFile.load(tmp_path / "train" / "epoch4.npz"), StatsFile.load(tmp_path / "test" / "epoch4.npz")
     assert StatsFile.load(tmp_path / "train" / "epoch2.npz").meta["epoch"] == 2
     assert te.meta["split"] == "test" and tr.meta["split"] == "train"
-    assert tr.layers["layer2"]["counts"].tolist() == [20] * 10 == te.layers["layer2"]["counts"].tolist()
+    assert tr.layers["layer2"]["counts"].tolist() == [20] * 10  # the setting's subset of the training split
+    assert te.layers["layer2"]["counts"].tolist() == [data.DIGITS_TEST_PER_CLASS] * 10  # the whole test split
     assert list(tr.layers) == ["layer0", "layer1", "layer2"] and tr.geodesic is not None
     cdnv_train = metrics.layer_metrics(tr.layers["layer2"])["cdnv"]
     cdnv_test = metrics.layer_metrics(te.layers["layer2"])["cdnv"]

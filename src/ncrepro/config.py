@@ -582,7 +582,7 @@ def _finalise(name: str, setting: dict, scale: str, where: str) -> dict:
     return setting
 
 
-OPTIMIZER_KEYS = {"momentum": "sgd", "nesterov": "sgd", "betas": "adam", "history_size": "lbfgs"}
+OPTIMIZER_KEYS = {"momentum": "sgd", "nesterov": "sgd", "betas": "adam", "history_size": "lbfgs", "max_iter": "lbfgs"}
 
 # Keys each architecture needs, beyond ``arch``.
 ARCH_REQUIRED = {

@@ -136,8 +136,8 @@ def make_optimizer(train: dict, model: nn.Module) -> torch.optim.Optimizer:
         return torch.optim.Adam(groups, lr=lr, betas=tuple(train.get("betas", (0.9, 0.999))))
     if name == "lbfgs":
         params = [p for g in groups for p in g["params"]]
-        history = train.get("history_size", 100)
-        return torch.optim.LBFGS(params, lr=lr, history_size=history, line_search_fn="strong_wolfe")
+        history, max_iter = train.get("history_size", 100), train.get("max_iter", 20)
+        return torch.optim.LBFGS(params, lr=lr, max_iter=max_iter, history_size=history, line_search_fn="strong_wolfe")
     raise ValueError(f"unknown optimizer {name!r}")
 
 
