@@ -6,7 +6,7 @@ denominator of the ratio.
 
 Cases (real Fashion-MNIST, pre-staged from Debian's ``dataset-fashion-mnist``):
 
-- ``mlp``: the BN-MLP 784 -> 4 x 256 -> 10 (the CPU analog of Perturb's ResNet18; docs/papers/perturb.md,
+- ``mlp``: the BN-MLP 784 -> 4 x 256 -> 10 (the CPU analog of Perturb's ResNet18; docs/papers/perturb-reading.md,
   "Quick scale") on all 60,000 images, where input handling dominates;
 - ``pfc_resnet``: the PFC Fashion-MNIST conv ResNet of Table I on a balanced 10,000-image subset,
   where convolutions dominate.

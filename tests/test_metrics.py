@@ -165,7 +165,7 @@ def test_geodesic_prediction_matches_materialised_interpolation():
     # passes exactly through the measured end points
     assert pred["pfc1"][0] == metrics.pfc_metrics(stats.layers["layer0"])["pfc1"]
     assert pred["pfc3"][-1] == metrics.pfc_metrics(stats.layers["layer1"])["pfc3"]
-    # relative depth: cumulative per-sample path length (PFC Sec. IV-A; docs/papers/pfc.md, "Relative depth")
+    # relative depth: cumulative per-sample path length (PFC Sec. IV-A; docs/papers/pfc-reading.md, "Relative depth")
     steps = np.linalg.norm(H1 - H0, axis=1).sum()
     assert stats.path_lengths[0] == pytest.approx(steps)
     np.testing.assert_allclose(metrics.relative_depth(np.array([1.0, 3.0])), [0, 0.25, 1.0])
@@ -230,7 +230,7 @@ def test_classifier_and_ulpm_metrics_brute_force():
 
 
 def test_rank_tau_and_truncated_nc1():
-    """rank_tau counts singular values above tau * s_1; NC1 with pinv truncated at tau (docs/papers/dufm.md,
+    """rank_tau counts singular values above tau * s_1; NC1 with pinv truncated at tau (docs/papers/dufm-reading.md,
     "Rank", "DNC1")."""
     assert metrics.rank_tau(np.array([10.0, 1.0, 0.05, 0.0]), 1e-2) == 2
     assert metrics.rank_tau(np.array([10.0, 1.0, 0.05, 0.0]), 1e-3) == 3

@@ -15,7 +15,7 @@ import torch
 from ncrepro import config, data, train
 from ncrepro.models import _stage_shapes, build_model, measured_dim
 
-# PFC Table I and Sec. IV-A (docs/papers/pfc.md, "Layer0 and the measured segment"): measured dimension
+# PFC Table I and Sec. IV-A (docs/papers/pfc-reading.md, "Layer0 and the measured segment"): measured dimension
 # and number of measured layers.
 TABLE_I = {
     "pfc_mnist": (1000, 11, (1, 28, 28)),

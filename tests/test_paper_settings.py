@@ -14,14 +14,14 @@ RESNET18 = {"arch": "resnet", "widths": [64, 128, 256, 512], "blocks": [2, 2, 2,
 RESNET20 = {"arch": "resnet", "stem": "cifar", "widths": [16, 32, 64], "blocks": [3, 3, 3]}
 
 # Perturb §5 and App. E.2 (Figs. 3-6, Table 1): SGD momentum 0.9, lr 0.05 / 10 every 40 epochs, batch 256,
-# WD 5e-4 everywhere at baseline; ResNet18 torchvision-style (docs/papers/perturb.md, "ResNet18"); MSE
+# WD 5e-4 everywhere at baseline; ResNet18 torchvision-style (docs/papers/perturb-reading.md, "ResNet18"); MSE
 # without FC bias, CE with; Table 1: 3 seeds.
 PERTURB_RESNET = {
     "model": {**RESNET18, "stem": "imagenet", "init": "torchvision"},
     "train": {"optimizer": "sgd", "momentum": 0.9, "lr": 0.05, "batch_size": 256, "milestones": [40, 80], "gamma": 0.1},
 }
 # (backbone = "feature mapping" WD, classifier = "last layer" WD), Perturb §5's WD modifications
-# (docs/papers/perturb.md, "Weight-decay groups").
+# (docs/papers/perturb-reading.md, "Weight-decay groups").
 PERTURB_WD = {
     "baseline": (5e-4, 5e-4),
     "wd2_w": (5e-4, 1e-3),
@@ -35,7 +35,7 @@ PERTURB_DATA = {
     "mnist5k": ({"dataset": "mnist", "per_class": 5000, "shape": [3, 32, 32]}, 1),
 }
 # ULPM App. D: lr 0.01, momentum 0.3, batch 128, no weight decay; constant lr and CE as read in
-# docs/papers/ulpm.md, "Network recipe".
+# docs/papers/ulpm-reading.md, "Network recipe".
 ULPM_TRAIN = {"loss": "ce", "optimizer": "sgd", "lr": 0.01, "momentum": 0.3, "batch_size": 128, "weight_decay": 0.0}
 ULPM_RUNS = {
     "ulpm_resnet18_mnist": ("resnet", "mnist"),
@@ -102,7 +102,8 @@ def expected_settings() -> dict[str, dict]:
             **{f"train.{k}": v for k, v in ULPM_TRAIN.items()},
             "train.milestones": [],
         }
-    # DUFM §6.2 (Fig. 2 bottom, Fig. 9) and §6.3 (Figs. 4, 10); open choices: docs/papers/dufm.md, "Network recipe".
+    # DUFM §6.2 (Fig. 2 bottom, Fig. 9) and §6.3 (Figs. 4, 10); open choices: docs/papers/dufm-reading.md,
+    # "Network recipe".
     dufmlike = {
         **{f"model.{k}": v for k, v in RESNET20.items()},
         "model.head": {"layers": 4, "width": 64, "init": "kaiming"},

@@ -14,7 +14,7 @@ from ncrepro.models import VGG_CONFIGS, build_model
 def test_resnet18_imagenet_stem_is_torchvision_resnet18():
     """Same modules in the same order as torchvision.models.resnet18: its weights load one-to-one and
     give the same logits (Perturb §5's ResNet18 read as the torchvision-style one of Zhu et al.'s code;
-    docs/papers/perturb.md, "ResNet18")."""
+    docs/papers/perturb-reading.md, "ResNet18")."""
     import torchvision
 
     torch.manual_seed(0)

@@ -1,5 +1,5 @@
-"""The L-DUFM (docs/papers/dufm.md): closed-form L_DNC / L_SRG against reference values of DUFM Thm. 5's
-closed forms (App. A.1; docs/papers/dufm.md, "Reference losses") and against the objective evaluated at
+"""The L-DUFM (docs/papers/dufm-reading.md): closed-form L_DNC / L_SRG against reference values of DUFM Thm. 5's
+closed forms (App. A.1; docs/papers/dufm-reading.md, "Reference losses") and against the objective evaluated at
 the explicit DNC / SRG matrices, the SRG Gram spectrum, and gradient descent."""
 
 import contextlib
@@ -12,7 +12,7 @@ from ncrepro.metrics import RANK_TAU, RANK_TAUS
 from ncrepro.surrogates import dufm as D
 from ncrepro.surrogates import dufm_runs as R
 
-# L_DNC / L_SRG from DUFM Thm. 5's closed forms (App. A.1, Lemma 16 corrected as in docs/papers/dufm.md,
+# L_DNC / L_SRG from DUFM Thm. 5's closed forms (App. A.1, Lemma 16 corrected as in docs/papers/dufm-reading.md,
 # "Reference losses"): (K, L, n, lam_H1, lam_W) -> (L_DNC, L_SRG)
 REFERENCE = {
     (10, 4, 50, 0.004, 0.004): (0.21462, 0.17483),
@@ -22,7 +22,7 @@ REFERENCE = {
     (15, 7, 1, 0.0025, 0.0025): (0.14928, 0.09094),
     (15, 4, 1, 0.004, 0.004): (0.14813, 0.11582),
 }
-# L_SRG / L_DNC of DUFM Fig. 3 left (docs/papers/dufm.md, "Fig. 3"), lambda = 1e-4, n = 1:
+# L_SRG / L_DNC of DUFM Fig. 3 left (docs/papers/dufm-reading.md, "Fig. 3"), lambda = 1e-4, n = 1:
 # L -> ratio at r = 4, 5, 6, 8, 10, 15, 20, 30
 RATIOS = {
     3: [1.056, 0.923, 0.927, 0.947, 0.960, 0.976, 0.982, 0.988],
@@ -50,7 +50,7 @@ def test_ratio_table_of_figure_3_left():
 
 @pytest.mark.parametrize("r,L", [(4, 4), (5, 3), (5, 4), (6, 4), (6, 5), (7, 4), (8, 3)])
 def test_closed_forms_equal_the_objective_at_the_explicit_matrices(r, L):
-    """Building the matrices (docs/papers/dufm.md, "SRG construction") and evaluating (1) by a forward pass
+    """Building the matrices (docs/papers/dufm-reading.md, "SRG construction") and evaluating (1) by a forward pass
     reproduces the closed form."""
     K, n, lam_h = r * (r - 1) // 2, 3, 0.003
     lam_w = [0.004, 0.002, 0.005, 0.003, 0.004][:L]
@@ -167,7 +167,7 @@ def test_converged_runs_leave_the_batch_and_the_rest_go_on_unchanged():
 
 
 def test_gradient_descent_beats_dnc_with_low_rank():
-    """DUFM Fig. 2 top (reduced n with the same n lam_H1, docs/papers/dufm.md, "Objective"): 4-DUFM,
+    """DUFM Fig. 2 top (reduced n with the same n lam_H1, docs/papers/dufm-reading.md, "Objective"): 4-DUFM,
     K = 10, width 30 reaches a loss below L_DNC with intermediate rank < K."""
     K, L, n = 10, 4, 10
     lam_h, lam_w = 0.2 / n, 0.004
@@ -199,7 +199,7 @@ def test_trajectory_table_records_losses_dnc1_spectra_convergence_and_the_best_r
 
 
 def test_the_weight_decay_search_stops_at_the_zero_solution_and_selects_by_the_papers_rule():
-    """docs/papers/dufm.md, "Weight-decay search": lambda = 2^x in increasing order until every run of a
+    """docs/papers/dufm-reading.md, "Weight-decay search": lambda = 2^x in increasing order until every run of a
     lambda falls to the zero solution; the selected run has the lowest loss / L_SRG of the runs that did
     not; the figure data hold the whole grid and the selected lambda's trajectories."""
     tab = R.search_table(6, 4, 3, 8, 5.0, [-9, -3, -2, -1, 0], [0, 1], 0.5, 3000, "loss_srg", 500, ["Mt3"], 1000)

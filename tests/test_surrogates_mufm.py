@@ -1,4 +1,5 @@
-"""UFM / MUFM solvers (PFC Sec. IV-B; docs/papers/pfc.md, "MUFM solvers") against closed forms and each other."""
+"""UFM / MUFM solvers (PFC Sec. IV-B; docs/papers/pfc-reading.md, "MUFM solvers") against closed forms and each
+other."""
 
 import numpy as np
 import pytest
@@ -22,7 +23,7 @@ def final(*args, **kwargs):
 
 def test_ufm_optimum_closed_form_and_simplex_etf():
     """GD on the UFM (X = 0) reaches sqrt(lam_W lam) - lam_W lam/2 and a simplex ETF
-    (docs/papers/pfc.md, "UFM of Fig. 4(b)")."""
+    (docs/papers/pfc-reading.md, "UFM of Fig. 4(b)")."""
     K, d, n, X, W0, H0 = small_problem()
     lam_W, lam = 0.05, 0.02
     W, H = final(torch.zeros_like(X), W0, H0, n, lam_W, lam, 20000, "block_gd", lr=1.0)
@@ -58,7 +59,7 @@ def test_block_gd_and_bcd_reach_the_same_mufm_solution():
 
 
 def test_literal_solver_does_not_converge_in_h():
-    """docs/papers/pfc.md, "MUFM solvers": lr 0.1 on both blocks leaves H near its init
+    """docs/papers/pfc-reading.md, "MUFM solvers": lr 0.1 on both blocks leaves H near its init
     (contraction 1 - 0.1 lam/(Kn))."""
     K, d, n, X, W0, H0 = small_problem(3, K=5, d=20, n=100)
     _, H = final(torch.zeros_like(X), W0, H0, n, 0.005, 0.001, 2000, "literal")

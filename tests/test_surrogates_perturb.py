@@ -8,7 +8,7 @@ import torch
 from ncrepro.surrogates import perturb as P
 
 FIG1 = {"K": 4, "d": 10, "n": 10, "lam_W": np.sqrt(2), "beta": 100.0}
-# Perturb Fig. 1 reference values (value x multiplicity), the five levels of docs/papers/perturb.md,
+# Perturb Fig. 1 reference values (value x multiplicity), the five levels of docs/papers/perturb-reading.md,
 # "Spectrum levels", to 6 decimals, and sigma_max(F_k,kbar) of Thm. 4.2, per lam_H.
 REFERENCE = {
     0.01: ([(1, 6), (0.999900, 54), (0.999824, 3), (0.999648, 1), (0.999159, 36)], 1.76e-4),

@@ -1,4 +1,4 @@
-"""ULPM gradient descent (ULPM eq. 2.3, App. D; docs/papers/ulpm.md) against hand-computed gradients and its
+"""ULPM gradient descent (ULPM eq. 2.3, App. D; docs/papers/ulpm-reading.md) against hand-computed gradients and its
 conservation law."""
 
 import numpy as np
@@ -20,7 +20,8 @@ def test_gradient_step_matches_autograd():
 
 
 def test_gradient_flow_invariant_and_separation():
-    """W^T W - H H^T is conserved by gradient flow on L(WH) (docs/papers/ulpm.md, "Fig. 2: ULPM gradient descent");
+    """W^T W - H H^T is conserved by gradient flow on L(WH) (docs/papers/ulpm-reading.md, "Fig. 2: ULPM gradient
+    descent");
     with a small step it is nearly conserved by GD, the classifier mean stays put, and the features get separated."""
     gen = torch.Generator().manual_seed(1)
     W = 0.1 * torch.randn(1, 5, 20, generator=gen, dtype=torch.float64)

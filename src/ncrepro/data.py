@@ -352,7 +352,7 @@ def balanced_subset(
     """Indices of a class-balanced subset of ``per_class`` samples per class, sorted by class then
     original order. ``rule="random"``: drawn without replacement with a seeded generator;
     ``rule="first"``: the first ``per_class`` of each class in file order (Zhu et al.'s ``sample_size``,
-    the reading of Perturb App. E.2 in docs/papers/perturb.md, "MNIST subsets"). ``per_class=None`` = all
+    the reading of Perturb App. E.2 in docs/papers/perturb-reading.md, "MNIST subsets"). ``per_class=None`` = all
     samples."""
     if per_class is None:
         return torch.arange(len(y))
@@ -372,7 +372,7 @@ def balanced_subset(
 def box_blur(x: torch.Tensor, kernel: int) -> torch.Tensor:
     """Mean filter of ``kernel`` x ``kernel`` pixels with zero padding, same output size (Perturb App. E.2,
     Fig. 6: a 9x9 uniform blur of the 28x28 images of the chosen classes, before resizing;
-    docs/papers/perturb.md, "Blur")."""
+    docs/papers/perturb-reading.md, "Blur")."""
     if kernel % 2 != 1:
         raise DataError(f"blur kernel must be odd, got {kernel}")
     return nn.functional.avg_pool2d(x, kernel, stride=1, padding=kernel // 2, count_include_pad=True)

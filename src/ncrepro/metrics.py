@@ -2,7 +2,7 @@
 
 One place per formula. The keys and their definitions are a stable contract (the metrics tables,
 the figure data and the claims name them; README, "Metrics"). PFC's three metrics are the same
-quantities under other names (PFC eqs. (7)-(9); docs/papers/pfc.md, "PFC metrics"):
+quantities under other names (PFC eqs. (7)-(9); docs/papers/pfc-reading.md, "PFC metrics"):
 PFC1 = ``nc1_tilde``, PFC2 = ``etf_gram_dist``, PFC3 = ``ncc_acc``.
 
 Conventions: Sigma_W = (1/N) sum_i (h_i - mu_{y_i})(h_i - mu_{y_i})^T, Sigma_B = (1/K) sum_k
@@ -17,10 +17,10 @@ import numpy as np
 from .statsfile import StatsFile
 
 PFC_METRICS = {"pfc1": "nc1_tilde", "pfc2": "etf_gram_dist", "pfc3": "ncc_acc"}
-RANK_TAU = 1e-2  # relative singular-value threshold of rank_tau (docs/papers/dufm.md, "Rank")
+RANK_TAU = 1e-2  # relative singular-value threshold of rank_tau (docs/papers/dufm-reading.md, "Rank")
 RANK_TAUS = (1e-3, RANK_TAU, 1e-1)  # the band of thresholds ranks are also reported at
 # The zero solution of a 1/(2N) ||f(X) - Y||^2 objective with one-hot Y has fit term exactly 1/2 (DUFM eq. (1)):
-# a run whose fit term is this close to it has found nothing (docs/papers/dufm.md, "Zero solution").
+# a run whose fit term is this close to it has found nothing (docs/papers/dufm-reading.md, "Zero solution").
 ZERO_FIT = 0.499
 
 
@@ -46,7 +46,7 @@ def _offdiag_cosines(M: np.ndarray) -> np.ndarray:
 
 
 def rank_tau(singular_values: np.ndarray, tau: float = RANK_TAU) -> int:
-    """rank_tau(M) = #{i : s_i > tau * s_1} (docs/papers/dufm.md, "Rank"; tau relative, default 1e-2)."""
+    """rank_tau(M) = #{i : s_i > tau * s_1} (docs/papers/dufm-reading.md, "Rank"; tau relative, default 1e-2)."""
     s = np.asarray(singular_values, dtype=np.float64)
     return int(np.sum(s > tau * s[0])) if len(s) and s[0] > 0 else 0
 
@@ -80,7 +80,7 @@ def layer_metrics(
     metrics when the classifier ``W`` (K x D) and bias ``b`` are given.
 
     ``pinv_rtol`` truncates Sigma_B's pseudo-inverse at a relative singular-value threshold of M~
-    (DUFM's DNC1 uses the rank threshold tau, docs/papers/dufm.md, "DNC1"; default: rank K-1 above
+    (DUFM's DNC1 uses the rank threshold tau, docs/papers/dufm-reading.md, "DNC1"; default: rank K-1 above
     ``ncrepro.stats.PINV_RTOL``)."""
     counts = layer["counts"].astype(np.float64)
     N, K = counts.sum(), len(counts)
@@ -102,7 +102,7 @@ def layer_metrics(
     out = {
         # (1/K) tr(Sigma_W Sigma_B^+) = (1/N) sum_j P_jj / s_j^2 (see ncrepro.stats)
         "nc1": float(np.sum(np.diag(P)[:r] / s[:r] ** 2) / N) if r else float("nan"),
-        # DUFM's DNC1 (DUFM §6; docs/papers/dufm.md, "DNC1"): the same with the pseudo-inverse truncated at
+        # DUFM's DNC1 (DUFM §6; docs/papers/dufm-reading.md, "DNC1"): the same with the pseudo-inverse truncated at
         # the rank threshold tau, since low-rank class means have tiny numerical tails that an untruncated
         # pinv blows up
         "dnc1": float(np.sum(np.diag(P)[:r_tau] / s[:r_tau] ** 2) / N) if r_tau else float("nan"),
@@ -140,7 +140,7 @@ def classifier_metrics(layer: dict, W: np.ndarray, b: np.ndarray | None = None) 
     - ``w_etf_dist``: ||W W^T/||W W^T||_F - ETF||_F (Zhu et al.'s NC2 of W);
     - ``bias_relation``: ||W mu_G + b|| (Zhu et al.);
     - ``w_equinorm``, ``w_maxangle``, ``ulpm_self_duality``: ULPM's M1b, M3b, M4 on the centred
-      classifier w~_k = w_k - mean_k w_k (ULPM §4, App. D; docs/papers/ulpm.md, "Plotted quantities").
+      classifier w~_k = w_k - mean_k w_k (ULPM §4, App. D; docs/papers/ulpm-reading.md, "Plotted quantities").
     """
     W = np.asarray(W, dtype=np.float64)
     K = W.shape[0]
@@ -223,14 +223,14 @@ def pfc_metrics(layer: dict) -> dict[str, float]:
 
 
 def alignment_distance(H, X) -> float:
-    """PFC Fig. 5, last panel (garbled in the paper; docs/papers/pfc.md, "Alignment distance"):
+    """PFC Fig. 5, last panel (garbled in the paper; docs/papers/pfc-reading.md, "Alignment distance"):
     ||H/||H||_F - X/||X||_F||_F on the raw, uncentred d x Kn matrices, in [0, 2]; lower = closer to the data."""
     H, X = np.asarray(H, dtype=np.float64), np.asarray(X, dtype=np.float64)
     return float(np.linalg.norm(H / np.linalg.norm(H) - X / np.linalg.norm(X)))
 
 
 def relative_depth(path_lengths: np.ndarray) -> np.ndarray:
-    """PFC Sec. IV-A abscissa, index typo corrected (docs/papers/pfc.md, "Relative depth"):
+    """PFC Sec. IV-A abscissa, index typo corrected (docs/papers/pfc-reading.md, "Relative depth"):
     s_l = sum_{j<l} P_j / sum_j P_j with P_j = sum_i ||h^{j+1}_i - h^j_i|| (norms not squared); s_0 = 0, s_L = 1.
     Undefined (NaN) where the path has no length (one measured layer, or layers that do not move)."""
     cum = np.concatenate([[0.0], np.cumsum(path_lengths)])
@@ -239,7 +239,7 @@ def relative_depth(path_lengths: np.ndarray) -> np.ndarray:
 
 
 def geodesic_prediction(first: dict, last: dict, geodesic: dict) -> dict[str, np.ndarray]:
-    """PFC1-3 along h(t) = (1-t) h^0 + t h^L (PFC Sec. IV-A, the prediction of Fig. 3; docs/papers/pfc.md,
+    """PFC1-3 along h(t) = (1-t) h^0 + t h^L (PFC Sec. IV-A, the prediction of Fig. 3; docs/papers/pfc-reading.md,
     "Geodesic prediction"), exactly from streamed cross-moments: Tr Sigma_W(t) = (1-t)^2 S00 + 2t(1-t) S01 + t^2 S11,
     G(t) = (1-t)^2 G00 + t(1-t)(G01 + G01^T) + t^2 G11, Tr Sigma_B(t) = tr G(t)/K, and the NCC accuracy
     of h(t) counted in the statistics pass."""

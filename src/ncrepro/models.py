@@ -11,7 +11,7 @@ Architectures (``model.arch``): ``pfc_conv_resnet`` and ``pfc_fc_resnet`` (PFC T
 bias-free L-layer MLP head of DUFM eq. (1), §6.2).
 
 PFC ResNets (everything beyond PFC Table I is unspecified by the paper; the project's reading is
-docs/papers/pfc.md, "Conv ResNets" and "FC ResNet"): pre-activation residual blocks ``x + v(x)``
+docs/papers/pfc-reading.md, "Conv ResNets" and "FC ResNet"): pre-activation residual blocks ``x + v(x)``
 (eq. 3, He et al. [49]), downsampling by a transition layer *between* stages so that every block of
 the last stage sees the same shape; the measured segment is the last stage: layer0 = the input of
 its first block, layer l = the output of its l-th block (Sec. IV-A: "the final 4 or 5 blocks whose
@@ -157,7 +157,7 @@ VGG_CONFIGS: dict[int, list] = {
 def torchvision_init(module: nn.Module) -> None:
     """The initialisation of torchvision's ResNet/VGG constructors: Kaiming-normal (fan_out) convolutions
     with zero bias, BatchNorm weight 1 and bias 0 (Perturb §5's "default PyTorch initialization" read as
-    Zhu et al.'s code does; docs/papers/perturb.md, "ResNet18")."""
+    Zhu et al.'s code does; docs/papers/perturb-reading.md, "ResNet18")."""
     for m in module.modules():
         if isinstance(m, nn.Conv2d):
             nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
@@ -176,11 +176,11 @@ class ResNetBackbone(nn.Module):
     """ResNet of torchvision basic blocks (He et al. 2016) with any number of stages.
 
     ``stem="imagenet"``: torchvision's conv7x7/2 - BN - ReLU - maxpool3x3/2 (Perturb's ResNet18, as in
-    Zhu et al.'s code; docs/papers/perturb.md, "ResNet18");
+    Zhu et al.'s code; docs/papers/perturb-reading.md, "ResNet18");
     ``stem="cifar"``: conv3x3/1 - BN - ReLU, no max-pool (ResNet18 of ULPM App. D,
     ResNet20 of DUFM §6.2, He et al.'s CIFAR ResNets). Stage ``i`` has ``blocks[i]`` blocks of width
     ``widths[i]``, stride 2 from the second stage on, and a 1x1-conv + BN shortcut where the shape changes
-    (option B; DUFM §6.2 leaves the shortcut of ResNet20 unspecified: docs/papers/dufm.md, "Network
+    (option B; DUFM §6.2 leaves the shortcut of ResNet20 unspecified: docs/papers/dufm-reading.md, "Network
     recipe"). ResNet18 = widths 64/128/256/512, blocks 2/2/2/2; ResNet20 = 16/32/64, 3/3/3.
 
     Feature list: the output of every stage (``layer1`` ...) and the global-average-pooled feature.
@@ -234,7 +234,7 @@ class ResNetBackbone(nn.Module):
 
 
 class VGGBackbone(nn.Module):
-    """VGG with BatchNorm, CIFAR-style (VGG-13 of ULPM App. D; docs/papers/ulpm.md, "Network recipe"): the
+    """VGG with BatchNorm, CIFAR-style (VGG-13 of ULPM App. D; docs/papers/ulpm-reading.md, "Network recipe"): the
     convolutional configuration of torchvision's VGG (``cfg``, "M" = max-pool) followed by global average
     pooling to a ``cfg[-1]``-d feature; no 4096-wide FC layers and no dropout. On 32x32 inputs five
     max-pools leave a 1x1 map, so the pooled feature equals the flattened one of the CIFAR-style VGG."""
@@ -264,7 +264,7 @@ class VGGBackbone(nn.Module):
 
 class MLPBackbone(nn.Module):
     """Flatten, then hidden layers Linear - [BatchNorm1d] - ReLU of the given widths (Perturb App. E.1's MLP
-    and the BN-MLP analog of its ResNet18, docs/papers/perturb.md, "Quick scale"; the DUFM analog
+    and the BN-MLP analog of its ResNet18, docs/papers/perturb-reading.md, "Quick scale"; the DUFM analog
     backbone). Features: the output of every hidden layer (``layer1`` ...), after ReLU.
 
     ``active_depth`` (a buffer, so checkpoints carry it) is the number of hidden layers in use: the
@@ -310,7 +310,7 @@ class Head(nn.Module):
     with CE). ``layers == L > 1``: the bias-free L-layer MLP head of DUFM eq. (1) and §6.2:
     ``H_{l+1} = ReLU(W_l H_l)`` for ``l < L``, logits ``W_L H_L``; its hidden outputs ``H2 .. HL`` are
     measured layers. ``init="kaiming"``: Kaiming-normal (fan_in) weights, the project's choice for the
-    head init DUFM §6.2 leaves unstated (docs/papers/dufm.md, "Network recipe"): under the DUFM-like
+    head init DUFM §6.2 leaves unstated (docs/papers/dufm-reading.md, "Network recipe"): under the DUFM-like
     regulariser PyTorch's default init shrinks to the zero solution.
     """
 

@@ -21,7 +21,7 @@ rank-r class-mean subspace) is V K S^-2 V^T, and (1/K) tr(Sigma_W Sigma_B^+) = (
 the only part of Sigma_W that NC1 sees is its projection onto span(V).
 
 :class:`GeodesicStats` adds the cross-moments between the first and last measured layers that PFC's
-geodesic prediction needs (PFC Sec. IV-A, Fig. 3; docs/papers/pfc.md, "Geodesic prediction").
+geodesic prediction needs (PFC Sec. IV-A, Fig. 3; docs/papers/pfc-reading.md, "Geodesic prediction").
 
 The result of a run is a :class:`StatsFile` (``.npz``, format version ``STATS_FORMAT_VERSION``): a few
 arrays per layer, loadable without the model.
@@ -189,7 +189,7 @@ class LayerStats:
 class GeodesicStats:
     """Cross-moments of two equal-dimension layers a (layer0) and b (last layer) for PFC's geodesic
     prediction h(t) = (1-t) h^a + t h^b (PFC eqs. (10)-(11), Sec. IV-A; streaming formulas in
-    docs/papers/pfc.md, "Geodesic prediction"):
+    docs/papers/pfc-reading.md, "Geodesic prediction"):
     S_ab = sum_i <h^a_i - mu^a_y, h^b_i - mu^b_y> and the NCC accuracy of h(t) on a grid of t."""
 
     def __init__(self, a: LayerStats, b: LayerStats, t_grid: np.ndarray):

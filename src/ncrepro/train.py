@@ -80,7 +80,7 @@ def make_loss(train: dict) -> Callable[[torch.Tensor, torch.Tensor], torch.Tenso
 
     ``ce``: cross-entropy, mean over the batch. ``mse``: squared error against one-hot targets
     (uncentred, unscaled), with ``mse_reduction`` ``mean`` = ``nn.MSELoss()``, the mean over batch x K
-    (Zhu et al.'s code; the reading for Perturb Figs. 3-6, docs/papers/perturb.md, "Loss and classifier
+    (Zhu et al.'s code; the reading for Perturb Figs. 3-6, docs/papers/perturb-reading.md, "Loss and classifier
     bias"), or ``half_sum`` = 1/2 sum over classes,
     mean over the batch (the fit term 1/(2N) ||W_L ... H_1 - Y||_F^2 of DUFM eq. (1)).
     """
@@ -106,7 +106,7 @@ PARAMETER_GROUPS = ("backbone", "head", "classifier")
 def group_weight_decay(train: dict) -> dict[str, float]:
     """Weight decay per parameter group: ``weight_decay`` for every group unless
     ``weight_decay_<group>`` overrides it (Perturb §5: "feature mapping" = backbone, "last layer" =
-    classifier incl. its bias, docs/papers/perturb.md, "Weight-decay groups";
+    classifier incl. its bias, docs/papers/perturb-reading.md, "Weight-decay groups";
     DUFM §6.2: the head matrices and the classifier, not the backbone)."""
     default = train.get("weight_decay", 0.0)
     return {g: train.get(f"weight_decay_{g}", default) for g in PARAMETER_GROUPS}
@@ -157,7 +157,7 @@ class LayerwiseSchedule:
     """Layer-wise training of an MLP (Perturb Fig. 2, App. E.1): outer iteration ``L`` (epochs
     ``(L-1)*E+1 .. L*E``) trains only hidden layer ``L`` (fresh from its construction-time init) and the
     classifier (carried over), with a fresh optimiser; layers ``1..L-1`` are frozen and kept in eval
-    mode, so the trunk is a fixed map (the project's reading; docs/papers/perturb.md, "Layer-wise training")."""
+    mode, so the trunk is a fixed map (the project's reading; docs/papers/perturb-reading.md, "Layer-wise training")."""
 
     def __init__(self, epochs_per_layer: int):
         self.epochs_per_layer = epochs_per_layer
@@ -297,7 +297,7 @@ def run(
     n = len(y)
     batch = train_cfg["batch_size"]
     # DUFM eq. (1), §6.2: lambda_H1/2 ||H1||_F^2 over all N samples, estimated per batch as
-    # N*lambda/2 * mean ||h||^2 (docs/papers/dufm.md, "Network recipe").
+    # N*lambda/2 * mean ||h||^2 (docs/papers/dufm-reading.md, "Network recipe").
     penalty_scale = n * feature_penalty / 2
 
     def objective(xb: torch.Tensor, yb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

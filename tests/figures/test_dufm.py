@@ -225,7 +225,7 @@ def test_solution_claims_on_real_gradient_descent_runs():
 
 
 def test_srg_class_order_recovers_the_triangular_graph_from_permuted_labels():
-    """docs/papers/dufm.md, "SRG class order": a trained SRG solution's classes are a permutation of the
+    """docs/papers/dufm-reading.md, "SRG class order": a trained SRG solution's classes are a permutation of the
     edge labels. The Gram of an intermediate SRG layer is alpha/(r-1) (2I + A(T(r))) (DUFM Lemma 15);
     shuffled and with noise, the order found restores it exactly; a DNC (simplex-ETF-like) Gram and a
     random one are not T(r)."""

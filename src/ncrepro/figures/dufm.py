@@ -7,7 +7,7 @@ against weight decay, DNC against width). Gradient-descent solutions of the L-DU
 
 M_l is the matrix of uncentred class means of layer l after the ReLU, M~_l before it; ranks are
 rank_tau (:func:`ncrepro.metrics.rank_tau`) at RANK_TAU, recorded over the band RANK_TAUS; DNC1 uses a
-pseudo-inverse truncated at the same threshold (docs/papers/dufm.md, "Definitions"). Every numeric
+pseudo-inverse truncated at the same threshold (docs/papers/dufm-reading.md, "Definitions"). Every numeric
 threshold of a claim here is the project's reading: the paper gives none.
 """
 

@@ -73,7 +73,7 @@ def swept_value(train: dict) -> dict[str, float]:
 
 def srg_class_order(gram: np.ndarray) -> list[int] | None:
     """The classes of a trained solution carry labels in an arbitrary permutation of the SRG's edge
-    labels (DUFM Def. 3-4; docs/papers/dufm.md, "SRG class order"). Build the graph "off-diagonal Gram
+    labels (DUFM Def. 3-4; docs/papers/dufm-reading.md, "SRG class order"). Build the graph "off-diagonal Gram
     entry > half the largest off-diagonal entry"; if it is the triangular graph T(r) (the line graph of
     K_r, K = C(r, 2), r >= 5: its r maximum cliques of size r - 1 are the vertices of K_r, and every
     class lies in exactly two), return the classes ordered by their edge {a, b} of K_r as in Fig. 1;

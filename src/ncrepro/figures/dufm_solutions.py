@@ -5,7 +5,7 @@ solutions for K = 3, 4, 5), Fig. 6 (a deep model, L = 7), Figs. 7, 8 (solutions 
 Where the paper states the hyperparameters (Figs. 2, 6) a trajectory runs at them; where it only says
 what it "finds" (Figs. 5, 7, 8) a weight-decay x seed grid is searched up to the onset of the zero
 solution and the shown run is selected by the paper's rule (:func:`ncrepro.surrogates.dufm_runs.search_table`;
-docs/papers/dufm.md, "Weight-decay search"). The figure data hold the whole grid (``grid_*`` rows).
+docs/papers/dufm-reading.md, "Weight-decay search"). The figure data hold the whole grid (``grid_*`` rows).
 Every numeric threshold of a claim here is the project's reading: the paper gives none.
 """
 

@@ -14,7 +14,7 @@ stated to reach zero training error (Perturb §5, App. E.2): those claims are ``
 compared run's training accuracy is below 1. The training accuracy is ``classifier_acc`` (the network's
 own classifier in eval mode on the training split, at the checkpoint), or the running in-epoch
 ``train_acc`` where a table lacks it. Thresholds the paper does not give are the project's reading
-(docs/papers/perturb.md).
+(docs/papers/perturb-reading.md).
 """
 
 from __future__ import annotations
@@ -117,7 +117,7 @@ def spectrum_claims(table: pd.DataFrame, meta: dict) -> list[dict]:
     exactly, so the tolerances are numerical (1e-9). No convergence gate: F is assembled in closed form.
     "<<" of the dominance claim is read as a ratio below 1% and "almost all" as a fraction >= (n-1)/n
     (the d(n-1) of the dn values on App. D's levels that fall with lambda_H), both the project's reading
-    (docs/papers/perturb.md, "Fig. 1 checks")."""
+    (docs/papers/perturb-reading.md, "Fig. 1 checks")."""
     p = surrogate_params(meta)
     K, d, n, lam_W, beta = p["K"], p["d"], p["n"], p["lam_W"], p["beta"]
     intra, inter = table[table.block == "intra"], table[table.block == "inter"]

@@ -3,7 +3,7 @@ five weight-decay settings -- the baseline, and the weight decay doubled or remo
 or on the feature mapping H (Perturb §5, App. E.2). The statements are made "as long as entering the
 zero training error phase of training is maintained" (§5): a claim is ``premise_unmet`` where a
 compared run's training accuracy (:func:`ncrepro.figures.perturb.training_accuracy`) is below 1.
-Thresholds the paper does not give are the project's reading (docs/papers/perturb.md).
+Thresholds the paper does not give are the project's reading (docs/papers/perturb-reading.md).
 """
 
 from __future__ import annotations

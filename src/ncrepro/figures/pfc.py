@@ -20,7 +20,7 @@ the claims on the ResNets (Figs. 2-3) instead of being verdicts of their own:
   where layer0 is already NCC separable (no layer before effective depth).
 
 The paper reports no numbers: every numeric threshold here is the project's reading
-(docs/papers/pfc.md).
+(docs/papers/pfc-reading.md).
 """
 
 from __future__ import annotations

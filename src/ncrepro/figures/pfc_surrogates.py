@@ -228,7 +228,7 @@ def mufm_collapse_claims(table: pd.DataFrame, meta: dict) -> list[dict]:
     it than the MUFM solution (§IV-B: "each metric is in a smaller magnitude", read as
     :data:`MAGNITUDE` times smaller); the MUFM solution is non-collapsed (Thm. 4; premise: the data
     non-collapsed) and more collapsed than the data in all three metrics (§IV-B). The UFM is the
-    project's reading of "UFM is in the same setting without sampling X" (docs/papers/pfc.md, "UFM of
+    project's reading of "UFM is in the same setting without sampling X" (docs/papers/pfc-reading.md, "UFM of
     Fig. 4(b)"). Gates (``not_converged``): the UFM objective at its closed form
     sqrt(lam_W lam) - lam_W lam / 2, and :func:`mufm_convergence`."""
     from ..surrogates.mufm import ufm_optimum
@@ -334,7 +334,7 @@ def mufm_tradeoff_claims(table: pd.DataFrame, meta: dict) -> list[dict]:
     lambda above an unspecified constant only; premise: the data non-collapsed). PFC3 decreasing is the
     project's extra panel (source ncrepro). Monotonicity is checked strictly on the mean over data
     draws (the project's reading of "increasing lambda makes ..."; the lambda grid is the project's,
-    docs/papers/pfc.md, "Fig. 5"). The solves of this figure log no objective, so no claim here has a
+    docs/papers/pfc-reading.md, "Fig. 5"). The solves of this figure log no objective, so no claim here has a
     convergence gate."""
     mufm = table[table.model == "mufm"]
     mean = mufm.groupby(["lam_ratio", "metric"]).value.mean().unstack().sort_index()

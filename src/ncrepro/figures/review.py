@@ -1,9 +1,9 @@
 """Review: *Neural Collapse: A Review on Modelling Principles and Generalization* (Kothapalli, TMLR 2023),
 its computable figures. Fig. 3 (after Mixon et al.): the strong-neural-collapse errors of gradient
-descent on the squared-error UFM from initialisations of scale epsilon (docs/papers/review.md,
+descent on the squared-error UFM from initialisations of scale epsilon (docs/papers/review-reading.md,
 "Fig. 3: strong neural collapse"). Fig. 4 (after Zhu et al.): NC metrics of networks of several widths
-trained on randomly labelled data (docs/papers/review.md, "Fig. 4"). Fig. 7 (after Zhu et al.): train and
-test accuracy of a ResNet18 trained with SGD, Adam and L-BFGS (docs/papers/review.md, "Fig. 7").
+trained on randomly labelled data (docs/papers/review-reading.md, "Fig. 4"). Fig. 7 (after Zhu et al.): train and
+test accuracy of a ResNet18 trained with SGD, Adam and L-BFGS (docs/papers/review-reading.md, "Fig. 7").
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ def snc_errors_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
 
 
 # Checks of Fig. 3. Every threshold below is the project's reading: the review gives no number, no step
-# size, no step count and no values of epsilon (docs/papers/review.md, "Fig. 3: unstated settings").
+# size, no step count and no values of epsilon (docs/papers/review-reading.md, "Fig. 3: unstated settings").
 SNC = ("snc1", "snc2", "snc3")
 DECADES = 100.0  # "orders of magnitude" (plural): the largest scale's error >= 100 x the smallest's
 NEAR_ZERO = 1e-2  # "near 0": epsilon <= 1% of the norm of an SNC solution
@@ -131,7 +131,7 @@ def snc_premises(runs: pd.DataFrame, p: dict) -> dict[str, str | None]:
 
 def snc_errors_claims(table: pd.DataFrame, meta: dict) -> list[dict]:
     """Review §3.1.2, Fig. 3 (after Mixon et al. 2020), on gradient descent from ||A_0||_F = ||F_0||_F =
-    epsilon, b_0 = 0 (docs/papers/review.md, "Fig. 3: plot and checks"):
+    epsilon, b_0 = 0 (docs/papers/review-reading.md, "Fig. 3: plot and checks"):
 
     - per SNC error: "Figure 3 illustrates SNC errors that are orders of magnitude higher as
       initialization moves away from 0": at the last step the median over seeds increases strictly

@@ -5,7 +5,7 @@ text says of each work). Figures: Fig. 2 (gradient descent on the ULPM) and Figs
 trained without weight decay), all in the four-panel convention of App. D, Fig. 2: (a) the variation of
 the norms of the centred class means (M1a) and of the centred classifier (M1b), (b) the within-class
 variation (M2), (c) the cosines plus 1/(K-1) of class means (M3a) and classifier (M3b), (d) the distance
-to self-duality (M4), against log(log t) (docs/papers/ulpm.md, "Plotted quantities").
+to self-duality (M4), against log(log t) (docs/papers/ulpm-reading.md, "Plotted quantities").
 
 Claims: each names where the paper makes it (``source``), or is the project's own (:data:`OURS`). The
 theory holds after the data are separated (ULPM Thm 3.2 and Remark 3.2, §3.1; App. E: "only studies
@@ -13,7 +13,7 @@ the training behavior after data is perfectly separated"), so the statements abo
 gated on it: on the ULPM by the premise L(t0) < log 2 of Thm 3.2, on the networks by interpolation of
 the training data over the late window (checked with the eval-mode accuracy of the network's own
 classifier). Thresholds the paper does not give (the windows, the slope tolerance, the flatness factor)
-are the project's reading (docs/papers/ulpm.md, "Checks").
+are the project's reading (docs/papers/ulpm-reading.md, "Checks").
 """
 
 from __future__ import annotations
@@ -83,7 +83,7 @@ def _panels(axes, table: pd.DataFrame, title_prefix: str = "") -> None:
 
 def late_slope(loglog_t: np.ndarray, value: np.ndarray, t: np.ndarray, t_from: float) -> float:
     """Least-squares slope of log(value) against log(log t) over t >= t_from: a quantity proportional
-    to 1/log t has slope -1 on these axes (docs/papers/ulpm.md, "Checks")."""
+    to 1/log t has slope -1 on these axes (docs/papers/ulpm-reading.md, "Checks")."""
     keep = t >= t_from
     return float(np.polyfit(loglog_t[keep], np.log(value[keep]), 1)[0])
 

@@ -4,12 +4,13 @@ assembled in float64. One module per model:
 - :mod:`ncrepro.surrogates.perturb`: the regularised bias-free UFM of Tirer et al. (Perturb eq. (1)) and
   the perturbation operator F of their Theorem 4.1 (Eq. 5) with its block spectra (App. D);
 - :mod:`ncrepro.surrogates.mufm`: the UFM and PFC's multilayer UFM (MUFM) with MSE loss (PFC eq. (13);
-  docs/papers/pfc.md, "Fig. 4");
-- :mod:`ncrepro.surrogates.ulpm`: gradient descent on the unconstrained layer-peeled model (docs/papers/ulpm.md);
+  docs/papers/pfc-reading.md, "Fig. 4");
+- :mod:`ncrepro.surrogates.ulpm`: gradient descent on the unconstrained layer-peeled model
+  (docs/papers/ulpm-reading.md);
 - :mod:`ncrepro.surrogates.dufm`: the deep UFM, its DNC and SRG solutions and closed-form losses,
-  gradient descent batched over runs (DUFM eq. (1); docs/papers/dufm.md);
+  gradient descent batched over runs (DUFM eq. (1); docs/papers/dufm-reading.md);
 - :mod:`ncrepro.surrogates.mixon`: Mixon et al.'s squared-error UFM and its strong-NC errors (Review §3.1.2,
-  Fig. 3; docs/papers/review.md);
+  Fig. 3; docs/papers/review-reading.md);
 - :mod:`ncrepro.surrogates.geodesic`: PFC's illustration of straight-line motion to the simplex ETF.
 
 A *surrogate spec* (``surrogates:`` of a paper file) names a model of :data:`SOLVERS` and its

@@ -1,5 +1,5 @@
 """The deep unconstrained features model (L-DUFM) of Sukenik, Mondelli, Lampert (NeurIPS 2024),
-read in docs/papers/dufm.md: objective (1), the closed-form losses of the DNC and SRG solutions (Theorem 5, App.
+read in docs/papers/dufm-reading.md: objective (1), the closed-form losses of the DNC and SRG solutions (Theorem 5, App.
 A.1), their explicit matrices (Definitions 4, 9, 10), and gradient descent on (1), batched over runs.
 
 Objective (1): ``1/(2N) ||W_L s(W_{L-1} s(... s(W_1 H_1))) - Y||_F^2 + sum_l lam_W[l]/2 ||W_l||_F^2
@@ -28,7 +28,7 @@ from ..progress import progress
 
 def edges(r: int) -> list[tuple[int, int]]:
     """Edges of the complete graph K_r in lexicographic order: class k <-> edge k (DUFM Def. 3; the order of
-    docs/papers/dufm.md, "SRG construction")."""
+    docs/papers/dufm-reading.md, "SRG construction")."""
     return list(itertools.combinations(range(r), 2))
 
 
@@ -50,7 +50,7 @@ def as_layers(lam_W, L: int) -> np.ndarray:
 
 def srg_mu(r: int, printed_mu1: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Eigenvalues ``mu_j alpha_L`` of M_L^T M_L of the SRG solution, as (mu, multiplicities). mu_1 is
-    the corrected value (r-2)^2 (r-3)^2 / (2((r-2)(r-3)+2)) (DUFM Lemma 16; docs/papers/dufm.md, "Corrections
+    the corrected value (r-2)^2 (r-3)^2 / (2((r-2)(r-3)+2)) (DUFM Lemma 16; docs/papers/dufm-reading.md, "Corrections
     to the paper"); ``printed_mu1`` uses Lemma 16's printed (r-2)(5r-19)/((r-2)(r-3)+2), correct only for
     r = 4, 5."""
     q = (r - 2) * (r - 3) + 2
@@ -80,7 +80,7 @@ def _minimise(f, L: int) -> tuple[float, float]:
 
 
 def loss_dnc(K: int, L: int, n: int, lam_H1: float, lam_W) -> ReferenceLoss:
-    """L_DNC (DUFM Thm. 5, App. A.1; docs/papers/dufm.md, "Reference losses"): min over alpha_L of
+    """L_DNC (DUFM Thm. 5, App. A.1; docs/papers/dufm-reading.md, "Reference losses"): min over alpha_L of
     lam_WL/2 * K/(alpha_L + K lam_WL) + L K/2 (n lam_H1 prod_{l<L} lam_Wl alpha_L)^(1/L), capped at 1/2."""
     lam = as_layers(lam_W, L)
     c = n * lam_H1 * np.prod(lam[:-1])
@@ -93,7 +93,7 @@ def loss_dnc(K: int, L: int, n: int, lam_H1: float, lam_W) -> ReferenceLoss:
 
 
 def loss_srg(r: int, L: int, n: int, lam_H1: float, lam_W, printed_mu1: bool = False) -> ReferenceLoss:
-    """L_SRG for K = C(r, 2), r >= 4, L >= 3 (DUFM Defs. 4, 9, Lemmas 13-18; docs/papers/dufm.md, "Reference
+    """L_SRG for K = C(r, 2), r >= 4, L >= 3 (DUFM Defs. 4, 9, Lemmas 13-18; docs/papers/dufm-reading.md, "Reference
     losses"): min over alpha_L of
     lam_WL/2 sum_j m_j/(mu_j alpha_L + K lam_WL)
     + L ((p^2/4) (r/2)^(L-3) (c_{L-1}/2) prod_{l=2}^{L-1} lam_Wl alpha_L)^(1/L), capped at 1/2."""
@@ -139,7 +139,7 @@ def _embed(block: np.ndarray, rows: int) -> np.ndarray:
 def _weights_from_means(Mt: list[np.ndarray], n: int, lam_H1: float, lam: np.ndarray, K: int) -> Solution:
     """From the class means M~_2 .. M~_L of layers 2..L, the conditionally optimal weights of DUFM Defs. 9,
     10: a balanced SVD split of M~_2 into W_1 M_1 (Lemma 18), minimum-norm maps W_l = M~_{l+1} M_l^+, and
-    the ridge classifier W_L = M_L^T (M_L M_L^T + K lam_WL I)^-1 (Lemma 17); docs/papers/dufm.md, "SRG
+    the ridge classifier W_L = M_L^T (M_L M_L^T + K lam_WL I)^-1 (Lemma 17); docs/papers/dufm-reading.md, "SRG
     construction"."""
     U, s, Vt = np.linalg.svd(Mt[0], full_matrices=False)
     keep = s > 1e-12 * s[0]
@@ -160,7 +160,7 @@ def _weights_from_means(Mt: list[np.ndarray], n: int, lam_H1: float, lam: np.nda
 def dnc_solution(K: int, L: int, n: int, lam_H1: float, lam_W, width: int) -> Solution:
     """The DNC solution (Definition 10): M_l = M~_l = sqrt(alpha_l) [I_K; 0] for 2 <= l <= L at the
     optimal scales of :func:`loss_dnc` (alpha_2 = (2t/K)^2/(lam_W1 n lam_H1), alpha_{l+1} = alpha_l
-    2t/(K lam_Wl), in place of Definition 10's garbled formulas: docs/papers/dufm.md, "Corrections to the
+    2t/(K lam_Wl), in place of Definition 10's garbled formulas: docs/papers/dufm-reading.md, "Corrections to the
     paper")."""
     if width < K:
         raise ValueError(f"the DNC solution needs width >= K = {K}")
@@ -174,7 +174,7 @@ def dnc_solution(K: int, L: int, n: int, lam_H1: float, lam_W, width: int) -> So
 
 
 def srg_solution(r: int, L: int, n: int, lam_H1: float, lam_W, width: int, printed_mu1: bool = False) -> Solution:
-    """The SRG solution (DUFM Defs. 4, 9; docs/papers/dufm.md, "SRG construction"): M_l = [sqrt(alpha_l)
+    """The SRG solution (DUFM Defs. 4, 9; docs/papers/dufm-reading.md, "SRG construction"): M_l = [sqrt(alpha_l)
     I_r; 0] T_r for 2 <= l <= L-1 (rank r), M~_L = [sqrt(alpha_L) I_K; 0] N with N the row-normalised
     A T_r (A's row i: 1_r with -1 at the two vertices of edge i), at the optimal scales of :func:`loss_srg`."""
     K = r * (r - 1) // 2
@@ -233,7 +233,7 @@ def objective(H1, W, n: int, lam_H1: float, lam_W) -> tuple[torch.Tensor, torch.
 
 
 def init_params(K: int, L: int, n: int, width: int, seeds: list[int]) -> tuple[torch.Tensor, list[torch.Tensor]]:
-    """The initialisation, which DUFM §6.1 and App. B.1 leave unstated (docs/papers/dufm.md, "Gradient
+    """The initialisation, which DUFM §6.1 and App. B.1 leave unstated (docs/papers/dufm-reading.md, "Gradient
     descent on the DUFM"): W_l ~ N(0, 1/d_in), H_1 ~ N(0, 1), one generator per seed, stacked along a
     leading run dimension."""
     H1, W = [], [[] for _ in range(L)]
@@ -323,7 +323,7 @@ def plateaued(history: torch.Tensor, window: int, rtol: float) -> torch.Tensor:
     of the loss improved by at most ``rtol`` (relative) over the last ``window`` checks. At the learning
     rates DUFM uses (0.5) gradient descent runs at the edge of stability and the loss oscillates in its
     last digits, so its minimum, not its last value, tells whether a run still descends
-    (docs/papers/dufm.md, "Gradient descent on the DUFM"). False before ``window + 1`` checks."""
+    (docs/papers/dufm-reading.md, "Gradient descent on the DUFM"). False before ``window + 1`` checks."""
     if history.shape[0] <= window:
         return torch.zeros(history.shape[1], dtype=torch.bool)
     best, before = history.min(0).values, history[:-window].min(0).values

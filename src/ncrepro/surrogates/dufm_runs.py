@@ -7,7 +7,7 @@ Every gradient-descent run is judged by the same stopping rule (:func:`ncrepro.s
 a run has *converged* when the running minimum of its loss improved by at most ``rtol`` over the last
 ``window`` steps; a run still descending at the step cap is recorded as not converged. Ranks are
 rank_tau of the class means, recorded over the band of thresholds :data:`RANK_TAUS`
-(docs/papers/dufm.md, "Rank").
+(docs/papers/dufm-reading.md, "Rank").
 """
 
 from __future__ import annotations
@@ -95,7 +95,7 @@ def ratio_table(r: list[int], L: list[int], n: int, lam: float, printed_mu1: boo
 def run_outcomes(H1, W, total, fit, K: int, L: int, n: int, lam_H1, lam_W) -> list[dict]:
     """Per run of a batch: the average rank of the intermediate class means M_2 .. M_{L-1} at each
     threshold of :data:`RANK_TAUS`, the final loss, L_DNC, and whether the run found the DNC solution
-    (docs/papers/dufm.md, "Fig. 3": rank K at RANK_TAU in every intermediate layer and a loss within 1%
+    (docs/papers/dufm-reading.md, "Fig. 3": rank K at RANK_TAU in every intermediate layer and a loss within 1%
     of L_DNC). A run at the zero solution (fit term >= :data:`ZERO_FIT`) has rank 0 and is marked
     ``zero``; a run that diverged (non-finite loss) has no rank (NaN) and did not find DNC."""
     out = []
@@ -211,7 +211,7 @@ def width_sweep_table(
 
 def _logged_descent(H1, W, K, n, lam_h, lam_w, lr, steps, log_every, window, rtol, until_converged):
     """Gradient descent on a batch of runs, logging every ``log_every`` steps each run's loss parts and
-    DNC1 of every layer (the pseudo-inverse truncated at RANK_TAU, DUFM §6; docs/papers/dufm.md,
+    DNC1 of every layer (the pseudo-inverse truncated at RANK_TAU, DUFM §6; docs/papers/dufm-reading.md,
     "DNC1"); with ``until_converged`` the batch stops once every run has converged or diverged. Returns
     the log rows (``run`` = index in the batch), the final parameters and loss parts, whether each run
     converged (:func:`~ncrepro.surrogates.dufm.plateaued` over the logged losses), and the last step."""
@@ -337,7 +337,7 @@ def search_table(
     rtol: float = RTOL,
 ) -> pd.DataFrame:
     """The weight decay a DUFM figure leaves unstated, searched as the paper's "we find" implies
-    (docs/papers/dufm.md, "Weight-decay search"): every lam_W = lam = 2^x and lam_H1 =
+    (docs/papers/dufm-reading.md, "Weight-decay search"): every lam_W = lam = 2^x and lam_H1 =
     ``lam_H1_over_lam`` * lam, for x of ``log2_lam`` in increasing order, each lam one batch of all
     ``seeds`` run until every run converges or ``steps``; the grid ends at the first lam at which every
     run falls to the zero solution (its fit term >= :data:`ZERO_FIT`): the onset of degenerate solutions.

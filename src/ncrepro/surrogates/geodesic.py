@@ -3,7 +3,7 @@
 ``h(t) = (1 - t) h(0) + t h(1)_k`` to a collapsed end point whose centred class means form a simplex ETF
 with the global mean kept fixed; its orientation and class assignment minimise the transport cost
 ||H~(1) - H~(0)||_F^2, so Theorem 1's condition holds. The paper gives no positions; the project's
-choices are in docs/papers/pfc.md, "Fig. 1".
+choices are in docs/papers/pfc-reading.md, "Fig. 1".
 """
 
 from __future__ import annotations

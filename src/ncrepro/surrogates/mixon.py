@@ -5,7 +5,7 @@ gradient descent (eq. 18) from ``||A_0||_F = ||F_0||_F = epsilon`` (Gaussian ent
 batched over (epsilon, seed). The strong-neural-collapse errors (Review §3.1.2, eq. 17):
 ``d_SNC1 = ||A A^T - sqrt(n)(I - 11^T/K)||_F``, ``d_SNC2 = ||F - (A (x) 1_n)^T / sqrt(n)||_F``,
 ``d_SNC3 = ||b - 1/K||``. N = 9 is read as the total (review notation, n = 3). The project's reading:
-docs/papers/review.md, "Fig. 3: strong neural collapse" to "Fig. 3: plot and checks".
+docs/papers/review-reading.md, "Fig. 3: strong neural collapse" to "Fig. 3: plot and checks".
 """
 
 from __future__ import annotations

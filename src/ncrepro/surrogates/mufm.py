@@ -1,11 +1,12 @@
-"""The UFM and PFC's multilayer UFM (MUFM), MSE loss, PFC Sec. IV-B and Figs. 4-5 (docs/papers/pfc.md, "Fig. 4").
+"""The UFM and PFC's multilayer UFM (MUFM), MSE loss, PFC Sec. IV-B and Figs. 4-5 (docs/papers/pfc-reading.md,
+"Fig. 4").
 
 MUFM (eq. 13): ``f(W, H) = 1/(2Kn) ||WH - Y||_F^2 + lam_W/(2K) ||W||_F^2 + lam/(2Kn) ||H - X||_F^2``
 with ``W`` (K x d), ``H`` and the data ``X`` (d x Kn, columns class by class), ``Y = I_K (x) 1_n^T``.
 The UFM solved for Fig. 4(b) is the same objective with ``X = 0``, not the CE objective of eq. (2)
-(docs/papers/pfc.md, "UFM of Fig. 4(b)").
+(docs/papers/pfc-reading.md, "UFM of Fig. 4(b)").
 
-Solvers (why these three: docs/papers/pfc.md, "MUFM solvers"), all float64 and batched over a leading
+Solvers (why these three: docs/papers/pfc-reading.md, "MUFM solvers"), all float64 and batched over a leading
 dimension (seeds, or a lambda grid):
 
 - ``bcd`` (primary): alternate the closed forms ``W*(H) = Y H^T (H H^T + n lam_W I)^-1``
@@ -52,7 +53,7 @@ def objective(W, H, X, Y, lam_W, lam) -> torch.Tensor:
 
 def ufm_optimum(lam_W: float, lam: float) -> float:
     """The UFM's optimal value (X = 0, d >= K, sqrt(lam_W lam) < 1): sqrt(lam_W lam) - lam_W lam / 2
-    (docs/papers/pfc.md, "UFM of Fig. 4(b)"; collapsed, WH = (1 - sqrt(lam_W lam)) Y)."""
+    (docs/papers/pfc-reading.md, "UFM of Fig. 4(b)"; collapsed, WH = (1 - sqrt(lam_W lam)) Y)."""
     c = np.sqrt(lam_W * lam)
     return float(c - c * c / 2)
 
@@ -144,7 +145,7 @@ def collapse_table(
     check_iterations: int = 300000,
     literal: bool = True,
 ) -> pd.DataFrame:
-    """PFC Fig. 4 (docs/papers/pfc.md, "Fig. 4 layout"): per seed (data draw and the shared N(0,1)
+    """PFC Fig. 4 (docs/papers/pfc-reading.md, "Fig. 4 layout"): per seed (data draw and the shared N(0,1)
     init of W, H), the PFC metrics of the data, and of the MUFM and UFM solutions along ``solver``;
     the final point cross-checked by ``check_solver`` and the literal lr-0.1 run logged (``literal``).
     MUFM and UFM runs of all seeds are one batch. Columns: model (data/mufm/ufm), solver, seed,
@@ -196,7 +197,7 @@ def tradeoff_table(
     seeds: list[int] = (0,),
     solver: str = "bcd",
 ) -> pd.DataFrame:
-    """PFC Fig. 5 (docs/papers/pfc.md, "Fig. 5"): for one data draw per seed, the converged MUFM
+    """PFC Fig. 5 (docs/papers/pfc-reading.md, "Fig. 5"): for one data draw per seed, the converged MUFM
     solution (``solver``) for every ``lam`` of the grid, solved as one batch: PFC1-3 and the
     alignment ||H/||H|| - X/||X|| ||_F. Columns: seed, lam, lam_ratio (lam/lam_W), metric, value;
     the data's PFC metrics with lam = NaN."""

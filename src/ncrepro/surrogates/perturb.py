@@ -5,7 +5,7 @@ Model (Eq. 2): ``f(W, H; H0) = 1/(2Kn) ||WH - Y||^2 + lam_W/(2K) ||W||^2 + lam_H
 + beta/(2Kn) ||H - H0||^2`` with ``W`` (K x d), ``H`` (d x Kn, columns class by class), one-hot
 ``Y = I_K (x) 1_n^T``. Vectorisation is column-stack throughout: ``vec(H)[i + d*j] = H[i, j]``
 (``H.flatten(order="F")``), so ``vec(A X B) = (B^T (x) A) vec(X)`` and the class-``k`` block of
-``vec(H)`` is entries ``dn*k .. dn*(k+1)`` (the paper's Eq. 6 index is a typo; docs/papers/perturb.md,
+``vec(H)`` is entries ``dn*k .. dn*(k+1)`` (the paper's Eq. 6 index is a typo; docs/papers/perturb-reading.md,
 "Vectorisation and class blocks").
 """
 
@@ -90,7 +90,7 @@ def class_block(F: np.ndarray, k: int, k_bar: int, d: int, n: int) -> np.ndarray
 
 def intra_class_levels(K: int, d: int, n: int, lam_W: float, lam_H: float, beta: float) -> list[tuple[float, int]]:
     """Closed-form spectrum of ``F_kk`` at a collapsed minimiser (App. D, Eqs. 14-16, collected into five
-    levels; docs/papers/perturb.md, "Spectrum levels"): ``(value, multiplicity)`` pairs summing to ``dn``
+    levels; docs/papers/perturb-reading.md, "Spectrum levels"): ``(value, multiplicity)`` pairs summing to ``dn``
     multiplicities, in the order L1..L5.
     Independent of ``k`` and of ``R``."""
     c = np.sqrt(lam_H * lam_W)

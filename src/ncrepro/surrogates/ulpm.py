@@ -1,5 +1,5 @@
 """The unconstrained layer-peeled model (ULPM) of Ji et al. (ICLR 2022), ULPM §2.2 and App. D, Fig. 2;
-the project's reading: docs/papers/ulpm.md, "Fig. 2: ULPM gradient descent".
+the project's reading: docs/papers/ulpm-reading.md, "Fig. 2: ULPM gradient descent".
 
 Objective (eq. 2.3): cross-entropy of the free features ``H`` (d x nK, columns class by class) under
 the free classifier ``W`` (K x d), no bias, no regularisation, no constraint. Full-batch gradient
@@ -8,7 +8,7 @@ lr 5 equals the sum with lr 0.1), simultaneous updates of ``W`` and ``H``, float
 ``N(0, init_std^2)`` initialisation (unspecified by the paper; the project uses 0.1, 1.0 as a
 sensitivity variant). Runs of several seeds are one batch.
 
-Metrics (M1a-M4 of docs/papers/ulpm.md, "Plotted quantities", all computed by :mod:`ncrepro.metrics` on
+Metrics (M1a-M4 of docs/papers/ulpm-reading.md, "Plotted quantities", all computed by :mod:`ncrepro.metrics` on
 ``(W, H)``): ``equinorm`` (M1a), ``w_equinorm`` (M1b), ``within_norm_ratio`` (M2), ``maxangle`` (M3a,
 centred), ``w_maxangle`` (M3b), ``ulpm_self_duality`` (M4); diagnostics: the loss, accuracy, the normalised margin
 ``gamma_NC = 2(K-1) sqrt(n) q_min / (||W||^2 + ||H||^2)`` (Thm 3.1, -> 1 at NC) and ||W||_F/||H||_F.
@@ -23,7 +23,7 @@ import torch
 from ..metrics import collapse_metrics
 from ..progress import progress as progress_bar
 
-# label (docs/papers/ulpm.md, "Plotted quantities") -> key of ncrepro.metrics
+# label (docs/papers/ulpm-reading.md, "Plotted quantities") -> key of ncrepro.metrics
 ULPM_METRICS = {
     "m1a": "equinorm",
     "m1b": "w_equinorm",
