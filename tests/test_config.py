@@ -75,6 +75,8 @@ BAD = [
     ),
     ({"overrides": {"settings": {"pfc_mnist": {"data": {"per_class": -3}}}}}, "pfc_mnist.data.per_class"),
     ({"overrides": {"settings": {"pfc_mnist": {"data": {"dataset": "imagenet"}}}}}, "pfc_mnist.data.dataset"),
+    ({"overrides": {"settings": {"pfc_mnist": {"data": {"classes": [3, 10]}}}}}, "data.classes: [10] are not classes"),
+    ({"overrides": {"settings": {"pfc_mnist": {"data": {"classes": [3, 3]}}}}}, "pfc_mnist.data.classes"),
     ({"overrides": {"settings": {"pfc_mnist": {"train": {"optimiser": "sgd"}}}}}, "unknown key"),
     ({"overrides": {"settings": {"pfc_mnist": {"train": {"milestones": [999]}}}}}, "train.milestones.0"),
     ({"overrides": {"settings": {"pfc_mnist": {"checkpoints": [0, 999]}}}}, "checkpoints.1"),

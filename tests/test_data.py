@@ -221,6 +221,22 @@ def test_setting_tensors_shape_and_standardisation(tmp_path):
     assert padded.shape == (2, 1, 32, 32) and padded[0, 0, 0, 0] == 0 and padded[0, 0, 2, 2] == 1
 
 
+def test_a_class_subset_keeps_those_classes_relabelled_in_order_in_both_splits(tmp_path):
+    data.stage("digits", {"root": str(tmp_path)})
+    train_file, test_file = tmp_path / "digits" / "train.pt", tmp_path / "digits" / "test.pt"
+    block = {"dataset": "digits", "classes": [7, 2, 5], "per_class": 40}
+    t = data.setting_tensors(block, train_file)
+    assert t.num_classes == 3 and torch.bincount(t.y).tolist() == [40, 40, 40]
+    whole = data.load_cached(train_file)
+    first_seven = whole["x"][whole["y"] == 7][0].float() / 255.0
+    sevens = t.x[t.y == 0] * torch.tensor(t.std)[:, None, None].float() + torch.tensor(t.mean)[:, None, None].float()
+    assert torch.isclose(sevens, first_seven).flatten(1).all(1).any()  # label 0 holds the dataset's 7s
+    test = data.setting_tensors(block, test_file, train_file)
+    assert torch.bincount(test.y).tolist() == [30, 30, 30] and test.num_classes == 3
+    shuffled = data.setting_tensors({**block, "random_labels": 1.0, "random_labels_rule": "permutation"}, train_file)
+    assert sorted(shuffled.y.unique().tolist()) == [0, 1, 2]
+
+
 @pytest.mark.skipif(
     not Path("/usr/share/datasets/fashion-mnist").is_dir(), reason="Debian's dataset-fashion-mnist is not installed"
 )

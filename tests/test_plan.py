@@ -40,6 +40,17 @@ def test_flops_of_a_small_model_match_a_hand_count():
     assert row["gpu_hours"] == pytest.approx((3 * forward * n * 7 + 2 * forward * n * 3) * seeds / 1e12 / 3600)
 
 
+def test_a_class_subset_plans_its_own_classes_and_samples():
+    setting = mlp_setting([32, 16])
+    setting["data"]["classes"] = [2, 7, 9]
+    spec = DATASETS["digits"]
+    assert plan.model_profile(setting, spec)["parameters"] == 64 * 32 + 32 + 32 * 16 + 16 + 16 * 3 + 3
+    row = plan.setting_cost(setting, spec, tflops=1.0)
+    assert (row["classes"], row["samples"]) == (3, 3 * 20)
+    setting["data"]["per_class"] = None
+    assert plan.setting_cost(setting, spec, tflops=1.0)["samples"] == spec.train_size * 3 // 10
+
+
 def test_statistics_memory_grows_with_the_batch_and_the_job_picks_the_largest_that_fits():
     profile = {
         "in_numel": 3072,

@@ -490,13 +490,17 @@ def apply_standin(setting: dict, entry: dict, exception: dict, datasets: dict[st
 
 
 def _check_dataset(data: dict, datasets: dict[str, DatasetSpec], where: str) -> None:
-    """A setting's dataset is known, and its per-class count fits the smallest class."""
+    """A setting's dataset is known, its class subset is of its classes, and its per-class count fits the
+    smallest class."""
     spec = datasets.get(data["dataset"])
     if spec is None:
         raise ConfigError(
             f"{where}.dataset: unknown dataset {data['dataset']!r}; known: {', '.join(datasets)}"
             " (or register your own under data.custom)"
         )
+    outside = [k for k in data.get("classes") or [] if k >= spec.num_classes]
+    if outside:
+        raise ConfigError(f"{where}.classes: {outside} are not classes of {spec.name} (0 .. {spec.num_classes - 1})")
     if data.get("per_class") and spec.min_per_class is not None and data["per_class"] > spec.min_per_class:
         raise ConfigError(
             f"{where}.per_class: {data['per_class']} is more than the smallest class of {spec.name}"

@@ -430,11 +430,24 @@ class Tensors:
     digest: str
 
 
+def select_classes(y: torch.Tensor, classes: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
+    """The samples of ``classes`` (labels of the dataset) and their new labels: ``classes[j]`` becomes
+    ``j`` (a class-subset task, e.g. Review Fig. 1's three CIFAR10 classes). Returns (indices, labels)."""
+    relabel = torch.full((int(y.max()) + 1,), -1, dtype=torch.int64)
+    relabel[torch.tensor(classes)] = torch.arange(len(classes))
+    idx = torch.nonzero(relabel[y] >= 0).flatten()
+    return idx, relabel[y[idx]]
+
+
 def _subset_images(data: dict, cache_file: Path | str) -> tuple[torch.Tensor, torch.Tensor, int, str]:
     blob = load_cached(cache_file)
     num_classes = int(blob["num_classes"])
-    idx = balanced_subset(blob["y"], data.get("per_class"), num_classes, rule=data.get("subset", "random"))
-    x, y = blob["x"][idx].float() / 255.0, blob["y"][idx].clone()
+    x_all, y_all = blob["x"], blob["y"]
+    if data.get("classes"):
+        keep, y_all = select_classes(y_all, data["classes"])
+        x_all, num_classes = x_all[keep], len(data["classes"])
+    idx = balanced_subset(y_all, data.get("per_class"), num_classes, rule=data.get("subset", "random"))
+    x, y = x_all[idx].float() / 255.0, y_all[idx].clone()
     blur = data.get("blur")
     if blur:
         chosen = torch.isin(y, torch.tensor(blur["classes"]))

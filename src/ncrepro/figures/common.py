@@ -80,8 +80,9 @@ def data_description(setting: dict, meta: dict | None = None) -> str:
     elif paper and paper != d["dataset"]:
         name += f" as stand-in for {DATASET_NAMES.get(paper, paper)}"
     per_class = f"{d['per_class']}/class" if d.get("per_class") else "full training set"
+    classes = f" of classes {','.join(map(str, d['classes']))}" if d.get("classes") else ""
     shape = f", {'x'.join(map(str, d['shape']))}" if d.get("shape") else ""
-    return f"{name} ({per_class}{shape}, {d.get('split', 'train')} split)"
+    return f"{name} ({per_class}{classes}{shape}, {d.get('split', 'train')} split)"
 
 
 def _param_text(value) -> str:
