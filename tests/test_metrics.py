@@ -259,6 +259,33 @@ def test_chunked_engine_equals_unchunked(monkeypatch):
         assert got[key] == pytest.approx(ref[key], rel=1e-10, abs=1e-14), key
 
 
+@pytest.mark.parametrize("chunk_rows", [None, 3])
+def test_nearest_centre_by_another_splits_means_matches_brute_force(monkeypatch, chunk_rows):
+    """Review §4.2 (Fig. 9): test samples classified by the training split's class means."""
+    from ncrepro import stats as stats_mod
+
+    if chunk_rows:
+        monkeypatch.setattr(stats_mod, "CHUNK_BYTES", 8 * 30 * chunk_rows)
+    H_train, y_train = random_features(6, 30, 25, seed=3, spread=1.0)
+    H_test, y_test = random_features(6, 30, 15, seed=4, spread=1.0)
+    H_test, H_train = H_test + 1e3, H_train + 1e3  # far from the origin: the products must stay well conditioned
+    train_means = np.stack([H_train[y_train == k].mean(0) for k in range(6)])
+    test = collect(
+        tensor_batches(torch.from_numpy(H_test), torch.from_numpy(y_test), 11), 6, ["h"], reference_means=[train_means]
+    )
+    dist = ((H_test[:, None, :] - train_means[None]) ** 2).sum(-1)
+    got = metrics.layer_metrics(test.layers["h"])
+    assert got["ncc_acc_train_means"] == np.mean(dist.argmin(1) == y_test)
+    assert got["ncc_acc"] == np.mean(
+        ((H_test[:, None] - np.stack([H_test[y_test == k].mean(0) for k in range(6)])[None]) ** 2).sum(-1).argmin(1)
+        == y_test
+    )
+    assert got["ncc_acc_train_means"] < got["ncc_acc"]  # own means fit their own samples better
+    assert "ncc_acc_train_means" not in metrics.layer_metrics(
+        collect(tensor_batches(torch.from_numpy(H_test), torch.from_numpy(y_test), 11), 6, ["h"]).layers["h"]
+    )
+
+
 def test_reading_statistics_and_drawing_figures_does_not_import_torch():
     """The metrics and figure jobs (a process each) start without torch's seconds-long import."""
     code = (

@@ -150,7 +150,17 @@ def test_stats_stage_on_train_and_test_split(base_config, digits_cache, tmp_path
     manifest = train.run(setting, 0, digits_cache, tmp_path / "run", "cpu", 1, progress=False)
     test_cache = digits_cache.parent / "test.pt"
     stages.stage_stats(str(manifest), [2, 4], str(digits_cache), str(tmp_path / "train"), "cpu", 1)
-    stages.stage_stats(str(manifest), [4], str(digits_cache), str(tmp_path / "test"), "cpu", 1, str(test_cache), "test")
+    stages.stage_stats(
+        str(manifest),
+        [4],
+        str(digits_cache),
+        str(tmp_path / "test"),
+        "cpu",
+        1,
+        str(test_cache),
+        "test",
+        reference_dir=str(tmp_path / "train"),
+    )
     assert sorted(p.name for p in (tmp_path / "train").iterdir()) == ["epoch2.npz", "epoch4.npz"]
     tr, te = StatsFile.load(tmp_path / "train" / "epoch4.npz"), StatsFile.load(tmp_path / "test" / "epoch4.npz")
     assert StatsFile.load(tmp_path / "train" / "epoch2.npz").meta["epoch"] == 2
@@ -161,6 +171,8 @@ def test_stats_stage_on_train_and_test_split(base_config, digits_cache, tmp_path
     cdnv_train = metrics.layer_metrics(tr.layers["layer2"])["cdnv"]
     cdnv_test = metrics.layer_metrics(te.layers["layer2"])["cdnv"]
     assert np.isfinite(cdnv_train) and np.isfinite(cdnv_test) and cdnv_train != cdnv_test
+    by_train_means = metrics.layer_metrics(te.layers["layer2"])["ncc_acc_train_means"]  # Review Fig. 9's NCC
+    assert 0.5 < by_train_means <= 1 and "ncc_acc_train_means" not in metrics.layer_metrics(tr.layers["layer2"])
 
 
 def test_sigkill_mid_checkpoint_write_then_rerun_is_bit_identical(base_config, digits_cache, tmp_path):

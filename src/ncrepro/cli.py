@@ -43,6 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--device", default="auto")
     s.add_argument("--threads", type=int, default=1)
     s.add_argument("--memory-mb", type=int, default=None, help="memory the job may use on the CPU (its batch fits)")
+    s.add_argument(
+        "--reference-stats", default=None, help="the run's training-split statistics: also classify by their means"
+    )
 
     s = sub.add_parser("metrics", help="tidy metric tables of one run")
     s.add_argument("--manifest", required=True)
@@ -134,6 +137,7 @@ def main(argv: list[str] | None = None) -> int:
                 args.split_data,
                 args.split,
                 args.memory_mb,
+                args.reference_stats,
             )
         elif args.command == "metrics":
             stages.stage_metrics(args.manifest, args.stats, args.out_metrics, args.out_geodesic)

@@ -109,6 +109,13 @@ def layer_metrics(
         "nc1_tilde": float(tr_sw / tr_sb),
         "etf_gram_dist": etf_gram_distance(gram),
         "ncc_acc": float(np.trace(layer["confusion"]) / N),
+        # Galanti's layer-wise NCC (Review §4.2, Fig. 9): the nearest of another split's class means, the
+        # training split's for a test split (only where the statistics pass was given them)
+        **(
+            {"ncc_acc_train_means": float(np.trace(layer["confusion_reference"]) / N)}
+            if "confusion_reference" in layer
+            else {}
+        ),
         "cdnv": float(np.mean((var_k[:, None] + var_k[None, :])[off] / (2 * mean_dist_sq[off]))),
         "equinorm": float(np.std(norms) / np.mean(norms)),
         "equiangle": float(np.std(cos)),

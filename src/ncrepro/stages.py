@@ -51,13 +51,16 @@ def stage_stats(
     split_cache: str | None = None,
     split: str = "train",
     memory_mb: int | None = None,
+    reference_dir: str | None = None,
 ) -> None:
     """Statistics of every measured layer of the given checkpoints of one run, one file per checkpoint
     (:func:`stats_path`), on the setting's training data or, with ``split_cache``, on another split of
     the same dataset (e.g. ``test`` for test-set CDNV), standardised with the training split's
     statistics. One process per run: the data are loaded once, not once per checkpoint (the torch
     import alone takes seconds), and a cluster gets one job per run, not one per checkpoint. The batch
-    is ``measure.batch_size``, lowered to fit the job's memory (:func:`stats_batch`)."""
+    is ``measure.batch_size``, lowered to fit the job's memory (:func:`stats_batch`). ``reference_dir``:
+    the run's training-split statistics, whose class means each checkpoint's layers also classify by
+    (``ncc_acc_train_means``, Review §4.2)."""
     from . import data, train
 
     manifest = json.loads(Path(manifest_path).read_text())
@@ -79,7 +82,11 @@ def stage_stats(
             f"checkpoint {i}/{len(epochs)} (epoch {epoch}) of {setting['name']} seed {manifest['seed']}:"
             f" {len(x)} {split} samples, {time.perf_counter() - started:.0f} s elapsed\n"
         )
-        stats = checkpoint_stats(manifest, manifest_path, epoch, x, y, tensors.num_classes, dev, batch)
+        reference = None
+        if reference_dir is not None:
+            layers = StatsFile.load(stats_path(reference_dir, epoch)).layers
+            reference = {name: layer["means"] for name, layer in layers.items()}
+        stats = checkpoint_stats(manifest, manifest_path, epoch, x, y, tensors.num_classes, dev, batch, reference)
         stats.meta["split"] = split
         stats.save(stats_path(out_dir, epoch))
 
@@ -108,11 +115,19 @@ def stats_batch(setting: dict, shape: tuple, n: int, num_classes: int, dev, memo
 
 
 def checkpoint_stats(
-    manifest: dict, manifest_path: str, epoch: int, x, y, num_classes: int, dev, batch_size: int = 1000
+    manifest: dict,
+    manifest_path: str,
+    epoch: int,
+    x,
+    y,
+    num_classes: int,
+    dev,
+    batch_size: int = 1000,
+    reference: dict | None = None,
 ) -> StatsFile:
     """The statistics of one checkpoint (its measured layers, and the linear classifier that maps the
     last one to the logits where there is one) on the features of ``x``, ``batch_size`` samples at a
-    time."""
+    time; ``reference``: class means per layer name to classify by as well (:func:`ncrepro.stats.collect`)."""
     from . import train
     from .stats import collect, model_batches
 
@@ -136,6 +151,7 @@ def checkpoint_stats(
         geodesic_t=GEODESIC_GRID if measure.get("geodesic") else None,
         with_logits=True,
         progress=True,
+        reference_means=None if reference is None else [reference[n] for n in keep],
     )
     classifier = model.linear_classifier
     if classifier is not None and keep[-1] == names[-1]:  # the last kept layer feeds the classifier

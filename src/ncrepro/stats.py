@@ -9,7 +9,8 @@ between passes (:meth:`LayerStats.finish_moments`): class means mu_k, global mea
 pass 2 (:meth:`LayerStats.update_centred`): per-class within-class scatter sum ||h - mu_y||^2 and
     sum ||h - mu_y||, sum ||h - mu_G||, the within-class scatter projected on the class-mean subspace
     P = sum z z^T with z = V^T (h - mu_y) (r x r) and its per-class diagonal, the nearest-class-centre
-    confusion matrix, and optionally, given the logits of a classifier of the layer, their agreement
+    confusion matrix (and, given reference class means, e.g. the training split's for a test split, the
+    confusion of the nearest reference centre), and optionally, given the logits of a classifier of the layer, their agreement
     with the nearest class centre and their squared error against one-hot targets (the fit term of
     the MSE objectives, e.g. DUFM eq. (1)).
 
@@ -86,7 +87,20 @@ class LayerStats:
         self.agree_n = 0
         self.correct = 0  # samples whose logits' argmax is their label
         self.logit_sq_error = torch.zeros((), dtype=torch.float64, device=self.device)  # sum ||logits - e_y||^2
+        self.reference: torch.Tensor | None = None  # K x D class means of another split (set_reference)
         self._moments_done = False
+
+    def set_reference(self, means: np.ndarray) -> None:
+        """Class means of another split (e.g. the training split's, for a test split) whose nearest-centre
+        predictions pass 2 also counts (``confusion_reference``; Review §4.2: the NCC of Fig. 9 classifies
+        test samples by the training set's class means)."""
+        ref = torch.as_tensor(means, dtype=torch.float64, device=self.device)
+        if ref.shape != (self.K, self.D):
+            raise ValueError(f"reference class means of shape {tuple(ref.shape)}, expected {(self.K, self.D)}")
+        self._ref_centre = ref.mean(0)
+        self.reference = ref - self._ref_centre  # centred: distances from float64 products stay well conditioned
+        self._ref_sq = (self.reference * self.reference).sum(1)
+        self.confusion_reference = torch.zeros(self.K, self.K, dtype=torch.int64, device=self.device)
 
     # ---- pass 1 ----
     def update_moments(self, h: torch.Tensor, y: torch.Tensor) -> None:
@@ -150,6 +164,11 @@ class LayerStats:
             self.P += z.T @ z
             self.P_class_diag.index_add_(0, yc, z * z)
             dists.append(sq[:, None] + 2 * (d_own - d_means) + self._between_sq[yc])
+            if self.reference is not None:  # ||h - m_c||^2 up to the per-sample ||h - centre||^2
+                hc = as_float64(h[sl], "c")
+                hc -= self._ref_centre
+                ref_pred = (self._ref_sq[None, :] - 2 * hc @ self.reference.T).argmin(1)
+                self.confusion_reference.index_put_((yc, ref_pred), torch.ones_like(yc), accumulate=True)
         dist = torch.cat(dists)
         pred = dist.argmin(1)
         self.confusion.index_put_((y, pred), torch.ones_like(y), accumulate=True)
@@ -177,6 +196,8 @@ class LayerStats:
             "singular_values_uncentred": self.singular_values_uncentred,
             "confusion": self.confusion,
         }
+        if self.reference is not None:
+            out["confusion_reference"] = self.confusion_reference
         out = {k: v.cpu().numpy() for k, v in out.items()}
         out["rank"] = np.array(self.rank)
         if self.agree_n:
@@ -242,9 +263,11 @@ def collect(
     geodesic_t: np.ndarray | None = None,
     with_logits: bool = False,
     progress: bool = False,
+    reference_means: list[np.ndarray] | None = None,
 ) -> StatsFile:
     """Run both passes. ``batches`` is a callable returning a fresh iterator of
-    ``(features: list[Tensor], y, logits or None)``, one entry per measured layer."""
+    ``(features: list[Tensor], y, logits or None)``, one entry per measured layer. ``reference_means``:
+    per layer, class means of another split to classify by as well (:meth:`LayerStats.set_reference`)."""
     from tqdm import tqdm
 
     acc: list[LayerStats] | None = None
@@ -266,8 +289,10 @@ def collect(
                 path_lengths[i] = float("nan")
     if acc is None:
         raise ValueError("no data")
-    for stat in acc:
+    for i, stat in enumerate(acc):
         stat.finish_moments()
+        if reference_means is not None:
+            stat.set_reference(reference_means[i])
     geo = None
     if geodesic_t is not None and acc[0].D == acc[-1].D and len(acc) > 1:
         geo = GeodesicStats(acc[0], acc[-1], geodesic_t)

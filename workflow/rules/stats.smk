@@ -50,12 +50,14 @@ rule metrics:
 
 
 # The same on the test split of the setting's dataset (the whole split, scaled as the training subset),
-# for figures whose kind reads test metrics (e.g. test accuracy of the network's classifier).
+# for figures whose kind reads test metrics (e.g. test accuracy of the network's classifier); also the
+# nearest-centre accuracy by the training split's class means (Review Fig. 9).
 rule stats_test:
     input:
         manifest=rules.train.output.manifest,
         data=train_cache,
         test=test_cache,
+        reference=rules.stats.output,
     output:
         directory(f"{RESULTS}/stats_test/{{setting}}/seed{{seed}}"),
     log:
@@ -74,8 +76,8 @@ rule stats_test:
         code=CODE["stats"],
     shell:
         "python -m ncrepro.cli stats --manifest {input.manifest} --epochs {params.epochs} --data {input.data}"
-        " --split-data {input.test} --split test --out-dir {output} --device {params.device} --threads {threads}"
-        " --memory-mb {resources.mem_mb} 2> {log}"
+        " --split-data {input.test} --split test --reference-stats {input.reference} --out-dir {output}"
+        " --device {params.device} --threads {threads} --memory-mb {resources.mem_mb} 2> {log}"
 
 
 use rule metrics as metrics_test with:
