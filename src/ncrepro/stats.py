@@ -9,10 +9,10 @@ between passes (:meth:`LayerStats.finish_moments`): class means mu_k, global mea
 pass 2 (:meth:`LayerStats.update_centred`): per-class within-class scatter sum ||h - mu_y||^2 and
     sum ||h - mu_y||, sum ||h - mu_G||, the within-class scatter projected on the class-mean subspace
     P = sum z z^T with z = V^T (h - mu_y) (r x r) and its per-class diagonal, the nearest-class-centre
-    confusion matrix (and, given reference class means, e.g. the training split's for a test split, the
-    confusion of the nearest reference centre), and optionally, given the logits of a classifier of the layer, their agreement
-    with the nearest class centre and their squared error against one-hot targets (the fit term of
-    the MSE objectives, e.g. DUFM eq. (1)).
+    confusion matrix (given reference class means, e.g. the training split's for a test split, also that
+    of the nearest reference centre), and optionally, given the logits of a classifier of the layer,
+    their agreement with the nearest class centre and their squared error against one-hot targets (the
+    fit term of the MSE objectives, e.g. DUFM eq. (1)).
 
 Every batch is processed in row chunks of at most ``CHUNK_BYTES`` of float64, so temporary memory is
 bounded whatever the batch size and dimension; what persists is O(K*D) per layer.
