@@ -21,6 +21,7 @@ PAPER_OF = {
     "perturb_weight_decay": "perturb",
     "ulpm": "ulpm",
     "review": "review",
+    "review_features": "review",
     "dufm": "dufm",
     "dufm_solutions": "dufm",
     "dufm_network": "dufm",
