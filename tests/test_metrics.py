@@ -286,6 +286,21 @@ def test_nearest_centre_by_another_splits_means_matches_brute_force(monkeypatch,
     )
 
 
+def test_raw_features_are_kept_for_small_layers_only(monkeypatch):
+    from ncrepro import stats as stats_mod
+
+    H, y = random_features(3, 6, 10, seed=5)
+    layer = collect(tensor_batches(torch.from_numpy(H), torch.from_numpy(y), 7), 3, ["h"], raw_features=True).layers[
+        "h"
+    ]
+    assert layer["features"].dtype == np.float32 and np.allclose(layer["features"], H, atol=1e-5)
+    assert (layer["labels"] == y).all()
+    assert "features" not in collect(tensor_batches(torch.from_numpy(H), torch.from_numpy(y), 7), 3, ["h"]).layers["h"]
+    monkeypatch.setattr(stats_mod, "RAW_FEATURES_MAX_BYTES", 4 * 6 * 10)
+    with pytest.raises(ValueError, match="small layers only"):
+        collect(tensor_batches(torch.from_numpy(H), torch.from_numpy(y), 7), 3, ["h"], raw_features=True)
+
+
 def test_reading_statistics_and_drawing_figures_does_not_import_torch():
     """The metrics and figure jobs (a process each) start without torch's seconds-long import."""
     code = (

@@ -118,6 +118,8 @@ def setting_cost(setting: dict, spec: DatasetSpec, tflops: float) -> dict:
     train_flops = 3 * profile["forward_flops"] * n * epochs * seeds
     stats_flops = 2 * profile["forward_flops"] * n * checkpoints * seeds
     stats_file = sum((2 * k + 1) * d * 8 + k * k * 16 for d in profile["feature_dims"])
+    if setting.get("measure", {}).get("raw_features"):  # float32 features of every sample, last layer
+        stats_file += n * profile["feature_dims"][-1] * 4
     disk = seeds * (profile["parameters"] * 4 * (checkpoints + 3) + stats_file * checkpoints)
     batch = setting.get("measure", {}).get("batch_size", 1000)
     return {

@@ -152,6 +152,7 @@ def checkpoint_stats(
         with_logits=True,
         progress=True,
         reference_means=None if reference is None else [reference[n] for n in keep],
+        raw_features=measure.get("raw_features", False),
     )
     classifier = model.linear_classifier
     if classifier is not None and keep[-1] == names[-1]:  # the last kept layer feeds the classifier

@@ -36,6 +36,7 @@ import torch
 from .statsfile import STATS_FORMAT_VERSION, StatsFile  # noqa: F401  (StatsFile is this module's result)
 
 PINV_RTOL = 1e-6  # singular values of M below PINV_RTOL * s_max are outside the pseudo-inverse
+RAW_FEATURES_MAX_BYTES = 1 << 30  # raw features (float32) are kept for small layers only
 CHUNK_BYTES = 64 << 20  # float64 working memory per chunk of rows
 
 
@@ -264,20 +265,32 @@ def collect(
     with_logits: bool = False,
     progress: bool = False,
     reference_means: list[np.ndarray] | None = None,
+    raw_features: bool = False,
 ) -> StatsFile:
     """Run both passes. ``batches`` is a callable returning a fresh iterator of
     ``(features: list[Tensor], y, logits or None)``, one entry per measured layer. ``reference_means``:
-    per layer, class means of another split to classify by as well (:meth:`LayerStats.set_reference`)."""
+    per layer, class means of another split to classify by as well (:meth:`LayerStats.set_reference`).
+    ``raw_features``: also keep the last layer's features (float32, N x D) and labels, as its arrays
+    ``features`` and ``labels`` (a figure that draws samples, e.g. Review Fig. 1); at most
+    ``RAW_FEATURES_MAX_BYTES``."""
     from tqdm import tqdm
 
     acc: list[LayerStats] | None = None
     path_lengths = None
+    raw: list[tuple[torch.Tensor, torch.Tensor]] = []
     for feats, y, _ in tqdm(batches(), desc="statistics pass 1", disable=not progress, leave=False):
         if acc is None:
             acc = [LayerStats(num_classes, f[0].numel(), device) for f in feats]
             path_lengths = torch.zeros(len(feats) - 1, dtype=torch.float64, device=torch.device(device))
         for stat, f in zip(acc, feats, strict=True):
             stat.update_moments(f, y)
+        if raw_features:
+            raw.append((feats[-1].reshape(len(y), -1).float().cpu(), y.cpu()))
+            if sum(h.numel() for h, _ in raw) * 4 > RAW_FEATURES_MAX_BYTES:
+                raise ValueError(
+                    f"raw features of {acc[-1].D}-d features exceed {RAW_FEATURES_MAX_BYTES >> 20} MB: keep them"
+                    " for small layers only (measure.raw_features)"
+                )
         for i in range(len(feats) - 1):
             if feats[i].shape == feats[i + 1].shape:
                 a, b = feats[i].reshape(len(y), -1), feats[i + 1].reshape(len(y), -1)
@@ -303,8 +316,12 @@ def collect(
             dists.append(stat.update_centred(f, y, logits if (with_logits and last) else None))
         if geo is not None:
             geo.update(feats[0], feats[-1], y, dists[0], dists[-1])
+    layers = {name: s.arrays() for name, s in zip(layer_names, acc, strict=True)}
+    if raw_features:
+        layers[layer_names[-1]]["features"] = torch.cat([h for h, _ in raw]).numpy()
+        layers[layer_names[-1]]["labels"] = torch.cat([y for _, y in raw]).numpy()
     return StatsFile(
-        {name: s.arrays() for name, s in zip(layer_names, acc, strict=True)},
+        layers,
         path_lengths.cpu().numpy(),
         geo.arrays() if geo is not None else None,
     )

@@ -1,19 +1,195 @@
 """Review: *Neural Collapse: A Review on Modelling Principles and Generalization* (Kothapalli, TMLR 2023),
-its figures of a network's features layer by layer: Fig. 9 (after Galanti 2022), the layer-wise CDNV and
+its figures of a network's features themselves: Fig. 1 (after Papyan et al. 2020), the penultimate features,
+class means and classifier of a network trained on three classes, in 3-D at several epochs
+(docs/papers/review-reading.md, "Fig. 1"); Fig. 9 (after Galanti 2022), the layer-wise CDNV and
 nearest-class-centre accuracy of a batch-normalised MLP on training and test data (docs/papers/review-reading.md,
 "Fig. 9").
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from ..statsfile import StatsFile
 from . import Kind
 from .common import OURS, claim, data_description, read_tables, rounded
-from .review import MEMORISED, TPT_SHARE
+from .review import COLLAPSE_FACTOR, MEMORISED, TPT_SHARE, tpt_since
 from .style import finish, layer_colors
+
+# ---------------------------------------------------------------------------------------------
+# Review Fig. 1 (§1; after Papyan et al. 2020): penultimate features, class means, classifier rows and a
+# simplex ETF of a network trained on three classes, in 3-D, one panel per checkpoint
+# ---------------------------------------------------------------------------------------------
+
+ELEMENTS = ("feature", "mean", "classifier", "etf")
+COORDINATES = ("x", "y", "z")
+# The collapse metrics the checks read (Review §1's NC1, NC2, NC3), and the training accuracy
+EVOLUTION_METRICS = {"nc1": "NC1", "etf_gram_dist": "NC2", "self_duality": "NC3", "classifier_acc": "training accuracy"}
+
+
+def projection_basis(H: np.ndarray, y: np.ndarray, means: np.ndarray) -> np.ndarray:
+    """The 3-D frame of Review Fig. 1 (the project's reading of a projection Papyan et al. do not state;
+    docs/papers/review-reading.md, "Fig. 1"), rows orthonormal (3 x D): axes 1-2 span the centred class
+    means mu_k - mu_G (three classes: a plane), axis 3 is the top principal direction of the within-class
+    residuals h - mu_y outside that plane."""
+    centred = means - means.mean(0)
+    plane = np.linalg.svd(centred, full_matrices=False)[2][:2]
+    residual = H - means[y]
+    residual -= (residual @ plane.T) @ plane
+    scatter = residual.T @ residual
+    third = np.linalg.eigh(scatter)[1][:, -1]
+    return np.vstack([plane, third])
+
+
+def simplex_etf_in_plane(means_2d: np.ndarray, radius: float) -> np.ndarray:
+    """The three vertices of a simplex ETF of ``radius`` in the plane, rotated (or reflected) onto the
+    projected centred class means (orthogonal Procrustes)."""
+    angles = np.pi / 2 + 2 * np.pi * np.arange(3) / 3
+    etf = radius * np.stack([np.cos(angles), np.sin(angles)], axis=1)
+    u, _, vt = np.linalg.svd(etf.T @ means_2d)
+    return etf @ (u @ vt)
+
+
+def snapshot_points(stats: StatsFile) -> dict[str, np.ndarray]:
+    """Per element of :data:`ELEMENTS`, 3-D coordinates (n x 3) and labels: every training sample's
+    penultimate feature, the class means (both centred by the global mean), the classifier's rows
+    (centred by their mean: the bias takes the rest) rescaled to the means' mean norm, and the ETF
+    aligned to the means (:func:`simplex_etf_in_plane`) with radius the means' mean norm."""
+    layer = stats.layers[list(stats.layers)[-1]]
+    H, y = layer["features"].astype(np.float64), layer["labels"]
+    K = len(layer["counts"])
+    if K != 3:
+        raise ValueError(f"Review Fig. 1 draws three classes; epoch {stats.meta['epoch']} has {K}")
+    means, centre = layer["means"], layer["global_mean"]
+    basis = projection_basis(H, y, means)
+    mean_pts = (means - centre) @ basis.T
+    radius = float(np.linalg.norm(means - centre, axis=1).mean())
+    W = stats.classifier["W"]
+    w_pts = (W - W.mean(0)) @ basis.T
+    w_pts *= np.linalg.norm(mean_pts, axis=1).mean() / np.linalg.norm(w_pts, axis=1).mean()
+    etf = np.hstack([simplex_etf_in_plane(mean_pts[:, :2], radius), np.zeros((3, 1))])
+    classes = np.arange(3)
+    return {
+        "feature": ((H - centre) @ basis.T, y),
+        "mean": (mean_pts, classes),
+        "classifier": (w_pts, classes),
+        "etf": (etf, classes),
+    }
+
+
+def evolution_data(inputs, meta: dict) -> pd.DataFrame:
+    """Per checkpoint of each run: the 3-D coordinates of :func:`snapshot_points` (``element``, ``label``,
+    ``index`` within the element, ``metric`` x, y or z) and, as ``element`` "metrics", the metrics of
+    :data:`EVOLUTION_METRICS` of the penultimate layer."""
+    parts = []
+    for run in inputs.stats:
+        for path in sorted(Path(run).glob("epoch*.npz"), key=lambda p: int(p.stem[5:])):
+            stats = StatsFile.load(path)
+            for element, (points, labels) in snapshot_points(stats).items():
+                frame = pd.DataFrame(points, columns=list(COORDINATES))
+                frame = frame.assign(element=element, label=labels, index=np.arange(len(points)))
+                frame = frame.melt(id_vars=["element", "label", "index"], var_name="metric", value_name="value")
+                parts.append(
+                    frame.assign(
+                        setting=stats.meta["setting"]["name"], seed=stats.meta["seed"], epoch=stats.meta["epoch"]
+                    )
+                )
+    metrics = read_tables(inputs.metrics)
+    penultimate = metrics[metrics.metric == "classifier_acc"].layer.iloc[0]  # the layer the classifier reads
+    metrics = metrics[metrics.metric.isin(EVOLUTION_METRICS) & (metrics.layer == penultimate)]
+    parts.append(metrics.assign(element="metrics", label=-1, index=0))
+    columns = ["setting", "seed", "epoch", "element", "label", "index", "metric", "value"]
+    return pd.concat(parts, ignore_index=True)[columns]
+
+
+def evolution_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
+    """Review Fig. 1: one 3-D panel per checkpoint (the first seed): small dots the features, sticks from
+    the origin with balls the class means (blue) and classifier rows (red), green balls the simplex ETF,
+    the features coloured by class."""
+    points = table[(table.element != "metrics") & (table.seed == table.seed.min())]
+    epochs = sorted(points.epoch.unique())
+    fig = plt.figure(figsize=(3.4 * len(epochs), 4.0))
+    shades = ("tab:blue", "tab:cyan", "tab:purple")
+    for i, epoch in enumerate(epochs, start=1):
+        ax = fig.add_subplot(1, len(epochs), i, projection="3d")
+        snap = points[points.epoch == epoch].pivot_table(
+            index=["element", "label", "index"], columns="metric", values="value"
+        )
+        feats = snap.loc["feature"]
+        for label, color in enumerate(shades):
+            cls = feats.xs(label, level="label")
+            ax.scatter(cls.x, cls.y, cls.z, s=2, alpha=0.4, color=color, depthshade=False)
+        for element, color, size in (("mean", "tab:blue", 40), ("classifier", "tab:red", 40), ("etf", "tab:green", 60)):
+            pts = snap.loc[element]
+            ax.scatter(pts.x, pts.y, pts.z, s=size, color=color, depthshade=False)
+            if element != "etf":
+                for p in pts.itertuples():
+                    ax.plot([0, p.x], [0, p.y], [0, p.z], color=color, linewidth=1.5)
+        reach = float(np.abs(snap.to_numpy()).max())
+        for set_lim in (ax.set_xlim, ax.set_ylim, ax.set_zlim):  # one scale on every axis: true angles
+            set_lim(-reach, reach)
+        ax.set_box_aspect((1, 1, 1))
+        ax.set_title(f"epoch {epoch}", fontsize=9)
+        ax.tick_params(labelsize=5)
+    finish(fig, pdf, meta, bottom=0.08, top=0.88)
+
+
+def evolution_claims(table: pd.DataFrame, meta: dict) -> list[dict]:
+    """Review §1 on Fig. 1 (NC1-NC3 "when trained beyond zero classification error (see figure 1)"), on the
+    means over seeds of the penultimate layer:
+
+    - NC1, "for data samples belonging to the same class, their [...] penultimate layer features
+      concentrate around their class mean": NC1 ends at least a decade below its peak over training;
+    - NC2, "the class means [...] tend to form a simplex equiangular tight frame": the ETF distance of the
+      class means' Gram ends at most half its peak;
+    - NC3, "the columns of the last layer linear classifier [...] converge to the simplex ETF (up to
+      rescaling) of the penultimate layer features": the self-duality distance ends at most half its peak.
+
+    The factors are those of Fig. 4 (:data:`~ncrepro.figures.review.COLLAPSE_FACTOR`), the project's
+    reading of "collapse" on a log (NC1) and a linear axis. Converged: the network trained in the terminal
+    phase ("beyond zero classification error": training accuracy >= :data:`MEMORISED` at every checkpoint)
+    over at least the last :data:`TPT_SHARE` of its epochs."""
+    metrics = table[table.element == "metrics"].groupby(["metric", "epoch"]).value.mean()
+    accuracy = metrics.loc["classifier_acc"]
+    since, last_epoch = tpt_since(accuracy), accuracy.index.max()
+    settled = bool(since <= (1 - TPT_SHARE) * last_epoch)
+    note = (
+        None
+        if settled
+        else (
+            f"training accuracy {accuracy.iloc[-1]:.4g} at the last epoch"
+            if np.isnan(since)
+            else f"in the terminal phase only from epoch {since:g} of {last_epoch:g}"
+        )
+    )
+    out = []
+    statements = {  # Fig. 4's factors: a decade for NC1, half for the ETF distances
+        "nc1": ("NC1: the features concentrate around their class means", COLLAPSE_FACTOR["nc1"]),
+        "etf_gram_dist": ("NC2: the class means tend to a simplex ETF", COLLAPSE_FACTOR["w_etf_dist"]),
+        "self_duality": (
+            "NC3: the classifier converges to the class means' simplex ETF up to rescaling",
+            COLLAPSE_FACTOR["wh_etf_dist"],
+        ),
+    }
+    for metric, (text, factor) in statements.items():
+        curve = metrics.loc[metric]
+        out.append(
+            claim(
+                text,
+                bool(curve.iloc[-1] * factor <= curve.max()),
+                {"by_epoch": dict(zip(map(str, curve.index), rounded(curve), strict=True))},
+                f"last <= peak / {factor:g}",
+                "Review §1, Fig. 1",
+                converged=settled,
+                note=note,
+            )
+        )
+    return out
+
 
 # ---------------------------------------------------------------------------------------------
 # Review Fig. 9 (§4.2; after Galanti 2022): CDNV and NCC accuracy of every hidden layer against epoch, on
@@ -218,5 +394,6 @@ def layerwise_claims(table: pd.DataFrame, meta: dict) -> list[dict]:
 
 
 KINDS = {
+    "feature_evolution": Kind(evolution_data, evolution_plot, evolution_claims, reads=("metrics", "stats")),
     "layerwise_cdnv_ncc": Kind(layerwise_data, layerwise_plot, layerwise_claims, reads=("metrics", "metrics_test")),
 }
