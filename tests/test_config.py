@@ -87,7 +87,11 @@ BAD = [
     ),
     ({"overrides": {"settings": {"ulpm_vgg13_mnist": {"model": {"depth": 13}}}}}, "vgg needs exactly one of"),
     ({"overrides": {"settings": {"perturb_cifar10_ce": {"train": {"weight_decay_head": -1}}}}}, "weight_decay_head"),
-    ({"overrides": {"settings": {"pfc_mnist": {"model": {"head": {"layers": 3}}}}}}, "need arch resnet, vgg or mlp"),
+    (
+        {"overrides": {"settings": {"pfc_mnist": {"model": {"head": {"layers": 3}}}}}},
+        "need arch resnet, vgg, wide_resnet or mlp",
+    ),
+    ({"overrides": {"settings": {"ulpm_vgg13_mnist": {"model": {"depth": 12}}}}}, "vgg depths are 11, 13"),
     ({"overrides": {"surrogates": {"nope": {"params": {}}}}}, "overrides.surrogates.nope: unknown surrogate"),
     ({"overrides": {"surrogates": {"dufm_srg_construction": {"model": "x"}}}}, "unknown key"),
     ({"resources": {"train": {"mem_mb": -1}}}, "config: resources.train.mem_mb"),

@@ -55,6 +55,18 @@ def test_fashionmnist_paper_model_features():
     assert torch.equal(net.classify(feats[-1]), net(torch.zeros(2, 1, 28, 28)))
 
 
+def test_wide_resnet_28_4_has_the_published_size():
+    """Zagoruyko & Komodakis (2016), Table 1: WRN-28-4 on CIFAR-10 has 5.8 M parameters; its pooled feature is
+    64k = 256-d, on Mini-ImageNet's 84x84 images too (Review Figs. 8, 10)."""
+    net = build_model({"arch": "wide_resnet", "depth": 28, "widen_factor": 4}, (3, 32, 32), 10)
+    assert round(sum(p.numel() for p in net.parameters()) / 1e6, 1) == 5.8
+    assert net.measured_layers == ["penultimate"]
+    net.eval()
+    assert net.features(torch.zeros(1, 3, 84, 84))[-1].shape == (1, 256)
+    blocks = [m for m in net.modules() if m.__class__.__name__ == "WideBasicBlock"]
+    assert len(blocks) == 12 and sum(b.shortcut is not None for b in blocks) == 3
+
+
 def tiny_setting(base_config, **train_overrides):
     base_config["overrides"] = {
         "settings": {

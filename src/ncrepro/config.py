@@ -588,6 +588,8 @@ def _finalise(name: str, setting: dict, scale: str, where: str) -> dict:
 
 OPTIMIZER_KEYS = {"momentum": "sgd", "nesterov": "sgd", "betas": "adam", "history_size": "lbfgs", "max_iter": "lbfgs"}
 
+VGG_DEPTHS = (11, 13, 16, 19)  # torchvision's VGG configurations (ncrepro.models.VGG_CONFIGS)
+
 # Keys each architecture needs, beyond ``arch``.
 ARCH_REQUIRED = {
     "pfc_conv_resnet": ("stages",),
@@ -595,6 +597,7 @@ ARCH_REQUIRED = {
     "resnet": ("widths", "blocks"),
     "mlp": ("widths",),
     "vgg": (),
+    "wide_resnet": ("depth", "widen_factor"),
 }
 
 
@@ -609,11 +612,17 @@ def _check_model(setting: dict, where: str) -> None:
         raise ConfigError(f"{where}.model.blocks: a number of blocks for pfc_fc_resnet")
     if arch == "resnet" and (not isinstance(model["blocks"], list) or len(model["blocks"]) != len(model["widths"])):
         raise ConfigError(f"{where}.model.blocks: one block count per entry of widths for resnet")
+    if arch == "vgg" and model.get("depth") not in (None, *VGG_DEPTHS):
+        raise ConfigError(f"{where}.model.depth: vgg depths are {', '.join(map(str, VGG_DEPTHS))}")
     if arch == "vgg" and (model.get("depth") is None) == (model.get("cfg") is None):
         raise ConfigError(f"{where}.model: vgg needs exactly one of depth and cfg (set the other to null)")
-    generic = arch in ("resnet", "vgg", "mlp")
+    if arch == "wide_resnet" and (model["depth"] is None or (model["depth"] - 4) % 6):
+        raise ConfigError(f"{where}.model.depth: a Wide ResNet's depth is 6n + 4 (e.g. 28)")
+    generic = arch in ("resnet", "vgg", "mlp", "wide_resnet")
     if not generic and ({"head", "classifier_bias"} & model.keys() or train.get("feature_penalty")):
-        raise ConfigError(f"{where}: head, classifier_bias and feature_penalty need arch resnet, vgg or mlp")
+        raise ConfigError(
+            f"{where}: head, classifier_bias and feature_penalty need arch resnet, vgg, wide_resnet or mlp"
+        )
     layerwise = train.get("layerwise")
     if layerwise:
         per = layerwise["epochs_per_layer"]

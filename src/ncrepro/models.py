@@ -262,6 +262,51 @@ class VGGBackbone(nn.Module):
         return [global_avg_pool(self.body(x))]
 
 
+class WideBasicBlock(nn.Module):
+    """The pre-activation block of a Wide ResNet (Zagoruyko & Komodakis 2016, without dropout):
+    BN-ReLU-conv3x3-BN-ReLU-conv3x3, plus the input, through a 1x1 convolution where the shape changes."""
+
+    def __init__(self, c_in: int, c_out: int, stride: int):
+        super().__init__()
+        self.bn1, self.conv1 = nn.BatchNorm2d(c_in), conv3x3(c_in, c_out, stride)
+        self.bn2, self.conv2 = nn.BatchNorm2d(c_out), conv3x3(c_out, c_out)
+        self.shortcut = None
+        if stride != 1 or c_in != c_out:
+            self.shortcut = nn.Conv2d(c_in, c_out, kernel_size=1, stride=stride, bias=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        a = torch.relu(self.bn1(x))
+        h = self.conv2(torch.relu(self.bn2(self.conv1(a))))
+        return h + (x if self.shortcut is None else self.shortcut(a))
+
+
+class WideResNetBackbone(nn.Module):
+    """Wide ResNet WRN-``depth``-``widen_factor`` (Zagoruyko & Komodakis 2016; Review Figs. 8, 10 after
+    Galanti et al. 2021: WRN-28-4): a 3x3 convolution of 16 channels, three groups of (depth - 4) / 6
+    :class:`WideBasicBlock` of 16k, 32k, 64k channels (stride 1, 2, 2), BN-ReLU and global average pooling
+    (the ``penultimate`` feature, 64k-d)."""
+
+    def __init__(self, in_channels: int, depth: int, widen_factor: int):
+        super().__init__()
+        if (depth - 4) % 6:
+            raise ValueError(f"wide_resnet: depth {depth} is not 6n + 4")
+        n = (depth - 4) // 6
+        widths = [16 * widen_factor, 32 * widen_factor, 64 * widen_factor]
+        self.stem = conv3x3(in_channels, 16)
+        blocks, c = [], 16
+        for i, width in enumerate(widths):
+            for j in range(n):
+                blocks.append(WideBasicBlock(c, width, 2 if (i > 0 and j == 0) else 1))
+                c = width
+        self.blocks = nn.Sequential(*blocks)
+        self.bn = nn.BatchNorm2d(c)
+        self.out_dim = c
+        self.layer_names = ["penultimate"]
+
+    def forward_features(self, x: torch.Tensor) -> list[torch.Tensor]:
+        return [global_avg_pool(torch.relu(self.bn(self.blocks(self.stem(x)))))]
+
+
 class MLPBackbone(nn.Module):
     """Flatten, then hidden layers Linear - [BatchNorm1d] - ReLU of the given widths (Perturb App. E.1's MLP
     and the BN-MLP analog of its ResNet18, docs/papers/perturb-reading.md, "Quick scale"; the DUFM analog
@@ -400,6 +445,8 @@ def build_model(model: dict, in_shape: tuple[int, int, int], num_classes: int) -
     elif arch == "vgg":
         cfg = model.get("cfg") or VGG_CONFIGS[model["depth"]]
         backbone = VGGBackbone(in_shape[0], cfg, model.get("batch_norm", True), model.get("init", "default"))
+    elif arch == "wide_resnet":
+        backbone = WideResNetBackbone(in_shape[0], model["depth"], model["widen_factor"])
     elif arch == "mlp":
         backbone = MLPBackbone(math.prod(in_shape), model["widths"], model.get("batch_norm", False))
     else:
