@@ -226,3 +226,81 @@ def test_registry_sizes_of_the_offline_datasets_match_their_data():
         _, y = split("train")
         spec = datasets.DATASETS[name]
         assert (spec.train_size, spec.min_per_class, spec.num_classes) == (len(y), np.bincount(y).min(), len(set(y)))
+
+
+# ---- Mini-ImageNet in its common distributed layout (tiny files written here) ----
+
+
+@pytest.fixture
+def tiny_mini(monkeypatch):
+    """Mini-ImageNet's structure at a tenth of a tenth: 2 + 1 + 1 classes of 4 images, the last one the
+    test split."""
+    monkeypatch.setattr(datasets, "MINI_IMAGENET_CLASSES", (2, 1, 1))
+    monkeypatch.setattr(datasets, "MINI_IMAGENET_PER_CLASS", 4)
+    monkeypatch.setattr(datasets, "MINI_IMAGENET_TEST_PER_CLASS", 1)
+
+
+def write_mini(root, size=84, drop=None):
+    """Split files and JPEGs: class c's images have every pixel 40 + 50 c (JPEG keeps flat images)."""
+    (root / "images").mkdir(parents=True)
+    wnids = [f"n0{c}000000" for c in range(4)]
+    for csv_name, classes in (("train.csv", wnids[:2]), ("val.csv", wnids[2:3]), ("test.csv", wnids[3:])):
+        lines = ["filename,label"]
+        for wnid in classes:
+            c = wnids.index(wnid)
+            for i in range(4):
+                name = f"{wnid}{i:08d}.jpg"
+                lines.append(f"{name},{wnid}")
+                if name != drop:
+                    Image.new("RGB", (size, size), (40 + 50 * c,) * 3).save(root / "images" / name)
+        (root / csv_name).write_text("\n".join(lines) + "\n")
+    return root
+
+
+def test_miniimagenet_is_read_in_split_file_order_and_staged_from_a_prestaged_copy(tmp_path, tiny_mini):
+    root = write_mini(tmp_path / "mini")
+    splits = datasets.read_miniimagenet(root)
+    assert splits["train"][0].shape == (12, 3, 84, 84) and splits["test"][0].shape == (4, 3, 84, 84)
+    assert splits["train"][1].tolist() == [0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3] and splits["test"][1].tolist() == [
+        0,
+        1,
+        2,
+        3,
+    ]
+    assert [int(x.mean().round()) for x in splits["test"][0]] == [40, 90, 140, 190]  # label = split-file order
+    paths = data.stage("miniimagenet", {"root": str(tmp_path / "cache"), "prestaged": {"miniimagenet": str(root)}})
+    assert data.load_cached(paths[0])["x"].shape == (12, 3, 84, 84)
+    with pytest.raises(DataError, match="miniimagenet: no pre-staged copy; pre-stage miniimagenet"):
+        data.stage("miniimagenet", {"root": str(tmp_path / "other")})
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (lambda root: (root / "val.csv").unlink(), "val.csv: not found"),
+        (lambda root: (root / "test.csv").write_text("name,wnid\n"), "first line must be 'filename,label'"),
+        (lambda root: (root / "test.csv").write_text("filename,label\nx.jpg\n"), "line 2: expected 'filename,label'"),
+        (
+            lambda root: (root / "test.csv").write_text((root / "val.csv").read_text()),
+            "class n02000000 is also in another split file",
+        ),
+        (
+            lambda root: (root / "train.csv").write_text("\n".join((root / "train.csv").read_text().splitlines()[:-1])),
+            "class n01000000 has 3 images",
+        ),
+        (
+            lambda root: (root / "images" / "n0300000000000001.jpg").unlink(),
+            "n0300000000000001.jpg: listed in the split",
+        ),
+        (
+            lambda root: Image.new("RGB", (80, 84)).save(root / "images" / "n0000000000000002.jpg"),
+            "80x84 image, Mini-ImageNet's are 84x84",
+        ),
+    ],
+)
+def test_a_malformed_miniimagenet_copy_is_one_line_and_writes_nothing(tmp_path, tiny_mini, damage, message):
+    root = write_mini(tmp_path / "mini")
+    damage(root)
+    with pytest.raises(DataError, match=message) as info:
+        data.stage("miniimagenet", {"root": str(tmp_path / "cache"), "prestaged": {"miniimagenet": str(root)}})
+    assert "\n" not in str(info.value) and not (tmp_path / "cache").exists()

@@ -3,9 +3,10 @@ cached tensor file per split, and the in-memory tensors a training setting asks 
 
 Registry (:mod:`ncrepro.datasets`): ``mnist``, ``fashionmnist``, ``kmnist`` (IDX), ``cifar10``,
 ``cifar100`` (python pickles), ``stl10`` (binary), ``svhn`` (.mat) -- the torchvision datasets, read from
-their native files by our own readers -- plus ``digits`` (scikit-learn's bundled 8x8 handwritten digits,
-real data, offline; the smoke-scale stand-in), ``synthetic`` (a deterministic generator for unit tests)
-and a user's own datasets (``data.custom``: an ``.npz`` or an image-folder tree).
+their native files by our own readers -- ``miniimagenet`` (pre-staged only: its split files and JPEGs),
+``digits`` (scikit-learn's bundled 8x8 handwritten digits, real data, offline; the smoke-scale stand-in),
+``synthetic`` (a deterministic generator for unit tests) and a user's own datasets (``data.custom``: an
+``.npz`` or an image-folder tree).
 
 Pre-staged copies are verified before use: a file passes when its MD5 equals torchvision's published
 checksum of that file, or when the MD5 of its decompressed content equals the known checksum of the
@@ -25,7 +26,16 @@ import numpy as np
 import torch
 from torch import nn
 
-from .datasets import DATASETS, SPLITS, DatasetSpec, RawFile, prestaged_dir, read_custom  # noqa: F401  (the registry)
+from .datasets import (  # noqa: F401  (the registry)
+    DATASETS,
+    SPLITS,
+    DatasetSpec,
+    RawFile,
+    miniimagenet_hint,
+    prestaged_dir,
+    read_custom,
+    read_miniimagenet,
+)
 from .errors import DataError  # noqa: F401  (raised here; ncrepro.data.DataError)
 from .io import atomic_torch_save, file_digest, load_torch
 
@@ -309,6 +319,12 @@ def stage(name: str, data_config: dict) -> list[Path]:
     elif spec.family == "synthetic":
         splits = {s: synthetic_split(s) for s in SPLITS}
         source = "ncrepro.data.synthetic_split"
+    elif spec.family == "miniimagenet":  # no download exists: a pre-staged copy only
+        staged = prestaged_dir(name, data_config)
+        if staged is None:
+            raise DataError(f"miniimagenet: no pre-staged copy; {miniimagenet_hint()}")
+        splits = read_miniimagenet(staged)
+        source = str(staged)
     else:
         found = locate_raw_files(spec, data_config)
         splits = {s: read_native(spec, s, found[s]) for s in SPLITS}

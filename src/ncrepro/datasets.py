@@ -44,7 +44,7 @@ class DatasetSpec:
     """A dataset: where its native files come from, its number of classes and its image shape."""
 
     name: str
-    family: str  # idx | cifar | stl10 | svhn | digits | synthetic | npz | folder (a user's own)
+    family: str  # idx | cifar | stl10 | svhn | miniimagenet | digits | synthetic | npz | folder (a user's own)
     num_classes: int
     shape: tuple[int, int, int]
     files: dict[str, tuple[RawFile, ...]] = field(default_factory=dict)  # split -> files
@@ -195,6 +195,16 @@ DATASETS: dict[str, DatasetSpec] = {
         "",
         min_per_class=4659,
         train_size=73257,
+    ),
+    # Mini-ImageNet (Vinyals et al. 2016) in Ravi & Larochelle's class split, pre-staged only (no download):
+    # 100 classes of 600 84x84 images, read by read_miniimagenet.
+    "miniimagenet": DatasetSpec(
+        "miniimagenet",
+        "miniimagenet",
+        100,
+        (3, 84, 84),
+        min_per_class=500,
+        train_size=50000,
     ),
     "digits": DatasetSpec("digits", "digits", 10, (1, 8, 8), min_per_class=144, train_size=1497),
     "synthetic": DatasetSpec("synthetic", "synthetic", 10, (1, 8, 8), min_per_class=60, train_size=600),
@@ -347,6 +357,75 @@ def _image_folder(
             x = np.stack([np.asarray(im.convert("L" if gray else "RGB"), dtype=np.uint8) for im in opened[split]])
             xs[split] = np.ascontiguousarray(x[:, None] if gray else x.transpose(0, 3, 1, 2))
     return (1 if gray else 3, size[1], size[0]), labels, xs
+
+
+# --------------------------------------------------------------------------------------------
+# Mini-ImageNet, in its common distributed layout
+# --------------------------------------------------------------------------------------------
+
+# Ravi & Larochelle's split files (64, 16 and 20 classes) beside ``images/`` of 84x84 JPEGs; each CSV
+# has the header ``filename,label`` and a line ``n0153282900000005.jpg,n01532829`` per image.
+MINI_IMAGENET_CSVS = ("train.csv", "val.csv", "test.csv")
+MINI_IMAGENET_CLASSES = (64, 16, 20)
+MINI_IMAGENET_PER_CLASS = 600
+MINI_IMAGENET_TEST_PER_CLASS = 100  # the last 100 images of a class (in file order) are its test split
+MINI_IMAGENET_SIZE = 84
+
+
+def miniimagenet_hint() -> str:
+    return (
+        "pre-stage miniimagenet: a directory DIR with train.csv, val.csv, test.csv (Ravi & Larochelle's split) and"
+        " images/ (their 84x84 JPEGs), set `data: prestaged: miniimagenet: DIR` in config/config.yaml or"
+        " NCREPRO_PRESTAGED_MINIIMAGENET=DIR"
+    )
+
+
+def read_miniimagenet(directory: Path | str) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Mini-ImageNet, verified and read whole (no checksum of it is published: its structure is verified
+    and the data stage records its content digest). Classes are numbered in the order the split files
+    list them: 0-63 Ravi & Larochelle's training classes, 64-79 their validation classes, 80-99 their test
+    classes (the few-shot target pool). Each class's first 500 images (in file order) form the training
+    split, its last 100 the test split (the project's reading: Galanti et al. 2021 train and test within
+    a class and do not say how they split it)."""
+    directory = Path(directory)
+    per_class: dict[str, list[str]] = {}
+    for csv_name, expected in zip(MINI_IMAGENET_CSVS, MINI_IMAGENET_CLASSES, strict=True):
+        path = directory / csv_name
+        if not path.is_file():
+            raise DataError(f"{path}: not found; {miniimagenet_hint()}")
+        lines = path.read_text().splitlines()
+        if not lines or lines[0].strip() != "filename,label":
+            raise DataError(f"{path}: not a Mini-ImageNet split file (its first line must be 'filename,label')")
+        classes_here = set()
+        for number, line in enumerate(lines[1:], start=2):
+            parts = line.strip().split(",")
+            if len(parts) != 2 or not parts[0] or not parts[1]:
+                raise DataError(f"{path}: line {number}: expected 'filename,label', got {line.strip()!r}")
+            if parts[1] in per_class and parts[1] not in classes_here:
+                raise DataError(f"{path}: class {parts[1]} is also in another split file")
+            classes_here.add(parts[1])
+            per_class.setdefault(parts[1], []).append(parts[0])
+        if len(classes_here) != expected:
+            raise DataError(f"{path}: {len(classes_here)} classes, Mini-ImageNet's split has {expected}")
+    short = {c: len(files) for c, files in per_class.items() if len(files) != MINI_IMAGENET_PER_CLASS}
+    if short:
+        name, count = next(iter(short.items()))
+        raise DataError(f"{directory}: class {name} has {count} images, Mini-ImageNet has {MINI_IMAGENET_PER_CLASS}")
+    xs: dict[str, list[np.ndarray]] = {s: [] for s in SPLITS}
+    ys: dict[str, list[int]] = {s: [] for s in SPLITS}
+    train_per_class = MINI_IMAGENET_PER_CLASS - MINI_IMAGENET_TEST_PER_CLASS
+    for label, files in enumerate(per_class.values()):
+        for i, name in enumerate(files):
+            file = directory / "images" / name
+            if not file.is_file():
+                raise DataError(f"{file}: listed in the split files but not found; {miniimagenet_hint()}")
+            _, size, image = _open_image(file, decode=True)
+            if size != (MINI_IMAGENET_SIZE, MINI_IMAGENET_SIZE):
+                raise DataError(f"{file}: {size[0]}x{size[1]} image, Mini-ImageNet's are 84x84")
+            split = "train" if i < train_per_class else "test"
+            xs[split].append(np.asarray(image.convert("RGB"), dtype=np.uint8).transpose(2, 0, 1))
+            ys[split].append(label)
+    return {s: (np.stack(xs[s]), np.array(ys[s], dtype=np.int64)) for s in SPLITS}
 
 
 def _custom(path: Path | str, read: bool):

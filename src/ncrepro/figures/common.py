@@ -16,6 +16,7 @@ DATASET_NAMES = {
     "cifar100": "CIFAR100",
     "stl10": "STL10",
     "svhn": "SVHN",
+    "miniimagenet": "Mini-ImageNet",
     "digits": "digits (sklearn)",
     "synthetic": "synthetic",
 }
