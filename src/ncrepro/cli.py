@@ -47,6 +47,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--reference-stats", default=None, help="the run's training-split statistics: also classify by their means"
     )
 
+    s = sub.add_parser("transfer", help="few-shot transfer of the checkpoints of one run (Review Fig. 10)")
+    s.add_argument("--manifest", required=True)
+    s.add_argument("--epochs", type=int, nargs="+", required=True)
+    s.add_argument("--data", required=True, help="cached training split (.pt)")
+    s.add_argument("--test-data", required=True, help="cached test split (.pt)")
+    s.add_argument("--out", required=True, help="the table (.parquet)")
+    s.add_argument("--device", default="auto")
+    s.add_argument("--threads", type=int, default=1)
+
     s = sub.add_parser("metrics", help="tidy metric tables of one run")
     s.add_argument("--manifest", required=True)
     s.add_argument("--stats", nargs="+", required=True)
@@ -59,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--threads", type=int, default=1)
     s = sub.add_parser("figure", help="build one figure (PDF, figdata, claims)")
     s.add_argument("--kind", required=True, help="the figure kind (ncrepro.figures)")
-    for name in ("metrics", "metrics-test", "geodesic", "stats", "surrogates"):
+    for name in ("metrics", "metrics-test", "geodesic", "stats", "transfer", "surrogates"):
         s.add_argument(f"--{name}", nargs="*", default=[], help=f"the figure's {name} inputs")
     s.add_argument("--pdf", required=True)
     s.add_argument("--figdata", required=True)
@@ -139,19 +148,19 @@ def main(argv: list[str] | None = None) -> int:
                 args.memory_mb,
                 args.reference_stats,
             )
+        elif args.command == "transfer":
+            stages.stage_transfer(
+                args.manifest, args.epochs, args.data, args.test_data, args.out, args.device, args.threads
+            )
         elif args.command == "metrics":
             stages.stage_metrics(args.manifest, args.stats, args.out_metrics, args.out_geodesic)
         elif args.command == "surrogate":
             stages.stage_surrogate(args.spec, args.out, args.threads)
         elif args.command == "figure":
-            from .figures import FigureInputs
+            from .figures import INPUTS, FigureInputs
 
             inputs = FigureInputs(
-                tuple(args.metrics),
-                tuple(args.geodesic),
-                tuple(args.stats),
-                tuple(args.surrogates),
-                tuple(args.metrics_test),
+                **{name: tuple(getattr(args, name)) for name in (*INPUTS, "surrogates")},
             )
             stages.stage_figure(args.kind, inputs, args.pdf, args.figdata, args.claims, args.meta, args.claims_table)
         elif args.command == "list-figures":

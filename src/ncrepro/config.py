@@ -429,6 +429,7 @@ def load(config: dict | None = None, config_dirs: Iterable[Path | str] = ()) -> 
             where += " + config: data.standins"
             _validate(merged, setting_schema, where, f"settings.{name}")
         _check_dataset(merged["data"], datasets, f"{where}: settings.{name}.data")
+        _check_transfer(merged, datasets[merged["data"]["dataset"]], f"{where}: settings.{name}.measure.transfer")
         settings[name] = _finalise(name, merged, scale, where)
         settings[name]["paper_dataset"] = paper_dataset
 
@@ -506,6 +507,23 @@ def _check_dataset(data: dict, datasets: dict[str, DatasetSpec], where: str) -> 
             f"{where}.per_class: {data['per_class']} is more than the smallest class of {spec.name}"
             f" ({spec.min_per_class} samples)"
         )
+
+
+def _check_transfer(setting: dict, spec: DatasetSpec, where: str) -> None:
+    """A transfer evaluation's target classes are classes of the dataset, none trained on, and hold an
+    episode's ways."""
+    transfer = setting.get("measure", {}).get("transfer")
+    if not transfer:
+        return
+    targets = transfer["classes"]
+    outside = [k for k in targets if k >= spec.num_classes]
+    if outside:
+        raise ConfigError(f"{where}.classes: {outside} are not classes of {spec.name} (0 .. {spec.num_classes - 1})")
+    trained = set(setting["data"].get("classes") or range(spec.num_classes)) & set(targets)
+    if trained:
+        raise ConfigError(f"{where}.classes: {sorted(trained)} are training classes too; targets are unseen classes")
+    if transfer["ways"] > len(targets):
+        raise ConfigError(f"{where}.ways: {transfer['ways']} ways from {len(targets)} target classes")
 
 
 def _scalar(text: str, types) -> Any:

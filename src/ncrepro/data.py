@@ -475,19 +475,29 @@ def _subset_images(data: dict, cache_file: Path | str) -> tuple[torch.Tensor, to
     return x, y, num_classes, blob["digest"]
 
 
-def setting_tensors(data: dict, cache_file: Path | str, train_cache_file: Path | str | None = None) -> Tensors:
+def setting_tensors(
+    data: dict,
+    cache_file: Path | str,
+    train_cache_file: Path | str | None = None,
+    normalization: dict | None = None,
+) -> Tensors:
     """The tensors of a setting's ``data`` block from a cached split file: balanced subset, float in
     [0, 1], reshaped, standardised per channel with the statistics of the (subset) training split
-    (``train_cache_file``; default: the split itself). Another split than the training one is taken
-    whole (``per_class`` subsets the training split only): a test accuracy is the whole test set's."""
+    (``train_cache_file``; default: the split itself), or with a network's own (``normalization``, the
+    ``mean`` and ``std`` its checkpoints record). Another split than the training one is taken whole
+    (``per_class`` subsets the training split only): a test accuracy is the whole test set's."""
     ref = None
     if train_cache_file is not None and Path(train_cache_file) != Path(cache_file):
-        ref = _subset_images(data, train_cache_file)[0]
+        if normalization is None:
+            ref = _subset_images(data, train_cache_file)[0]
         data = {**data, "per_class": None}
     x, y, num_classes, digest = _subset_images(data, cache_file)
     ref = x if ref is None else ref
-    mean = ref.mean(dim=(0, 2, 3), dtype=torch.float64)
-    std = ref.double().std(dim=(0, 2, 3)).clamp_min(1e-8)
+    if normalization is not None:
+        mean, std = (torch.tensor(normalization[k], dtype=torch.float64) for k in ("mean", "std"))
+    else:
+        mean = ref.mean(dim=(0, 2, 3), dtype=torch.float64)
+        std = ref.double().std(dim=(0, 2, 3)).clamp_min(1e-8)
     if data.get("normalize", "standardize") == "standardize":
         x = ((x - mean.float()[None, :, None, None]) / std.float()[None, :, None, None]).contiguous()
     return Tensors(x, y, num_classes, mean.tolist(), std.tolist(), digest)

@@ -36,6 +36,7 @@ STAGE_ENTRY = {
     "train": "stage_train",
     "stats": "stage_stats",
     "metrics": "stage_metrics",
+    "transfer": "stage_transfer",
     "surrogate": "stage_surrogate",
     "figure": "stage_figure",
 }

@@ -68,11 +68,7 @@ def stage_stats(
     dev = resolve_device(device)
     train.configure_torch(threads, dev)
     tensors = data.setting_tensors(setting["data"], split_cache or train_cache, train_cache)
-    if manifest.get("data_digest") != tensors.digest:
-        raise data.DataError(
-            f"{manifest_path}: trained on data {manifest.get('data_digest')}, the cached dataset is now"
-            f" {tensors.digest}; rerun training"
-        )
+    check_data_digest(manifest, manifest_path, tensors.digest)
     x, y = tensors.x.to(dev), tensors.y.to(dev)
     batch = stats_batch(setting, tuple(x.shape[1:]), len(x), tensors.num_classes, dev, memory_mb)
     Path(out_dir).mkdir(parents=True, exist_ok=True)
@@ -89,6 +85,17 @@ def stage_stats(
         stats = checkpoint_stats(manifest, manifest_path, epoch, x, y, tensors.num_classes, dev, batch, reference)
         stats.meta["split"] = split
         stats.save(stats_path(out_dir, epoch))
+
+
+def check_data_digest(manifest: dict, manifest_path: str, digest: str) -> None:
+    """The cached dataset is the one the run trained on (else a one-line error: retrain)."""
+    from .errors import DataError
+
+    if manifest.get("data_digest") != digest:
+        raise DataError(
+            f"{manifest_path}: trained on data {manifest.get('data_digest')}, the cached dataset is now"
+            f" {digest}; rerun training"
+        )
 
 
 def stats_batch(setting: dict, shape: tuple, n: int, num_classes: int, dev, memory_mb: int | None) -> int:
@@ -227,6 +234,55 @@ def stage_metrics(manifest_path: str, stats_paths: list[str], out_metrics: str, 
     geo.insert(0, "seed", manifest["seed"])
     geo.insert(0, "setting", setting["name"])
     atomic_write_parquet(geo, out_geodesic, meta)
+
+
+def stage_transfer(
+    manifest_path: str, epochs: list[int], train_cache: str, test_cache: str, out: str, device: str, threads: int
+) -> None:
+    """Review Fig. 10's transfer evaluation of one run's checkpoints (:mod:`ncrepro.transfer`; the setting's
+    ``measure.transfer``): per checkpoint, the target classes' CDNV on their test samples (``target_cdnv``)
+    and the few-shot accuracy of every episode (``fewshot_acc``), from the penultimate features of the
+    target classes' images, scaled as the network's training data."""
+    from . import data, train
+    from .stats import model_batches
+    from .transfer import draw_episodes, episode_accuracy
+
+    manifest = json.loads(Path(manifest_path).read_text())
+    setting = manifest["setting"]
+    spec = setting["measure"]["transfer"]
+    dev = resolve_device(device)
+    train.configure_torch(threads, dev)
+    target = {**setting["data"], "classes": spec["classes"], "random_labels": 0, "blur": None}
+    normalization = train.load_checkpoint(manifest, epochs[0])["normalization"]
+    support = data.setting_tensors({**target, "per_class": None}, train_cache, normalization=normalization)
+    queries = data.setting_tensors(target, test_cache, train_cache, normalization=normalization)
+    check_data_digest(manifest, manifest_path, support.digest)
+    n_classes = len(spec["classes"])
+    episodes = draw_episodes(support.y.numpy(), queries.y.numpy(), n_classes, spec, seed=manifest["seed"])
+    used = np.unique(np.concatenate([idx for episode in episodes for idx in episode.support]))
+    batch = setting.get("measure", {}).get("batch_size", 1000)
+    rows = []
+    for i, epoch in enumerate(epochs, start=1):
+        sys.stderr.write(f"checkpoint {i}/{len(epochs)} (epoch {epoch}): {len(episodes)} episodes\n")
+        model = train.restore_model(train.load_checkpoint(manifest, epoch), dev)
+
+        def penultimate(x, y, model=model):
+            parts = [f[-1].double().cpu().numpy() for f, _, _ in model_batches(model, x.to(dev), y, batch, False)()]
+            return np.concatenate(parts)
+
+        drawn = penultimate(support.x[used], support.y[used])  # only the support samples some episode draws
+        train_features = np.zeros((len(support.y), drawn.shape[1]))
+        train_features[used] = drawn
+        test_features = penultimate(queries.x, queries.y)
+        cdnv = metrics.collapse_metrics(test_features, queries.y.numpy(), n_classes)["cdnv"]
+        rows.append({"epoch": epoch, "episode": -1, "metric": "target_cdnv", "value": cdnv})
+        for j, episode in enumerate(episodes):
+            accuracy = episode_accuracy(train_features, test_features, episode, spec["ridge"])
+            rows.append({"epoch": epoch, "episode": j, "metric": "fewshot_acc", "value": accuracy})
+    table = pd.DataFrame(rows)
+    table.insert(0, "seed", manifest["seed"])
+    table.insert(0, "setting", setting["name"])
+    atomic_write_parquet(table, out, {"setting": setting, "seed": manifest["seed"], "software": software()})
 
 
 def stage_surrogate(spec: dict, out: str, threads: int) -> None:

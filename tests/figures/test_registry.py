@@ -22,6 +22,7 @@ PAPER_OF = {
     "ulpm": "ulpm",
     "review": "review",
     "review_features": "review",
+    "review_transfer": "review",
     "dufm": "dufm",
     "dufm_solutions": "dufm",
     "dufm_network": "dufm",

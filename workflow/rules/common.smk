@@ -27,7 +27,7 @@ RESULTS = f"results/{SCALE}"
 # Digest of the package code a job runs (ncrepro.provenance): a param of its rule, so editing that
 # code reruns it. Per stage; for solves per surrogate model, for figures per figure kind.
 CODE = {
-    stage: stage_digest(stage) for stage in ("stage_data", "train", "stats", "metrics")
+    stage: stage_digest(stage) for stage in ("stage_data", "train", "stats", "metrics", "transfer")
 }
 
 
@@ -99,7 +99,8 @@ def surrogate_code(wildcards):
 def figure_inputs(wildcards):
     """A figure's named inputs (ncrepro.figures.FigureInputs): its surrogate solves and, of every
     (setting, seed) it draws from, what its kind reads: the metric tables, the geodesic tables, the
-    statistics directories (the runs' final class means), the test split's metric tables.
+    statistics directories (the runs' final class means), the test split's metric tables, the few-shot
+    transfer tables.
     """
     fig = NC.figure(wildcards.figure)
     reads = figure_kinds()[fig.kind].reads
@@ -110,6 +111,7 @@ def figure_inputs(wildcards):
         "geodesic": rules.metrics.output.geodesic,
         "stats": rules.stats.output[0],
         "metrics_test": rules.metrics_test.output.metrics,
+        "transfer": rules.transfer.output[0],
     }
     inputs = {
         what: (

@@ -9,8 +9,8 @@ stand side by side in its paper's module, under a header naming the paper's figu
 
 A paper module lists its kinds in ``KINDS = {kind: Kind(data=..., plot=..., claims=..., reads=...)}``,
 ``reads`` naming the inputs its data function reads besides the figure's surrogate solves (``metrics``,
-``geodesic``, ``stats``, ``metrics_test``: see :class:`FigureInputs`). :func:`registry` reads those tables from the
-modules' source without importing them (no matplotlib), so the workflow parses fast; :func:`kind`
+``geodesic``, ``stats``, ``metrics_test``, ``transfer``: see :class:`FigureInputs`). :func:`registry` reads
+those tables from the modules' source without importing them (no matplotlib), so the workflow parses fast; :func:`kind`
 imports the module of one kind. The shared modules: :mod:`.common` (data helpers, claim records) and
 :mod:`.style` (footer, saving, colours, heat maps, tables).
 """
@@ -27,7 +27,7 @@ from pathlib import Path
 import pandas as pd
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
-INPUTS = ("metrics", "geodesic", "stats", "metrics_test")
+INPUTS = ("metrics", "geodesic", "stats", "metrics_test", "transfer")
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,7 @@ class FigureInputs:
     stats: tuple[str, ...] = ()  # run directories results/<scale>/stats/<setting>/seed<s>
     surrogates: tuple[str, ...] = ()  # results/<scale>/surrogates/<name>.parquet
     metrics_test: tuple[str, ...] = ()  # results/<scale>/metrics_test/<setting>/seed<s>/metrics.parquet (test split)
+    transfer: tuple[str, ...] = ()  # results/<scale>/transfer/<setting>/seed<s>.parquet (few-shot transfer)
 
 
 @dataclass(frozen=True)
