@@ -1,9 +1,10 @@
 """Every paper-scale setting fires on CPU: its exact model and recipe (optimiser, loss, parameter
 groups, layer-wise schedule, feature penalty, blur) through the jobs' own entry points -- the train
-stage, then the statistics and metrics stages on every measured layer -- on synthetic images of the
-paper's dataset shape and class count, one epoch of one batch of the paper's size, a checkpoint, and a resume
-from it. What it proves: nothing in a paper-scale job fails for shape, memory layout or recipe reasons
-before the real data arrive (the real runs need the datasets and a GPU)."""
+stage, then the statistics and metrics stages on every measured layer, and the few-shot transfer where a
+setting asks for it -- on synthetic images of the paper's dataset shape and class count, one epoch of one
+batch of the paper's size, a checkpoint, and a resume from it. What it proves: nothing in a paper-scale
+job fails for shape, memory layout or recipe reasons before the real data arrive (the real runs need the
+datasets and a GPU)."""
 
 import json
 import math
@@ -20,11 +21,14 @@ PAPER = config.load_file(scale="paper").settings
 def one_epoch(setting: dict) -> dict:
     """The paper setting cut to one epoch of one batch of the paper's size (all of the synthetic data),
     one epoch per layer when trained layer-wise, an L-BFGS step to one iteration (its 20 evaluations of a
-    full-size ResNet18 batch of 2,048 would take CI most of an hour); everything else as the paper has it."""
+    full-size ResNet18 batch of 2,048 would take CI most of an hour), few-shot episodes to two of one shot;
+    everything else as the paper has it."""
     s = shortened(setting, 1)
     s["data"]["per_class"] = None
     if s["train"]["optimizer"] == "lbfgs":
         s["train"]["max_iter"] = 1
+    if "transfer" in s["measure"]:  # the synthetic batch holds one training image of each target class
+        s["measure"]["transfer"] |= {"shots": 1, "episodes": 2}
     return s
 
 
@@ -47,6 +51,11 @@ def test_paper_setting_fires(name, tmp_path, capfd):
     stages.stage_stats(str(manifest), [epochs], str(train_file), str(tmp_path / "stats"), "cpu", 2)
     stats_file = stages.stats_path(tmp_path / "stats", epochs)
     stages.stage_metrics(str(manifest), [str(stats_file)], str(tmp_path / "m.parquet"), str(tmp_path / "g.parquet"))
+    if "transfer" in setting["measure"]:
+        test_file = train_file.parent / "test.pt"
+        stages.stage_transfer(
+            str(manifest), [epochs], str(train_file), str(test_file), str(tmp_path / "t.parquet"), "cpu", 2
+        )
     import torch
 
     from ncrepro.models import build_model
