@@ -89,9 +89,13 @@ BAD = [
     ({"overrides": {"settings": {"perturb_cifar10_ce": {"train": {"weight_decay_head": -1}}}}}, "weight_decay_head"),
     (
         {"overrides": {"settings": {"pfc_mnist": {"model": {"head": {"layers": 3}}}}}},
-        "need arch resnet, vgg, wide_resnet or mlp",
+        "need arch resnet, vgg, wide_resnet, densenet or mlp",
     ),
     ({"overrides": {"settings": {"ulpm_vgg13_mnist": {"model": {"depth": 12}}}}}, "vgg depths are 11, 13"),
+    (
+        {"overrides": {"settings": {"pfc_mnist": {"model": {"arch": "densenet", "depth": 41, "growth_rate": 12}}}}},
+        "a DenseNet's depth is 3n + 4",
+    ),
     ({"overrides": {"surrogates": {"nope": {"params": {}}}}}, "overrides.surrogates.nope: unknown surrogate"),
     ({"overrides": {"surrogates": {"dufm_srg_construction": {"model": "x"}}}}, "unknown key"),
     ({"resources": {"train": {"mem_mb": -1}}}, "config: resources.train.mem_mb"),

@@ -67,6 +67,21 @@ def test_wide_resnet_28_4_has_the_published_size():
     assert len(blocks) == 12 and sum(b.shortcut is not None for b in blocks) == 3
 
 
+@pytest.mark.parametrize(
+    ("depth", "growth", "bc", "millions"), [(40, 12, False, 1.0), (100, 12, True, 0.8), (250, 24, True, 15.3)]
+)
+def test_densenets_have_the_published_sizes(depth, growth, bc, millions):
+    """Huang et al. (2017), Table 2 (CIFAR, 10 classes): DenseNet-40 (k = 12) 1.0 M parameters,
+    DenseNet-BC-100 (k = 12) 0.8 M, DenseNet-BC-250 (k = 24) 15.3 M (Review Fig. 5's DenseNet40 and 250)."""
+    spec = {"arch": "densenet", "depth": depth, "growth_rate": growth, "bc": bc}
+    with torch.device("meta"):
+        net = build_model(spec, (3, 32, 32), 10)
+    assert round(sum(p.numel() for p in net.parameters()) / 1e6, 1) == millions
+    if depth == 40:
+        net = build_model(spec, (3, 32, 32), 10).eval()
+        assert net.features(torch.zeros(2, 3, 32, 32))[-1].shape == (2, 16 + 3 * 12 * 12)  # 456-d
+
+
 def tiny_setting(base_config, **train_overrides):
     base_config["overrides"] = {
         "settings": {

@@ -616,6 +616,7 @@ ARCH_REQUIRED = {
     "mlp": ("widths",),
     "vgg": (),
     "wide_resnet": ("depth", "widen_factor"),
+    "densenet": ("depth", "growth_rate"),
 }
 
 
@@ -636,10 +637,12 @@ def _check_model(setting: dict, where: str) -> None:
         raise ConfigError(f"{where}.model: vgg needs exactly one of depth and cfg (set the other to null)")
     if arch == "wide_resnet" and (model["depth"] is None or (model["depth"] - 4) % 6):
         raise ConfigError(f"{where}.model.depth: a Wide ResNet's depth is 6n + 4 (e.g. 28)")
-    generic = arch in ("resnet", "vgg", "mlp", "wide_resnet")
+    if arch == "densenet" and (model["depth"] is None or (model["depth"] - 4) % (6 if model.get("bc") else 3)):
+        raise ConfigError(f"{where}.model.depth: a DenseNet's depth is 3n + 4 (DenseNet-BC: 6n + 4)")
+    generic = arch in ("resnet", "vgg", "mlp", "wide_resnet", "densenet")
     if not generic and ({"head", "classifier_bias"} & model.keys() or train.get("feature_penalty")):
         raise ConfigError(
-            f"{where}: head, classifier_bias and feature_penalty need arch resnet, vgg, wide_resnet or mlp"
+            f"{where}: head, classifier_bias and feature_penalty need arch resnet, vgg, wide_resnet, densenet or mlp"
         )
     layerwise = train.get("layerwise")
     if layerwise:

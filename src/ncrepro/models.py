@@ -7,8 +7,9 @@ per-group weight decay addresses.
 
 Architectures (``model.arch``): ``pfc_conv_resnet`` and ``pfc_fc_resnet`` (PFC Table I), ``resnet``
 (ResNet18, ResNet20 and smaller, torchvision blocks), ``vgg`` (VGG11/13/16/19 with BN, CIFAR-style),
-``mlp`` (deep MLPs with optional BatchNorm); the last three take a ``head`` (linear classifier, or the
-bias-free L-layer MLP head of DUFM eq. (1), §6.2).
+``wide_resnet`` (WRN-d-k), ``densenet`` (DenseNet and DenseNet-BC for small images), ``mlp`` (deep MLPs
+with optional BatchNorm); all but the PFC ResNets take a ``head`` (linear classifier, or the bias-free
+L-layer MLP head of DUFM eq. (1), §6.2).
 
 PFC ResNets (everything beyond PFC Table I is unspecified by the paper; the project's reading is
 docs/papers/pfc-reading.md, "Conv ResNets" and "FC ResNet"): pre-activation residual blocks ``x + v(x)``
@@ -307,6 +308,56 @@ class WideResNetBackbone(nn.Module):
         return [global_avg_pool(torch.relu(self.bn(self.blocks(self.stem(x)))))]
 
 
+class PlainDenseLayer(nn.Module):
+    """A layer of a DenseNet without bottleneck (Huang et al. 2017, §3): BN-ReLU-conv3x3 to ``growth``
+    channels, concatenated to its input."""
+
+    def __init__(self, c_in: int, growth: int):
+        super().__init__()
+        self.body = nn.Sequential(nn.BatchNorm2d(c_in), nn.ReLU(inplace=True), conv3x3(c_in, growth))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.cat([x, self.body(x)], 1)
+
+
+class DenseNetBackbone(nn.Module):
+    """DenseNet for small images (Huang et al. 2017, §3 and Table 2; Review Fig. 5 after Papyan et al.
+    2020: DenseNet40, DenseNet-BC-250): a 3x3 convolution, three dense blocks with transitions (BN-ReLU-
+    conv1x1-avgpool2) between them, BN-ReLU and global average pooling (the ``penultimate`` feature).
+
+    ``bc=False`` (DenseNet-L-k): blocks of (L - 4) / 3 :class:`PlainDenseLayer`, a first convolution of 16
+    channels, transitions that keep the channels. ``bc=True`` (DenseNet-BC-L-k): blocks of (L - 4) / 6
+    bottleneck layers (torchvision's ``_DenseBlock``: BN-ReLU-conv1x1 to 4k, BN-ReLU-conv3x3 to k), a first
+    convolution of 2k channels, transitions that halve the channels (torchvision's ``_Transition``)."""
+
+    def __init__(self, in_channels: int, depth: int, growth: int, bc: bool):
+        super().__init__()
+        from torchvision.models.densenet import _DenseBlock, _Transition
+
+        per_block = (depth - 4) // (6 if bc else 3)
+        if per_block < 1 or (depth - 4) % (6 if bc else 3):
+            raise ValueError(f"densenet: depth {depth} is not {'6n' if bc else '3n'} + 4")
+        c = 2 * growth if bc else 16
+        layers: list[nn.Module] = [conv3x3(in_channels, c)]
+        for i in range(3):
+            if bc:
+                layers.append(_DenseBlock(per_block, c, bn_size=4, growth_rate=growth, drop_rate=0.0))
+            else:
+                layers += [PlainDenseLayer(c + j * growth, growth) for j in range(per_block)]
+            c += per_block * growth
+            if i < 2:
+                out = c // 2 if bc else c
+                layers.append(_Transition(c, out))
+                c = out
+        layers += [nn.BatchNorm2d(c), nn.ReLU(inplace=True)]
+        self.body = nn.Sequential(*layers)
+        self.out_dim = c
+        self.layer_names = ["penultimate"]
+
+    def forward_features(self, x: torch.Tensor) -> list[torch.Tensor]:
+        return [global_avg_pool(self.body(x))]
+
+
 class MLPBackbone(nn.Module):
     """Flatten, then hidden layers Linear - [BatchNorm1d] - ReLU of the given widths (Perturb App. E.1's MLP
     and the BN-MLP analog of its ResNet18, docs/papers/perturb-reading.md, "Quick scale"; the DUFM analog
@@ -445,6 +496,8 @@ def build_model(model: dict, in_shape: tuple[int, int, int], num_classes: int) -
     elif arch == "vgg":
         cfg = model.get("cfg") or VGG_CONFIGS[model["depth"]]
         backbone = VGGBackbone(in_shape[0], cfg, model.get("batch_norm", True), model.get("init", "default"))
+    elif arch == "densenet":
+        backbone = DenseNetBackbone(in_shape[0], model["depth"], model["growth_rate"], model.get("bc", False))
     elif arch == "wide_resnet":
         backbone = WideResNetBackbone(in_shape[0], model["depth"], model["widen_factor"])
     elif arch == "mlp":

@@ -28,7 +28,7 @@ from .style import finish, layer_colors
 ELEMENTS = ("feature", "mean", "classifier", "etf")
 COORDINATES = ("x", "y", "z")
 # The collapse metrics the checks read (Review §1's NC1, NC2, NC3), and the training accuracy
-EVOLUTION_METRICS = {"nc1": "NC1", "etf_gram_dist": "NC2", "self_duality": "NC3", "classifier_acc": "training accuracy"}
+EVOLUTION_METRICS = ("nc1", "etf_gram_dist", "self_duality", "classifier_acc")
 
 
 def projection_basis(H: np.ndarray, y: np.ndarray, means: np.ndarray) -> np.ndarray:
@@ -60,6 +60,10 @@ def snapshot_points(stats: StatsFile) -> dict[str, np.ndarray]:
     (centred by their mean: the bias takes the rest) rescaled to the means' mean norm, and the ETF
     aligned to the means (:func:`simplex_etf_in_plane`) with radius the means' mean norm."""
     layer = stats.layers[list(stats.layers)[-1]]
+    if "features" not in layer:
+        raise ValueError(
+            f"Review Fig. 1 draws every sample: its setting needs measure.raw_features (epoch {stats.meta['epoch']})"
+        )
     H, y = layer["features"].astype(np.float64), layer["labels"]
     K = len(layer["counts"])
     if K != 3:
