@@ -67,6 +67,22 @@ def test_wide_resnet_28_4_has_the_published_size():
     assert len(blocks) == 12 and sum(b.shortcut is not None for b in blocks) == 3
 
 
+@pytest.mark.parametrize(("blocks", "millions"), [([3, 4, 6, 3], 25.6), ([3, 8, 36, 3], 60.2)])
+def test_bottleneck_resnets_have_torchvisions_sizes(blocks, millions):
+    """torchvision's ResNet50 (25.6 M parameters) and ResNet152 (60.2 M) on ImageNet's 1000 classes."""
+    spec = {
+        "arch": "resnet",
+        "stem": "imagenet",
+        "block": "bottleneck",
+        "widths": [64, 128, 256, 512],
+        "blocks": blocks,
+    }
+    with torch.device("meta"):
+        net = build_model(spec, (3, 224, 224), 1000)
+    assert round(sum(p.numel() for p in net.parameters()) / 1e6, 1) == millions
+    assert net.backbone.out_dim == 2048
+
+
 @pytest.mark.parametrize(
     ("depth", "growth", "bc", "millions"), [(40, 12, False, 1.0), (100, 12, True, 0.8), (250, 24, True, 15.3)]
 )

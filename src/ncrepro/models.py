@@ -182,14 +182,20 @@ class ResNetBackbone(nn.Module):
     ResNet20 of DUFM §6.2, He et al.'s CIFAR ResNets). Stage ``i`` has ``blocks[i]`` blocks of width
     ``widths[i]``, stride 2 from the second stage on, and a 1x1-conv + BN shortcut where the shape changes
     (option B; DUFM §6.2 leaves the shortcut of ResNet20 unspecified: docs/papers/dufm-reading.md, "Network
-    recipe"). ResNet18 = widths 64/128/256/512, blocks 2/2/2/2; ResNet20 = 16/32/64, 3/3/3.
+    recipe"). ResNet18 = widths 64/128/256/512, blocks 2/2/2/2; ResNet20 = 16/32/64, 3/3/3. ``block="bottleneck"``:
+    torchvision's bottleneck blocks (1x1, 3x3, 1x1 convolutions, ``4 x width`` output channels); ResNet50 =
+    widths 64/128/256/512, blocks 3/4/6/3; ResNet152 = 3/8/36/3.
 
     Feature list: the output of every stage (``layer1`` ...) and the global-average-pooled feature.
     """
 
-    def __init__(self, in_channels: int, widths: list[int], blocks: list[int], stem: str, init: str):
+    def __init__(
+        self, in_channels: int, widths: list[int], blocks: list[int], stem: str, init: str, block: str = "basic"
+    ):
         super().__init__()
-        from torchvision.models.resnet import BasicBlock
+        from torchvision.models.resnet import BasicBlock, Bottleneck
+
+        unit = {"basic": BasicBlock, "bottleneck": Bottleneck}[block]
 
         if len(widths) != len(blocks):
             raise ValueError(f"resnet: {len(widths)} widths but {len(blocks)} block counts")
@@ -210,13 +216,14 @@ class ResNetBackbone(nn.Module):
             layers = []
             for j in range(n_blocks):
                 stride = 2 if (i > 0 and j == 0) else 1
+                out = width * unit.expansion
                 shortcut = None
-                if stride != 1 or c != width:
+                if stride != 1 or c != out:
                     shortcut = nn.Sequential(
-                        nn.Conv2d(c, width, kernel_size=1, stride=stride, bias=False), nn.BatchNorm2d(width)
+                        nn.Conv2d(c, out, kernel_size=1, stride=stride, bias=False), nn.BatchNorm2d(out)
                     )
-                layers.append(BasicBlock(c, width, stride, shortcut))
-                c = width
+                layers.append(unit(c, width, stride, shortcut))
+                c = out
             stages.append(nn.Sequential(*layers))
         self.stages = nn.ModuleList(stages)
         self.out_dim = c
@@ -491,7 +498,12 @@ def build_model(model: dict, in_shape: tuple[int, int, int], num_classes: int) -
         return PFCFCResNet(in_shape, num_classes, model["width"], model["blocks"])
     if arch == "resnet":
         backbone: nn.Module = ResNetBackbone(
-            in_shape[0], model["widths"], model["blocks"], model.get("stem", "cifar"), model.get("init", "default")
+            in_shape[0],
+            model["widths"],
+            model["blocks"],
+            model.get("stem", "cifar"),
+            model.get("init", "default"),
+            model.get("block", "basic"),
         )
     elif arch == "vgg":
         cfg = model.get("cfg") or VGG_CONFIGS[model["depth"]]
