@@ -370,3 +370,16 @@ def test_scheduler_requests_follow_the_scale_and_the_users_own_win(base_config):
     base_config["overrides"] = {"resources": {"train": {"runtime": 5}}}
     with pytest.raises(ConfigError, match="overrides.resources: resources are set at the top level"):
         config.load(base_config)
+
+
+def test_only_settings_of_one_recipe_share_runs(base_config):
+    """At smoke scale the digits stand-in makes some settings one recipe (their runs are shared); at paper
+    scale every setting is its own."""
+    smoke = config.load(base_config)
+    assert smoke.run_of("ulpm_vgg13_mnist") == smoke.run_of("ulpm_vgg13_kmnist") == "ulpm_vgg13_cifar10"
+    assert smoke.run_of("review_optimizers_mnist_sgd") == "review_optimizers_cifar10_sgd"  # resize without a shape
+    assert smoke.run_of("review_optimizers_mnist_sgd") != smoke.run_of("review_optimizers_mnist_adam")
+    assert smoke.figure_meta("ulpm_fig4")["shared_runs"] == {"ulpm_vgg13_mnist": "ulpm_vgg13_cifar10"}
+    base_config["scale"] = "paper"
+    paper = config.load(base_config)
+    assert all(paper.run_of(name) == name for name in paper.settings)

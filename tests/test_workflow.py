@@ -74,12 +74,26 @@ def test_paper_scale_dry_run_of_every_implemented_figure(tmp_path):
 
 
 def test_a_figure_that_reads_test_metrics_measures_each_run_on_the_test_split(tmp_path):
-    """Review Fig. 7 reads test accuracy: one test-split statistics job and metric table per run."""
+    """Review Fig. 7 reads test accuracy: one test-split statistics job and metric table per run (at smoke
+    scale its MNIST and CIFAR10 rows are one recipe on digits: three runs for six settings)."""
     wd = workdir(tmp_path)
     out = snakemake(wd, "-n", "-p", "--cores", "1", "figures/review_fig7.pdf", "--config", "scale=smoke")
     counts = job_counts(out.stdout + out.stderr)
-    assert counts["train"] == counts["stats"] == counts["stats_test"] == counts["metrics_test"] == 6, counts
+    assert counts["train"] == counts["stats"] == counts["stats_test"] == counts["metrics_test"] == 3, counts
     assert "--split-data resources/data/digits/test.pt --split test" in out.stdout + out.stderr
+
+
+def test_settings_of_one_recipe_share_their_runs_and_each_figure_reads_them_under_its_own_names(tmp_path):
+    """At smoke scale ULPM's VGG13 rows of CIFAR10, MNIST, KMNIST and Fashion-MNIST are one recipe on
+    digits: one training (CIFAR10's, first by name), read by Figs. 4, 5 and 7 under their own names."""
+    wd = workdir(tmp_path)
+    figs = ["figures/ulpm_fig4.pdf", "figures/ulpm_fig5.pdf", "figures/ulpm_fig7.pdf"]
+    out = snakemake(wd, "-n", "-p", "--cores", "1", *figs, "--config", "scale=smoke")
+    text = out.stdout + out.stderr
+    assert job_counts(text)["train"] == 1 and job_counts(text)["figure"] == 3, job_counts(text)
+    assert "results/smoke/train/ulpm_vgg13_cifar10/seed0" in text and "train/ulpm_vgg13_mnist/" not in text
+    for name in ("ulpm_vgg13_mnist", "ulpm_vgg13_kmnist", "ulpm_vgg13_fashionmnist"):
+        assert f"--runs {name}" in text
 
 
 def test_batched_surrogate_solves_take_the_configured_threads_the_others_one(tmp_path):

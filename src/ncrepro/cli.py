@@ -68,6 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--threads", type=int, default=1)
     s = sub.add_parser("figure", help="build one figure (PDF, figdata, claims)")
     s.add_argument("--kind", required=True, help="the figure kind (ncrepro.figures)")
+    s.add_argument("--runs", nargs="*", default=[], help="the figure's setting of each run input, in order")
     for name in ("metrics", "metrics-test", "geodesic", "stats", "transfer", "surrogates"):
         s.add_argument(f"--{name}", nargs="*", default=[], help=f"the figure's {name} inputs")
     s.add_argument("--pdf", required=True)
@@ -160,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
             from .figures import INPUTS, FigureInputs
 
             inputs = FigureInputs(
-                **{name: tuple(getattr(args, name)) for name in (*INPUTS, "surrogates")},
+                **{name: tuple(getattr(args, name)) for name in (*INPUTS, "surrogates", "runs")},
             )
             stages.stage_figure(args.kind, inputs, args.pdf, args.figdata, args.claims, args.meta, args.claims_table)
         elif args.command == "list-figures":

@@ -162,6 +162,19 @@ def checkpoint_epochs(spec: list[int] | dict, epochs: int) -> list[int]:
     return sorted(chosen)
 
 
+# What names or describes a setting without changing its runs.
+NOT_RECIPE = ("name", "description", "paper_dataset")
+
+
+def run_key(setting: dict) -> str:
+    """The digest of what a setting's runs depend on: the resolved setting without :data:`NOT_RECIPE` (and
+    without ``data.resize`` where no ``data.shape`` asks for a resize)."""
+    recipe = {k: v for k, v in setting.items() if k not in NOT_RECIPE}
+    if recipe["data"].get("shape") is None:
+        recipe["data"] = {k: v for k, v in recipe["data"].items() if k != "resize"}
+    return setting_digest(recipe)
+
+
 def setting_digest(setting: dict) -> str:
     """A short stable hash of a resolved setting (what a checkpoint was made with)."""
     blob = json.dumps(setting, sort_keys=True, separators=(",", ":")).encode()
@@ -235,6 +248,18 @@ class Resolved:
     def implemented_figures(self) -> list[str]:
         return [f for f, fig in self.figures.items() if fig.implemented]
 
+    def run_of(self, name: str) -> str:
+        """The setting whose runs stand for ``name``'s: the first by name of the settings that resolve to
+        the same recipe (:func:`run_key`), e.g. two rows of a figure on one stand-in dataset at the smoke
+        scale. One training, statistics and metrics per recipe; each figure reads it under its own names."""
+        if not hasattr(self, "_run_of"):
+            by_key: dict[str, str] = {}
+            for other in sorted(self.settings):
+                by_key.setdefault(run_key(self.settings[other]), other)
+            self._run_of = {other: by_key[run_key(s)] for other, s in self.settings.items()}
+        self.setting(name)
+        return self._run_of[name]
+
     def figure_meta(self, fig_id: str) -> dict:
         """Everything a figure's plot, claims and footer read: id, paper, number, caption, scale, its
         resolved settings and solves, and the classes, image shape and origin of the datasets its
@@ -250,6 +275,7 @@ class Resolved:
             "scale": self.scale,
             "settings": settings,
             "setting_order": fig.settings,
+            "shared_runs": {name: self.run_of(name) for name in fig.settings if self.run_of(name) != name},
             "surrogates": {name: self.surrogate(name) for name in fig.surrogates},
             "plot": fig.plot,
             "read_epoch": fig.read_epoch,

@@ -72,12 +72,14 @@ def test_transfer_claims_pass_when_more_source_classes_transfer_better():
     assert statuses(mixed) == ["premise_unmet", "premise_unmet"]
 
 
-def test_cdnv_data_reads_the_penultimate_layer_of_both_splits(tmp_path):
+def test_cdnv_data_reads_the_penultimate_layer_of_both_splits_under_the_figures_names(tmp_path):
+    """A run shared by settings of one recipe (here run "s64" read for the figure's "s8") is read under the
+    figure's setting name."""
     from ncrepro.figures import FigureInputs
 
     def write(name, metric_values):
         rows = [
-            {"setting": "s8", "seed": 0, "epoch": 3, "layer": layer, "layer_index": i, "metric": m, "value": v}
+            {"setting": "s64", "seed": 0, "epoch": 3, "layer": layer, "layer_index": i, "metric": m, "value": v}
             for i, layer in enumerate(("layer1", "penultimate"))
             for m, v in metric_values
         ]
@@ -87,7 +89,8 @@ def test_cdnv_data_reads_the_penultimate_layer_of_both_splits(tmp_path):
     inputs = FigureInputs(
         metrics=(write("a.parquet", [("cdnv", 0.1), ("classifier_acc", 0.9)]),),
         metrics_test=(write("b.parquet", [("cdnv", 0.7)]),),
+        runs=("s8",),
     )
     table = CDNV.data(inputs, meta())
-    assert len(table) == 3 and set(table.classes) == {8}
+    assert len(table) == 3 and set(table.classes) == {8} and set(table.setting) == {"s8"}
     assert np.isclose(table[(table.split == "test")].value, 0.7).all()

@@ -98,14 +98,14 @@ def surrogate_code(wildcards):
 
 def figure_inputs(wildcards):
     """A figure's named inputs (ncrepro.figures.FigureInputs): its surrogate solves and, of every
-    (setting, seed) it draws from, what its kind reads: the metric tables, the geodesic tables, the
+    (setting, seed) it draws from (the runs of the setting that stands for it, NC.run_of), what its kind reads: the metric tables, the geodesic tables, the
     statistics directories (the runs' final class means), the test split's metric tables, the few-shot
     transfer tables.
     """
     fig = NC.figure(wildcards.figure)
     reads = figure_kinds()[fig.kind].reads
-    runs = [(name, seed) for name in fig.settings for seed in NC.setting(name)["seeds"]]
-    settings, seeds = [name for name, _ in runs], [seed for _, seed in runs]
+    runs = figure_runs(fig)
+    settings, seeds = [NC.run_of(name) for name, _ in runs], [seed for _, seed in runs]
     run_files = {
         "metrics": rules.metrics.output.metrics,
         "geodesic": rules.metrics.output.geodesic,
@@ -121,6 +121,17 @@ def figure_inputs(wildcards):
     }
     inputs["surrogates"] = expand(rules.surrogate.output[0], surrogate=fig.surrogates)
     return inputs
+
+
+def figure_runs(fig):
+    """The (setting, seed) pairs a figure draws from, in its setting order (each read from the runs of
+    NC.run_of(setting): settings that resolve to one recipe share them)."""
+    return [(name, seed) for name in fig.settings for seed in NC.setting(name)["seeds"]]
+
+
+def figure_run_names(wildcards):
+    """The figure's setting of each run it reads, in order (the figure job's --runs)."""
+    return " ".join(name for name, _ in figure_runs(NC.figure(wildcards.figure)))
 
 
 def figure_kind(wildcards):

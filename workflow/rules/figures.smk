@@ -36,12 +36,13 @@ rule figure:
         mem_mb=RESOURCES["figure"]["mem_mb"],
     params:
         kind=figure_kind,
+        runs=figure_run_names,
         meta=figure_meta,
         code=figure_code,
         report_caption=figure_report_caption,
     shell:
         "python -m ncrepro.cli figure --kind {params.kind} --metrics {input.metrics} --geodesic {input.geodesic}"
-        " --metrics-test {input.metrics_test} --transfer {input.transfer}"
+        " --metrics-test {input.metrics_test} --transfer {input.transfer} --runs {params.runs}"
         " --stats {input.stats} --surrogates {input.surrogates} --pdf {output.pdf}"
         " --figdata {output.figdata} --claims {output.claims} --claims-table {output.claims_table}"
         " --meta {params.meta:q} 2> {log}"

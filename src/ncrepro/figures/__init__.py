@@ -41,6 +41,9 @@ class FigureInputs:
     surrogates: tuple[str, ...] = ()  # results/<scale>/surrogates/<name>.parquet
     metrics_test: tuple[str, ...] = ()  # results/<scale>/metrics_test/<setting>/seed<s>/metrics.parquet (test split)
     transfer: tuple[str, ...] = ()  # results/<scale>/transfer/<setting>/seed<s>.parquet (few-shot transfer)
+    # The figure's setting of each run above, in order: a run may stand for several settings that resolve to
+    # one recipe (ncrepro.config.Resolved.run_of), and is read under each one's name (common.read_runs).
+    runs: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

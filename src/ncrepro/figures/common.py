@@ -4,6 +4,8 @@ plotting, no paper knowledge."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 
 from .. import __version__
@@ -25,6 +27,23 @@ DATASET_NAMES = {
 def read_tables(paths) -> pd.DataFrame:
     """The Parquet tables at ``paths``, stacked in order."""
     return pd.concat([pd.read_parquet(p) for p in paths], ignore_index=True)
+
+
+def read_runs(inputs, what: str) -> pd.DataFrame:
+    """The run tables ``what`` (``metrics``, ``geodesic``, ``metrics_test``, ``transfer``) of a figure's
+    inputs, stacked in its run order, each under the figure's setting it stands for (``inputs.runs``; a run
+    shared by settings of one recipe is read once for each)."""
+    tables = [pd.read_parquet(p) for p in getattr(inputs, what)]
+    if inputs.runs:
+        tables = [t.assign(setting=name) for t, name in zip(tables, inputs.runs, strict=True)]
+    return pd.concat(tables, ignore_index=True)
+
+
+def stats_runs(inputs) -> list[tuple[str, str]]:
+    """(the figure's setting, the statistics directory ``.../<setting>/seed<s>``) of each run it reads
+    (the setting: ``inputs.runs``, else the directory's)."""
+    names = list(inputs.runs) or [Path(p).parent.name for p in inputs.stats]
+    return list(zip(names, inputs.stats, strict=True))
 
 
 def at_final_epoch(table: pd.DataFrame) -> pd.DataFrame:
@@ -101,7 +120,8 @@ def surrogate_description(spec: dict) -> str:
 
 def footer_text(meta: dict) -> str:
     """Scale, data, epochs and seeds of every setting (settings that share them in one entry, e.g. the
-    variants of a sweep), the surrogate solves' parameters, the package version."""
+    variants of a sweep), the settings that read another's runs (one recipe at this scale), the surrogate
+    solves' parameters, the package version."""
     settings = meta.get("settings", {})
     parts = [f"scale={meta['scale']}"]
     groups: dict[str, list[str]] = {}
@@ -112,6 +132,9 @@ def footer_text(meta: dict) -> str:
     for text, names in groups.items():
         label = names[0] if len(names) == 1 else f"{names[0]} .. {names[-1]} ({len(names)} settings)"
         parts.append(f"{label}: {text}")
+    shared = meta.get("shared_runs", {})
+    if shared:  # settings that resolve to one recipe at this scale read one set of runs
+        parts.append("one run for " + "; ".join(f"{name} and {run}" for name, run in shared.items()))
     for spec in meta.get("surrogates", {}).values():
         parts.append(surrogate_description(spec))
     parts.append(f"ncrepro {__version__}")

@@ -17,7 +17,17 @@ import pandas as pd
 
 from ..metrics import RANK_TAU, RANK_TAUS, ZERO_FIT
 from . import FigureInputs, Kind
-from .common import OURS, claim, data_description, dataset_label, read_tables, rounded, surrogate_params
+from .common import (
+    OURS,
+    claim,
+    data_description,
+    dataset_label,
+    read_runs,
+    read_tables,
+    rounded,
+    stats_runs,
+    surrogate_params,
+)
 from .dufm import (
     average_rank,
     class_mean_symbol,
@@ -107,7 +117,7 @@ def final_stats(inputs: FigureInputs, name: str, seed: int, meta: dict):
     from ..statsfile import StatsFile
 
     epoch = max(meta["settings"][name]["checkpoints"])
-    folder = next(p for p in inputs.stats if Path(p).parts[-2:] == (name, f"seed{seed}"))
+    folder = next(p for run, p in stats_runs(inputs) if run == name and Path(p).name == f"seed{seed}")
     return StatsFile.load(Path(folder) / f"epoch{epoch}.npz")
 
 
@@ -218,7 +228,7 @@ def training_data(inputs: FigureInputs, meta: dict) -> pd.DataFrame:
     if inputs.surrogates:
         parts.append(read_tables(inputs.surrogates).assign(source="dufm"))
     if inputs.metrics:
-        metrics = read_tables(inputs.metrics)
+        metrics = read_runs(inputs, "metrics")
         grams = meta.get("gram_layers") or [None] * len(meta["setting_order"])
         for name, gram_layer in zip(meta["setting_order"], grams, strict=True):
             parts.append(network_rows(inputs, metrics, name, meta, gram_layer))
@@ -454,7 +464,7 @@ def rank_sweep_data(inputs: FigureInputs, meta: dict) -> pd.DataFrame:
     fit term (``fit``, which tells runs at the zero solution) and whether its objective settled
     (``converged``); ``swept`` is the hyperparameter that varies within the run's family of settings (the
     settings that share a description), ``log2_value`` its log2."""
-    metrics = read_tables(inputs.metrics)
+    metrics = read_runs(inputs, "metrics")
     final = metrics[metrics.epoch == metrics.groupby("setting").epoch.transform("max")]
     families: dict[str, list[str]] = {}
     for name in meta["setting_order"]:

@@ -24,15 +24,7 @@ import numpy as np
 import pandas as pd
 
 from . import FigureInputs, Kind
-from .common import (
-    OURS,
-    at_final_epoch,
-    claim,
-    read_tables,
-    rounded,
-    surrogate_data,
-    surrogate_params,
-)
+from .common import OURS, at_final_epoch, claim, read_runs, rounded, surrogate_data, surrogate_params
 from .style import finish, save_pdf
 
 BLUR_METRICS = {"nc1": "nc1", "etf_gram_dist": "nc2", "wh_etf_dist": "nc3"}  # Fig. 6: NC1, NC2, NC3
@@ -203,7 +195,7 @@ def layerwise_data(inputs: FigureInputs, meta: dict) -> pd.DataFrame:
     top of the fixed ones), NC1 and NC1~ of the newest (deepest) layer, and the training accuracy
     (``train_acc``, and ``classifier_acc``: the network's own classifier in eval mode on the training
     split); columns ``layers`` (L), ``epoch``, ``metric``, ``value``."""
-    metrics = read_tables(inputs.metrics)
+    metrics = read_runs(inputs, "metrics")
     metrics = metrics[metrics.epoch > 0]  # epoch 0: the untrained first layer
     deepest = metrics.groupby(["setting", "seed", "epoch"]).layer_index.transform("max")
     wanted = ["nc1", "nc1_tilde", *ACC_METRICS]
@@ -305,7 +297,7 @@ def blur_data(inputs: FigureInputs, meta: dict) -> pd.DataFrame:
     accuracy (``train_acc``, and ``classifier_acc``: the network's own classifier in eval mode on the
     training split); ``class`` is k for ``nc1_class`` rows (-1 otherwise), ``blurred`` whether class k is
     blurred in that setting."""
-    metrics = read_tables(inputs.metrics)
+    metrics = read_runs(inputs, "metrics")
     deepest = metrics.groupby("setting").layer_index.transform("max")
     metrics = metrics[metrics.layer_index == deepest]
     per_class = metrics.metric.str.startswith("nc1_class")

@@ -13,14 +13,7 @@ import numpy as np
 import pandas as pd
 
 from . import FigureInputs, Kind
-from .common import (
-    DATASET_NAMES,
-    OURS,
-    at_final_epoch,
-    claim,
-    read_epochs,
-    read_tables,
-)
+from .common import DATASET_NAMES, OURS, at_final_epoch, claim, read_epochs, read_runs
 from .perturb import ACC_METRICS, training_accuracy, zero_error
 from .style import draw_table, finish, write_table_texts
 
@@ -84,7 +77,7 @@ def weight_decay_data(inputs: FigureInputs, meta: dict) -> pd.DataFrame:
     variant, and the training accuracy (``train_acc``, and ``classifier_acc``: the network's own
     classifier in eval mode on the training split; depth ``deepest``); columns ``family`` (the setting
     without its variant), ``loss``, ``variant``, ``depth`` (deepest | intermediate)."""
-    metrics = read_tables(inputs.metrics)
+    metrics = read_runs(inputs, "metrics")
     table = metrics[metrics.metric.isin([*PERTURB_METRICS, *ACC_METRICS])].copy()
     table["metric"] = table.metric.replace(PERTURB_METRICS)
     table["variant"] = [next(v for v in WD_VARIANTS if s.endswith("_" + v)) for s in table.setting]

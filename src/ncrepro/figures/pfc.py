@@ -31,16 +31,7 @@ import pandas as pd
 
 from ..metrics import PFC_METRICS
 from . import FigureInputs, Kind
-from .common import (
-    DATASET_NAMES,
-    OURS,
-    claim,
-    per_setting,
-    read_tables,
-    rounded,
-    row_label,
-    setting_rows,
-)
+from .common import DATASET_NAMES, OURS, claim, per_setting, read_runs, rounded, row_label, setting_rows
 from .style import draw_table, layer_colors, save_pdf, title, write_table_texts
 
 PFC_LABELS = {"pfc1": r"$\mathcal{PFC}_1$", "pfc2": r"$\mathcal{PFC}_2$", "pfc3": r"$\mathcal{PFC}_3$"}
@@ -158,7 +149,7 @@ def dynamics_data(inputs: FigureInputs, meta: dict) -> pd.DataFrame:
     """PFC1-3 of every measured layer and the training accuracy (``train_acc``, the running accuracy of
     the epoch's mini-batches, and ``classifier_acc``, the network's own classifier in eval mode on the
     training split, at the last measured layer), per epoch."""
-    metrics = read_tables(inputs.metrics)
+    metrics = read_runs(inputs, "metrics")
     table = metrics[metrics.metric.isin(list(PFC_OF_METRIC))].copy()
     table["metric"] = table.metric.map(PFC_OF_METRIC)
     acc = metrics[metrics.metric.isin(list(ACCURACIES))].copy()
@@ -262,8 +253,8 @@ def depth_data(inputs: FigureInputs, meta: dict) -> pd.DataFrame:
     (``curve`` observed), the prediction along the geodesic against t (predicted), and Thm. 1's
     condition and the training accuracy (``classifier_acc`` and ``train_acc``, as in
     :func:`dynamics_data`) that gate the claims (side)."""
-    metrics = read_tables(inputs.metrics)
-    geo = read_tables(inputs.geodesic)
+    metrics = read_runs(inputs, "metrics")
+    geo = read_runs(inputs, "geodesic")
     m = metrics[metrics.epoch == metrics.groupby("setting").epoch.transform("max")]  # each setting's final epoch
     depth = m[m.metric == "relative_depth"][["setting", "seed", "layer", "value"]].rename(columns={"value": "position"})
     obs = m[m.metric.isin(list(PFC_OF_METRIC))].merge(depth, on=["setting", "seed", "layer"])

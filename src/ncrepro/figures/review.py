@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from . import Kind
-from .common import OURS, claim, dataset_label, read_tables, rounded, surrogate_data, surrogate_params
+from .common import OURS, claim, dataset_label, read_runs, rounded, surrogate_data, surrogate_params
 from .style import finish, layer_colors
 
 # ---------------------------------------------------------------------------------------------
@@ -217,7 +217,7 @@ def random_labels_data(inputs, meta: dict) -> pd.DataFrame:
     """The metrics of :data:`RANDOM_LABEL_METRICS` per (network, width, seed, epoch) of the measured
     penultimate layer; ``width`` is the network's first hidden width (MLP) or first-stage channels k
     (ResNet18, stages k, 2k, 4k, 8k)."""
-    table = read_tables(inputs.metrics)
+    table = read_runs(inputs, "metrics")
     table = table[table.metric.isin(RANDOM_LABEL_METRICS)].copy()
     models = {name: setting["model"] for name, setting in meta["settings"].items()}
     table["network"] = table.setting.map(lambda name: NETWORKS[models[name]["arch"]])
@@ -356,7 +356,7 @@ def optimizer_data(inputs, meta: dict) -> pd.DataFrame:
     """Training and test accuracy (the network's classifier in eval mode, on the whole split) per
     (dataset, optimiser, seed, epoch): ``split`` train or test; and ``train_running``, the accuracy on
     the training batches during the epoch (train mode: BatchNorm on batch statistics)."""
-    train, test = read_tables(inputs.metrics), read_tables(inputs.metrics_test)
+    train, test = read_runs(inputs, "metrics"), read_runs(inputs, "metrics_test")
     parts = [
         train[train.metric == "classifier_acc"].assign(split="train"),
         test[test.metric == "classifier_acc"].assign(split="test"),

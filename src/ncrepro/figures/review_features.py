@@ -16,7 +16,7 @@ import pandas as pd
 
 from ..statsfile import StatsFile
 from . import Kind
-from .common import OURS, claim, data_description, read_tables, rounded
+from .common import OURS, claim, data_description, read_runs, rounded, stats_runs
 from .review import COLLAPSE_FACTOR, MEMORISED, TPT_SHARE, tpt_since
 from .style import finish, layer_colors
 
@@ -90,19 +90,15 @@ def evolution_data(inputs, meta: dict) -> pd.DataFrame:
     ``index`` within the element, ``metric`` x, y or z) and, as ``element`` "metrics", the metrics of
     :data:`EVOLUTION_METRICS` of the penultimate layer."""
     parts = []
-    for run in inputs.stats:
+    for name, run in stats_runs(inputs):
         for path in sorted(Path(run).glob("epoch*.npz"), key=lambda p: int(p.stem[5:])):
             stats = StatsFile.load(path)
             for element, (points, labels) in snapshot_points(stats).items():
                 frame = pd.DataFrame(points, columns=list(COORDINATES))
                 frame = frame.assign(element=element, label=labels, index=np.arange(len(points)))
                 frame = frame.melt(id_vars=["element", "label", "index"], var_name="metric", value_name="value")
-                parts.append(
-                    frame.assign(
-                        setting=stats.meta["setting"]["name"], seed=stats.meta["seed"], epoch=stats.meta["epoch"]
-                    )
-                )
-    metrics = read_tables(inputs.metrics)
+                parts.append(frame.assign(setting=name, seed=stats.meta["seed"], epoch=stats.meta["epoch"]))
+    metrics = read_runs(inputs, "metrics")
     penultimate = metrics[metrics.metric == "classifier_acc"].layer.iloc[0]  # the layer the classifier reads
     metrics = metrics[metrics.metric.isin(EVOLUTION_METRICS) & (metrics.layer == penultimate)]
     parts.append(metrics.assign(element="metrics", label=-1, index=0))
@@ -225,7 +221,7 @@ PAPER_DATA = "cifar10"  # the values the review quotes are of CIFAR10's whole tr
 def layerwise_data(inputs, meta: dict) -> pd.DataFrame:
     """Per (depth, seed, epoch, hidden layer, split): ``cdnv`` and ``ncc_acc`` of :data:`LAYERWISE_METRICS`;
     and ``classifier_acc``, the network's training accuracy (eval mode), at its last hidden layer."""
-    tables = {"train": read_tables(inputs.metrics), "test": read_tables(inputs.metrics_test)}
+    tables = {"train": read_runs(inputs, "metrics"), "test": read_runs(inputs, "metrics_test")}
     parts = [
         tables[split][tables[split].metric == metric].assign(split=split, metric=name)
         for split, metric, name in LAYERWISE_METRICS

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from . import Kind
-from .common import OURS, claim, read_tables, rounded
+from .common import OURS, claim, read_runs, rounded
 from .review import MEMORISED
 from .style import finish, layer_colors
 
@@ -30,7 +30,7 @@ def class_count(meta: dict) -> dict[str, int]:
 def source_cdnv(inputs, meta: dict) -> pd.DataFrame:
     """Per (classes, seed, epoch): the penultimate layer's CDNV on the training split (``split`` train) and
     the test split (test), and the network's training accuracy (``classifier_acc``, split train)."""
-    tables = {"train": read_tables(inputs.metrics), "test": read_tables(inputs.metrics_test)}
+    tables = {"train": read_runs(inputs, "metrics"), "test": read_runs(inputs, "metrics_test")}
     parts = []
     for split, table in tables.items():
         last = table[table.layer_index == table.layer_index.max()]
@@ -133,7 +133,7 @@ def transfer_data(inputs, meta: dict) -> pd.DataFrame:
     """:func:`source_cdnv` and, as ``split`` target, the transfer tables: the target classes' CDNV and the
     few-shot accuracy of every episode (``episode``; -1 for the CDNV)."""
     source = source_cdnv(inputs, meta).assign(episode=-1)
-    target = read_tables(inputs.transfer).assign(split="target")
+    target = read_runs(inputs, "transfer").assign(split="target")
     target["classes"] = target.setting.map(class_count(meta))
     columns = ["classes", "setting", "seed", "epoch", "split", "episode", "metric", "value"]
     return pd.concat([source, target], ignore_index=True)[columns]

@@ -28,7 +28,7 @@ from .common import (
     claim,
     dataset_label,
     per_setting,
-    read_tables,
+    read_runs,
     rounded,
     setting_rows,
     surrogate_data,
@@ -225,7 +225,7 @@ def network_data(inputs: FigureInputs, meta: dict) -> pd.DataFrame:
     eval-mode accuracy of the network's classifier on the training split, where recorded; ``train_acc``,
     the running accuracy of the epoch), at every measured epoch t >= 2 (log log t is finite and real
     from there); columns as the ULPM surrogate's plus ``setting``."""
-    metrics = read_tables(inputs.metrics)
+    metrics = read_runs(inputs, "metrics")
     last = metrics.groupby("setting").layer_index.transform("max")
     table = metrics[(metrics.layer_index == last) & (metrics.epoch >= 2)]
     table = table[table.metric.isin([*NETWORK_METRICS, *ACCURACIES])].copy()
