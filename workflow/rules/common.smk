@@ -27,7 +27,8 @@ RESULTS = f"results/{SCALE}"
 # Digest of the package code a job runs (ncrepro.provenance): a param of its rule, so editing that
 # code reruns it. Per stage; for solves per surrogate model, for figures per figure kind.
 CODE = {
-    stage: stage_digest(stage) for stage in ("stage_data", "train", "stats", "metrics", "transfer")
+    stage: stage_digest(stage)
+    for stage in ("stage_data", "train", "stats", "metrics", "transfer")
 }
 
 
