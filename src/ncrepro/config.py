@@ -525,14 +525,18 @@ def _check_dataset(data: dict, datasets: dict[str, DatasetSpec], where: str) -> 
             f"{where}.dataset: unknown dataset {data['dataset']!r}; known: {', '.join(datasets)}"
             " (or register your own under data.custom)"
         )
-    outside = [k for k in data.get("classes") or [] if k >= spec.num_classes]
-    if outside:
-        raise ConfigError(f"{where}.classes: {outside} are not classes of {spec.name} (0 .. {spec.num_classes - 1})")
+    _check_classes(data.get("classes") or [], spec, f"{where}.classes")
     if data.get("per_class") and spec.min_per_class is not None and data["per_class"] > spec.min_per_class:
         raise ConfigError(
             f"{where}.per_class: {data['per_class']} is more than the smallest class of {spec.name}"
             f" ({spec.min_per_class} samples)"
         )
+
+
+def _check_classes(classes: list[int], spec: DatasetSpec, where: str) -> None:
+    outside = [k for k in classes if k >= spec.num_classes]
+    if outside:
+        raise ConfigError(f"{where}: {outside} are not classes of {spec.name} (0 .. {spec.num_classes - 1})")
 
 
 def _check_transfer(setting: dict, spec: DatasetSpec, where: str) -> None:
@@ -542,9 +546,7 @@ def _check_transfer(setting: dict, spec: DatasetSpec, where: str) -> None:
     if not transfer:
         return
     targets = transfer["classes"]
-    outside = [k for k in targets if k >= spec.num_classes]
-    if outside:
-        raise ConfigError(f"{where}.classes: {outside} are not classes of {spec.name} (0 .. {spec.num_classes - 1})")
+    _check_classes(targets, spec, f"{where}.classes")
     trained = set(setting["data"].get("classes") or range(spec.num_classes)) & set(targets)
     if trained:
         raise ConfigError(f"{where}.classes: {sorted(trained)} are training classes too; targets are unseen classes")
