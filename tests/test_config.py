@@ -383,3 +383,52 @@ def test_only_settings_of_one_recipe_share_runs(base_config):
     base_config["scale"] = "paper"
     paper = config.load(base_config)
     assert all(paper.run_of(name) == name for name in paper.settings)
+
+
+def sweep_config_dir(tmp_path, repo_root, smoke_values=None):
+    """config/ with the review paper's Fig. 9 MLP as a family sweeping train.lr over three values (and the
+    smoke scale shortening it to ``smoke_values``)."""
+    import yaml
+
+    (tmp_path / "papers").mkdir(parents=True)
+    doc = yaml.safe_load((repo_root / "config" / "papers" / "review.yaml").read_text())
+    family = doc["settings"]["review_layerwise_mlp"]
+    family.pop("variants")
+    family["sweep"] = {"key": "train.lr", "values": [0.01, 0.05, 0.25]}
+    (tmp_path / "papers" / "review.yaml").write_text(yaml.safe_dump(doc))
+    (tmp_path / "scales").mkdir()
+    scale = yaml.safe_load((repo_root / "config" / "scales" / "smoke.yaml").read_text())
+    if smoke_values is not None:
+        scale["settings"]["review_layerwise_mlp"]["sweep"] = {"values": smoke_values}
+    (tmp_path / "scales" / "smoke.yaml").write_text(yaml.safe_dump(scale))
+    return tmp_path
+
+
+def test_a_sweep_makes_one_variant_per_value_and_a_scale_may_shorten_it(tmp_path, repo_root, base_config):
+    """A family sweeping one key (e.g. the learning-rate grid a paper chooses from) has a variant per value,
+    <leaf><i>; a scale layer may replace the values, and the figure draws the variants it then has."""
+    base_config["scale"] = "paper"
+    paper = config.load(base_config, [sweep_config_dir(tmp_path / "a", repo_root)])
+    names = [f"review_layerwise_mlp_lr{i}" for i in (1, 2, 3)]
+    assert [paper.settings[n]["train"]["lr"] for n in names] == [0.01, 0.05, 0.25]
+    assert paper.figure("review_fig9").settings == names
+    base_config["scale"] = "smoke"
+    smoke = config.load(base_config, [sweep_config_dir(tmp_path / "b", repo_root, smoke_values=[0.1])])
+    assert smoke.figure("review_fig9").settings == ["review_layerwise_mlp_lr1"]
+    assert smoke.settings["review_layerwise_mlp_lr1"]["train"]["lr"] == 0.1
+    assert smoke.settings["review_layerwise_mlp_lr1"]["data"]["dataset"] == "digits"  # the family's scale entry
+
+
+def test_a_sweep_of_a_setting_without_one_or_of_a_bad_shape_is_one_line(tmp_path, repo_root, base_config):
+    base_config["overrides"] = {"settings": {"pfc_mnist": {"sweep": {"values": [0.1]}}}}
+    with pytest.raises(
+        ConfigError, match="overrides.settings.pfc_mnist.sweep: pfc_mnist is not a setting with a sweep"
+    ):
+        config.load(base_config)
+    base_config["overrides"] = {"settings": {"review_layerwise_mlp": {"sweep": {"key": "train.lr", "values": [1]}}}}
+    with pytest.raises(ConfigError, match=r"sweep: must be \{values: \[...\]\} \(the key is the paper's\)"):
+        config.load(base_config, [sweep_config_dir(tmp_path, repo_root)])
+    with pytest.raises(ConfigError, match="a setting has variants or a sweep, not both"):
+        config.sweep_variants({"key": "train.lr", "values": [1]}, None, "here", {"a": {}})
+    with pytest.raises(ConfigError, match="is not a setting key path"):
+        config.sweep_variants({"key": "lr", "values": [1]}, None, "here", None)

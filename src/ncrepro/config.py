@@ -29,6 +29,7 @@ import functools
 import hashlib
 import json
 import os
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import resources
@@ -334,6 +335,19 @@ def load(config: dict | None = None, config_dirs: Iterable[Path | str] = ()) -> 
     partial_schema = _drop_required(setting_schema)
     scale_schema = _schema("scale")
 
+    scale = config["scale"]
+    override_layers = []
+    scale_resources: dict = {}
+    if scale != "paper":
+        path = _config_file(f"scales/{scale}.yaml", config_dirs)
+        where = _where(path)
+        doc = _load_yaml(path) or {}
+        _validate(doc, scale_schema, where, "")
+        override_layers.append((where, doc))
+        scale_resources = doc.get("resources", {})
+    override_layers.append(("config", config["overrides"]))
+    swept = _sweep_overrides(override_layers)
+
     papers: dict[str, dict] = {}
     layers: dict[str, list[tuple[str, str, dict]]] = {}
     paper_layer_count: dict[str, int] = {}
@@ -354,6 +368,9 @@ def load(config: dict | None = None, config_dirs: Iterable[Path | str] = ()) -> 
         for name, partial in doc["settings"].items():
             partial = dict(partial)
             variants = partial.pop("variants", None)
+            sweep = partial.pop("sweep", None)
+            if sweep is not None:
+                variants = sweep_variants(sweep, swept.pop(name, None), f"{where}: settings.{name}.sweep", variants)
             _validate(partial, partial_schema, where, f"settings.{name}")
             paper_layers = [(where, "defaults", defaults), (where, f"settings.{name}", partial)]
             if variants is None:
@@ -397,26 +414,19 @@ def load(config: dict | None = None, config_dirs: Iterable[Path | str] = ()) -> 
                 raise ConfigError(f"config: {where}: unknown setting")
             _validate(partial, partial_schema, "config", where)
 
-    scale = config["scale"]
-    override_layers = []
-    scale_resources: dict = {}
-    if scale != "paper":
-        path = _config_file(f"scales/{scale}.yaml", config_dirs)
-        where = _where(path)
-        doc = _load_yaml(path) or {}
-        _validate(doc, scale_schema, where, "")
-        override_layers.append((where, doc))
-        scale_resources = doc.get("resources", {})
+    if swept:
+        name, (_, where) = next(iter(swept.items()))
+        raise ConfigError(f"{where}.{name}.sweep: {name} is not a setting with a sweep in its paper file")
     if config["overrides"].get("resources"):
         raise ConfigError("config: overrides.resources: resources are set at the top level of the config")
     resources = deep_merge(deep_merge(shipped["resources"], scale_resources), own)
-    override_layers.append(("config", config["overrides"]))
     for where, doc in override_layers:
         prefix = "overrides.settings" if where == "config" else "settings"
         entries = doc.get("settings", {})
         # A family's layer first, then its variants' own layers, whatever their order in the file.
         for name in sorted(entries, key=lambda n: n not in families):
-            partial = _coerce(entries[name], partial_schema) if where == "config" else entries[name]
+            partial = {k: v for k, v in entries[name].items() if k != "sweep"}  # read by _sweep_overrides
+            partial = _coerce(partial, partial_schema) if where == "config" else partial
             targets = families.get(name, [name] if name in layers else [])
             if not targets:
                 raise ConfigError(f"{where}: {prefix}.{name}: unknown setting")
@@ -531,6 +541,46 @@ def _check_dataset(data: dict, datasets: dict[str, DatasetSpec], where: str) -> 
             f"{where}.per_class: {data['per_class']} is more than the smallest class of {spec.name}"
             f" ({spec.min_per_class} samples)"
         )
+
+
+def _sweep_overrides(override_layers: list[tuple[str, dict]]) -> dict[str, tuple[list, str]]:
+    """The sweep values a scale layer or the user's overrides set for a setting family (``settings.<family>.
+    sweep.values``; the last layer wins), with where they were set."""
+    out: dict[str, tuple[list, str]] = {}
+    for where, doc in override_layers:
+        prefix = "overrides.settings" if where == "config" else "settings"
+        for name, entry in (doc.get("settings") or {}).items():
+            sweep = entry.get("sweep") if isinstance(entry, dict) else None
+            if sweep is None:
+                continue
+            if not isinstance(sweep, dict) or set(sweep) != {"values"} or not isinstance(sweep["values"], list):
+                raise ConfigError(f"{where}: {prefix}.{name}.sweep: must be {{values: [...]}} (the key is the paper's)")
+            if not sweep["values"]:
+                raise ConfigError(f"{where}: {prefix}.{name}.sweep.values: must not be empty")
+            out[name] = (sweep["values"], f"{where}: {prefix}")
+    return out
+
+
+def sweep_variants(sweep: dict, override: tuple[list, str] | None, where: str, variants: dict | None) -> dict:
+    """The variants of a setting family that sweeps one key (``sweep: {key: train.lr, values: [...]}`` in a
+    paper file): ``<leaf><i>`` (``lr1``, ``lr2``, ...) setting the key to the i-th value. A scale layer or the
+    user's overrides may replace the values (``sweep: {values: [...]}``), e.g. a shorter grid at a CPU scale."""
+    if variants is not None:
+        raise ConfigError(f"{where}: a setting has variants or a sweep, not both")
+    if not isinstance(sweep, dict) or set(sweep) != {"key", "values"} or not sweep["values"]:
+        raise ConfigError(f"{where}: must be {{key: <section>.<key>, values: [...]}} with at least one value")
+    values = override[0] if override else sweep["values"]
+    *sections, leaf = str(sweep["key"]).split(".")
+    if not sections or not re.fullmatch(r"[a-z_]+", leaf):
+        raise ConfigError(f"{where}.key: {sweep['key']!r} is not a setting key path like train.lr")
+
+    def patch(value):
+        out: dict = {leaf: value}
+        for section in reversed(sections):
+            out = {section: out}
+        return out
+
+    return {f"{leaf.replace('_', '')}{i}": patch(value) for i, value in enumerate(values, start=1)}
 
 
 def _check_classes(classes: list[int], spec: DatasetSpec, where: str) -> None:
