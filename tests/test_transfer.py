@@ -86,6 +86,7 @@ def test_target_classes_must_be_unseen_classes_of_the_dataset(base_config):
         ({"classes": [0, 1, 4, 8, 9]}, r"\[4\] are training classes too"),
         ({"classes": [0, 1, 5, 8, 19]}, r"\[19\] are not classes of digits"),
         ({"classes": [0, 1], "ways": 5}, "5 ways from 2 target classes"),
+        ({"shots": 500}, "500 shots, the smallest class of digits has 144"),
     ):
         base_config["overrides"] = {
             "settings": {"review_source_classes_wrn_subset2": {"measure": {"transfer": transfer}}}

@@ -591,7 +591,7 @@ def _check_classes(classes: list[int], spec: DatasetSpec, where: str) -> None:
 
 def _check_transfer(setting: dict, spec: DatasetSpec, where: str) -> None:
     """A transfer evaluation's target classes are classes of the dataset, none trained on, and hold an
-    episode's ways."""
+    episode's ways and shots."""
     transfer = setting.get("measure", {}).get("transfer")
     if not transfer:
         return
@@ -602,6 +602,10 @@ def _check_transfer(setting: dict, spec: DatasetSpec, where: str) -> None:
         raise ConfigError(f"{where}.classes: {sorted(trained)} are training classes too; targets are unseen classes")
     if transfer["ways"] > len(targets):
         raise ConfigError(f"{where}.ways: {transfer['ways']} ways from {len(targets)} target classes")
+    if spec.min_per_class is not None and transfer["shots"] > spec.min_per_class:
+        raise ConfigError(
+            f"{where}.shots: {transfer['shots']} shots, the smallest class of {spec.name} has {spec.min_per_class}"
+        )
 
 
 def _scalar(text: str, types) -> Any:

@@ -5,8 +5,9 @@ per class; and the target classes' CDNV (Review eq. 51) on their test samples.
 
 The ridge classifier is scikit-learn's ``RidgeClassifier`` in closed form: one-vs-rest targets in {-1, +1},
 an intercept (the features and targets centred on the support set), weights (X^T X + alpha I)^-1 X^T T;
-the prediction is the argmax of the scores. The episodes are drawn once per run (seeded by the run's seed),
-so every checkpoint is evaluated on the same episodes.
+the prediction is the argmax of the scores. It reads the raw penultimate features (no normalisation; the
+review states none), so the penalty acts at the features' own scale. The episodes are drawn once per run
+(seeded by the run's seed), so every checkpoint is evaluated on the same episodes.
 """
 
 from __future__ import annotations

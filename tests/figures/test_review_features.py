@@ -183,5 +183,8 @@ def evolution_table(nc1_end=0.01, etf_end=0.05, dual_end=0.1, fit_from=10) -> pd
 def test_evolution_claims_pass_on_collapse_fail_without_it_and_wait_for_the_terminal_phase():
     assert statuses(EVOLUTION.claims(evolution_table(), {})) == ["passed"] * 3
     assert statuses(EVOLUTION.claims(evolution_table(nc1_end=0.2, dual_end=1.5), {})) == ["failed", "passed", "failed"]
+    spiked = evolution_table(etf_end=0.3)
+    spiked.loc[(spiked.metric == "etf_gram_dist") & (spiked.epoch == 1), "value"] = 2.0  # an early transient
+    assert statuses(EVOLUTION.claims(spiked, {}))[1] == "failed"  # 0.5 at the start, 0.3 at the end
     late = EVOLUTION.claims(evolution_table(fit_from=100), {})
     assert statuses(late) == ["not_converged"] * 3 and "from epoch 100" in late[0]["note"]
