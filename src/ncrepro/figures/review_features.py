@@ -304,7 +304,7 @@ def layerwise_claims(table: pd.DataFrame, meta: dict) -> list[dict]:
     The tolerances, epsilon and the last-quarter reading are the project's; the review gives none."""
     runs = layerwise_runs(table)
     out = []
-    for name in dict.fromkeys(runs.setting):
+    for name in runs.drop_duplicates("setting").sort_values("depth").setting:  # the shallower case first
         rows = runs[runs.setting == name]
         depth = int(rows.depth.iloc[0])
         last_epoch = rows.epoch.max()
