@@ -55,6 +55,12 @@ class DatasetSpec:
     path: str | None = None  # a user's own dataset: its .npz file or image-folder tree
 
 
+def setting_num_classes(data: dict, dataset_classes: int) -> int:
+    """The classes a setting's ``data`` block trains on: its class subset's (``classes``), else all
+    ``dataset_classes`` of its dataset."""
+    return len(data.get("classes") or []) or dataset_classes
+
+
 def _idx_files(md5s: dict[str, str], content: dict[str, str] | None = None) -> dict[str, tuple[RawFile, ...]]:
     content = content or {}
 

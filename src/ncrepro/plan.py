@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .datasets import DatasetSpec
+from .datasets import DatasetSpec, setting_num_classes
 
 DEFAULT_TFLOPS = 10.0  # sustained fp32 throughput assumed for GPU-hours (TFLOP/s), until measured
 GPU_CHECK = Path(__file__).resolve().parents[2] / "bench" / "gpu_check.json"  # bench/gpu_check.sh writes it
@@ -42,11 +42,6 @@ def throughput(path: Path | str = GPU_CHECK) -> tuple[float, str]:
     return DEFAULT_TFLOPS, "assumed: bench/gpu_check.sh has not measured a GPU yet"
 
 
-def setting_classes(setting: dict, spec: DatasetSpec) -> int:
-    """The classes a setting trains on: its class subset's (``data.classes``), else its dataset's."""
-    return len(setting["data"].get("classes") or []) or spec.num_classes
-
-
 def model_profile(setting: dict, spec: DatasetSpec) -> dict:
     """Of a setting's model at its input shape: forward FLOPs per sample, parameters, the dimension of
     every measured layer, and the numel of all module outputs of one sample's forward pass."""
@@ -58,7 +53,7 @@ def model_profile(setting: dict, spec: DatasetSpec) -> dict:
     shape = tuple(setting["data"].get("shape") or spec.shape)
     outputs = []
     with torch.device("meta"):
-        model = build_model(setting["model"], shape, setting_classes(setting, spec))
+        model = build_model(setting["model"], shape, setting_num_classes(setting["data"], spec.num_classes))
         model.eval()
         hooks = [
             m.register_forward_hook(lambda _m, _i, out: outputs.append(out.numel() if torch.is_tensor(out) else 0))
@@ -111,7 +106,7 @@ def stats_batch_size(profile: dict, n: int, k: int, requested: int, budget_bytes
 def setting_cost(setting: dict, spec: DatasetSpec, tflops: float) -> dict:
     """One row of the plan: a training setting with all its seeds."""
     profile = model_profile(setting, spec)
-    k = setting_classes(setting, spec)
+    k = setting_num_classes(setting["data"], spec.num_classes)
     whole = spec.train_size * k // spec.num_classes if spec.train_size else spec.train_size  # balanced classes
     n = setting["data"]["per_class"] * k if setting["data"].get("per_class") else whole
     epochs, seeds, checkpoints = setting["train"]["epochs"], len(setting["seeds"]), len(setting["checkpoints"])

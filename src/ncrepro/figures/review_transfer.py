@@ -11,6 +11,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from ..datasets import setting_num_classes
 from . import Kind
 from .common import OURS, claim, read_runs, rounded
 from .review import MEMORISED
@@ -22,7 +23,7 @@ ORDER_OF_MAGNITUDE = (10**0.5, 10**1.5)  # "approximately an order of magnitude"
 def class_count(meta: dict) -> dict[str, int]:
     """Per setting, the number of classes it trains on (its class subset's, else its dataset's)."""
     return {
-        name: len(s["data"].get("classes") or []) or meta["datasets"][s["data"]["dataset"]]["num_classes"]
+        name: setting_num_classes(s["data"], meta["datasets"][s["data"]["dataset"]]["num_classes"])
         for name, s in meta["settings"].items()
     }
 
