@@ -46,6 +46,15 @@ def stats_runs(inputs) -> list[tuple[str, str]]:
     return list(zip(names, inputs.stats, strict=True))
 
 
+def means_by_split(table: pd.DataFrame, index: list[str]) -> pd.DataFrame:
+    """The means over seeds of a table with ``split`` and ``metric`` columns, one row per ``index`` and a
+    column ``<metric>_<split>`` per (split, metric)."""
+    mean = table.groupby([*index, "split", "metric"]).value.mean().reset_index()
+    wide = mean.pivot_table(index=index, columns=["split", "metric"], values="value")
+    wide.columns = [f"{metric}_{split}" for split, metric in wide.columns]
+    return wide.reset_index()
+
+
 def at_final_epoch(table: pd.DataFrame) -> pd.DataFrame:
     """The rows of each setting's last epoch (settings may train for different numbers of epochs)."""
     return table[table.epoch == table.groupby("setting").epoch.transform("max")]

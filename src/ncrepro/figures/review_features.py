@@ -16,7 +16,7 @@ import pandas as pd
 
 from ..statsfile import StatsFile
 from . import Kind
-from .common import OURS, claim, data_description, read_runs, rounded, stats_runs
+from .common import OURS, claim, data_description, means_by_split, read_runs, rounded, stats_runs
 from .review import COLLAPSE_FACTOR, MEMORISED, TPT_SHARE, tpt_since
 from .style import finish, layer_colors
 
@@ -263,11 +263,7 @@ def layerwise_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
 def layerwise_runs(table: pd.DataFrame) -> pd.DataFrame:
     """The means over seeds, one row per (setting, epoch, layer) with a column per (split, metric) and the
     network's training accuracy ``fit`` of that epoch."""
-    mean = table.groupby(["setting", "depth", "epoch", "layer", "split", "metric"]).value.mean().reset_index()
-    index = ["setting", "depth", "epoch", "layer"]
-    wide = mean.pivot_table(index=index, columns=["split", "metric"], values="value")
-    wide.columns = [f"{metric}_{split}" for split, metric in wide.columns]
-    wide = wide.reset_index()
+    wide = means_by_split(table, ["setting", "depth", "epoch", "layer"])
     fit = wide.dropna(subset=["classifier_acc_train"]).set_index(["setting", "epoch"]).classifier_acc_train
     wide["fit"] = [fit.get((n, e), np.nan) for n, e in zip(wide.setting, wide.epoch, strict=True)]
     return wide.drop(columns="classifier_acc_train")

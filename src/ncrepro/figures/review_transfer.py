@@ -13,7 +13,7 @@ import pandas as pd
 
 from ..datasets import setting_num_classes
 from . import Kind
-from .common import OURS, claim, read_runs, rounded
+from .common import OURS, claim, means_by_split, read_runs, rounded
 from .review import MEMORISED
 from .style import finish, layer_colors
 
@@ -71,11 +71,8 @@ def cdnv_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
 
 def final_means(table: pd.DataFrame) -> pd.DataFrame:
     """Per number of classes, the means over seeds at its last epoch: one column per (split, metric)."""
-    mean = table.groupby(["classes", "epoch", "split", "metric"]).value.mean().reset_index()
-    last = mean[mean.epoch == mean.groupby("classes").epoch.transform("max")]
-    wide = last.pivot_table(index="classes", columns=["split", "metric"], values="value")
-    wide.columns = [f"{metric}_{split}" for split, metric in wide.columns]
-    return wide.sort_index()
+    last = table[table.epoch == table.groupby("classes").epoch.transform("max")]
+    return means_by_split(last, ["classes"]).set_index("classes").sort_index()
 
 
 def cdnv_claims(table: pd.DataFrame, meta: dict) -> list[dict]:
