@@ -486,16 +486,12 @@ def setting_tensors(
     (``train_cache_file``; default: the split itself), or with a network's own (``normalization``, the
     ``mean`` and ``std`` its checkpoints record). Another split than the training one is taken whole
     (``per_class`` subsets the training split only): a test accuracy is the whole test set's."""
-    ref = None
-    if train_cache_file is not None and Path(train_cache_file) != Path(cache_file):
-        if normalization is None:
-            ref = _subset_images(data, train_cache_file)[0]
-        data = {**data, "per_class": None}
-    x, y, num_classes, digest = _subset_images(data, cache_file)
-    ref = x if ref is None else ref
+    other_split = train_cache_file is not None and Path(train_cache_file) != Path(cache_file)
+    x, y, num_classes, digest = _subset_images({**data, "per_class": None} if other_split else data, cache_file)
     if normalization is not None:
         mean, std = (torch.tensor(normalization[k], dtype=torch.float64) for k in ("mean", "std"))
     else:
+        ref = _subset_images(data, train_cache_file)[0] if other_split else x
         mean = ref.mean(dim=(0, 2, 3), dtype=torch.float64)
         std = ref.double().std(dim=(0, 2, 3)).clamp_min(1e-8)
     if data.get("normalize", "standardize") == "standardize":
