@@ -69,6 +69,42 @@ def test_statistics_memory_grows_with_the_batch_and_the_job_picks_the_largest_th
         plan.stats_batch_size(profile, n, k, 1000, sizes[0] - 1)
 
 
+@pytest.mark.parametrize(
+    "model",
+    [
+        {"arch": "densenet", "depth": 40, "growth_rate": 12, "bc": False},
+        {"arch": "densenet", "depth": 100, "growth_rate": 12, "bc": True},
+        {"arch": "resnet", "stem": "cifar", "block": "bottleneck", "widths": [16, 32, 64, 128], "blocks": [3, 4, 6, 3]},
+        {"arch": "vgg", "depth": 11, "batch_norm": True},
+        {"arch": "wide_resnet", "depth": 10, "widen_factor": 2},
+        {"arch": "mlp", "widths": [300, 300], "batch_norm": True},
+    ],
+    ids=lambda m: m["arch"],
+)
+def test_training_memory_bounds_what_autograd_keeps_for_the_backward(model):
+    """The planned activations of a training step (plan.train_memory less its parameter term) hold every
+    tensor autograd saves in a forward pass, other than the parameters, and overestimate it by at most 2x."""
+    import torch
+
+    from ncrepro.models import build_model
+
+    batch, shape = 4, [3, 32, 32]
+    net = build_model(model, tuple(shape), 10)
+    params = {p.data_ptr() for p in net.parameters()}
+    saved: dict[int, int] = {}
+
+    def pack(t):
+        if t.data_ptr() not in params:
+            saved[t.data_ptr()] = t.untyped_storage().nbytes()
+        return t
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        net(torch.randn(batch, *shape))
+    profile = plan.model_profile({"model": model, "data": {"shape": shape}}, DATASETS["cifar10"])
+    planned = plan.train_memory(profile, batch) - 16 * profile["parameters"]
+    assert sum(saved.values()) <= planned <= 2 * sum(saved.values())
+
+
 def test_a_statistics_job_with_little_memory_lowers_its_batch_and_measures_the_same(
     base_config, digits_cache, tmp_path, capfd
 ):
