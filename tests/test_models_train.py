@@ -140,6 +140,29 @@ def test_divergence_fails_with_clear_message(base_config, digits_cache, tmp_path
     assert not (tmp_path / "manifest.json").exists()
 
 
+def test_a_recorded_divergence_ends_training_and_the_later_checkpoints_measure_as_nan(
+    base_config, digits_cache, tmp_path
+):
+    """``train.divergence: record`` (a learning-rate sweep's outcome, Review Fig. 5): the run ends where its
+    loss stops being finite, its manifest says so and lists the checkpoints before; the statistics skip
+    the later ones and the metrics are NaN there, so that a figure sees the divergence."""
+    from ncrepro import stages
+
+    setting = tiny_setting(base_config, lr=1e12, divergence="record")
+    manifest_path = train.run(setting, 0, digits_cache, tmp_path / "run", "cpu", 1, progress=False)
+    manifest = json.loads(manifest_path.read_text())
+    epoch = manifest["diverged"]["epoch"]
+    assert list(manifest["checkpoints"]) == [str(e) for e in (0, 2, 4) if e < epoch] and "0" in manifest["checkpoints"]
+    stages.stage_stats(str(manifest_path), [0, 2, 4], str(digits_cache), str(tmp_path / "stats"), "cpu", 1)
+    assert sorted(p.name for p in (tmp_path / "stats").iterdir()) == [f"epoch{e}.npz" for e in (0, 2, 4) if e < epoch]
+    paths = [str(stages.stats_path(tmp_path / "stats", e)) for e in (0, 2, 4)]
+    stages.stage_metrics(str(manifest_path), paths, str(tmp_path / "m.parquet"), str(tmp_path / "g.parquet"))
+    table = pd.read_parquet(tmp_path / "m.parquet")
+    before, after = table[table.epoch < epoch], table[table.epoch > epoch]
+    assert np.isfinite(before[before.metric == "nc1"].value).all() and after.value.isna().all()
+    assert len(after) == len(before) * sum(e > epoch for e in (0, 2, 4)) // len(before.epoch.unique())
+
+
 def test_sigkill_and_resume_is_bit_identical(base_config, digits_cache, tmp_path):
     """Kill a real training process mid-run with SIGKILL, rerun, compare with an uninterrupted run."""
     setting = tiny_setting(base_config)

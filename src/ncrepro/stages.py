@@ -41,6 +41,23 @@ def stats_path(out_dir: str | Path, epoch: int) -> Path:
     return Path(out_dir) / f"epoch{epoch}.npz"
 
 
+def stats_epoch(path: str | Path) -> int:
+    """The checkpoint epoch of a statistics file (:func:`stats_path`)."""
+    return int(Path(path).stem.removeprefix("epoch"))
+
+
+def measured_epochs(manifest: dict, epochs: list[int]) -> list[int]:
+    """Of the given checkpoint epochs, those the run has: all, or those before it diverged
+    (``train.divergence: record``; the later ones are measured as NaN by :func:`stage_metrics`)."""
+    if "diverged" not in manifest:
+        return list(epochs)
+    kept = [e for e in epochs if str(e) in manifest["checkpoints"]]
+    sys.stderr.write(
+        f"diverged at epoch {manifest['diverged']['epoch']}: {len(epochs) - len(kept)} checkpoints not measured\n"
+    )
+    return kept
+
+
 def stage_stats(
     manifest_path: str,
     epochs: list[int],
@@ -65,6 +82,7 @@ def stage_stats(
 
     manifest = json.loads(Path(manifest_path).read_text())
     setting = manifest["setting"]
+    epochs = measured_epochs(manifest, epochs)
     dev = resolve_device(device)
     train.configure_torch(threads, dev)
     tensors = data.setting_tensors(setting["data"], split_cache or train_cache, train_cache)
@@ -184,11 +202,13 @@ def checkpoint_stats(
 
 
 def stage_metrics(manifest_path: str, stats_paths: list[str], out_metrics: str, out_geodesic: str) -> None:
-    """Tidy tables of every metric per (epoch, layer), and PFC's geodesic prediction per epoch."""
+    """Tidy tables of every metric per (epoch, layer), and PFC's geodesic prediction per epoch; a run that
+    diverged (``train.divergence: record``) has every metric NaN at the checkpoints after it."""
     manifest = json.loads(Path(manifest_path).read_text())
     setting = manifest["setting"]
     rows, geo_rows = [], []
-    for path in stats_paths:
+    kept = set(measured_epochs(manifest, [stats_epoch(p) for p in stats_paths]))
+    for path in (p for p in stats_paths if stats_epoch(p) in kept):
         try:
             stats = StatsFile.load(path)
         except OSError as exc:  # truncated or corrupt: never read; rebuilt on request (the run's directory)
@@ -225,6 +245,10 @@ def stage_metrics(manifest_path: str, stats_paths: list[str], out_metrics: str, 
             for metric in ("pfc1", "pfc2", "pfc3"):
                 for t, value in zip(pred["t"], pred[metric], strict=True):
                     geo_rows.append({"epoch": epoch, "t": float(t), "metric": metric, "value": float(value)})
+    lost = [stats_epoch(p) for p in stats_paths if stats_epoch(p) not in kept]
+    if lost and rows:  # after the divergence: the metrics of the last measured checkpoint, NaN
+        last = max(r["epoch"] for r in rows)
+        rows += [r | {"epoch": e, "value": np.nan} for e in lost for r in rows if r["epoch"] == last]
     meta = {"setting": setting, "seed": manifest["seed"], "software": software()}
     table = pd.DataFrame(rows)
     table.insert(0, "seed", manifest["seed"])
@@ -249,6 +273,7 @@ def stage_transfer(
 
     manifest = json.loads(Path(manifest_path).read_text())
     setting = manifest["setting"]
+    epochs = measured_epochs(manifest, epochs)
     spec = setting["measure"]["transfer"]
     dev = resolve_device(device)
     train.configure_torch(threads, dev)

@@ -192,7 +192,9 @@ def run(
     threads: int = 1,
     progress: bool = True,
 ) -> Path:
-    """Train ``setting`` with ``seed`` on the cached training split; returns the manifest path."""
+    """Train ``setting`` with ``seed`` on the cached training split; returns the manifest path. With
+    ``train.divergence: record`` a loss that stops being finite ends training there: the manifest lists
+    the checkpoints written before it and records ``diverged`` (epoch, loss, lr)."""
     out_dir = Path(out_dir)
     # A canonical copy (no shared sub-objects), so that checkpoints pickle to the same bytes whether
     # the setting came from the config loader or from JSON on the command line.
@@ -324,6 +326,7 @@ def run(
         log_every=0.0,
         mininterval=1.0,
     )
+    diverged = None  # train.divergence: record -- where the loss stopped being finite
     for epoch in bar:
         if layerwise and layerwise.layer_of(epoch) != stage:
             stage = layerwise.layer_of(epoch)
@@ -360,10 +363,14 @@ def run(
         train_loss = float(loss_sum) / n
         train_acc = float(correct) / n
         if not math.isfinite(train_loss):
-            raise TrainingDiverged(
-                f"{setting['name']} seed {seed}: training loss is {train_loss} at epoch {epoch} (lr {lr}); "
-                "lower the learning rate"
-            )
+            if train_cfg.get("divergence", "stop") == "stop":
+                raise TrainingDiverged(
+                    f"{setting['name']} seed {seed}: training loss is {train_loss} at epoch {epoch} (lr {lr}); "
+                    "lower the learning rate"
+                )
+            diverged = {"epoch": epoch, "train_loss": train_loss, "lr": lr}
+            print(f"{setting['name']} seed {seed}: diverged at epoch {epoch} (lr {lr}), recorded", file=sys.stderr)
+            break
         history.append(
             {
                 "epoch": epoch,
@@ -407,9 +414,12 @@ def run(
         "final_train_acc": history[-1]["train_acc"] if history else None,
         "final_train_loss": history[-1]["train_loss"] if history else None,
         "checkpoints": {
-            str(e): {"path": str(checkpoint_path(out_dir, e)), "sha256": saved[e]} for e in sorted(checkpoints)
+            str(e): {"path": str(checkpoint_path(out_dir, e)), "sha256": saved[e]}
+            for e in sorted(checkpoints & set(saved))
         },
     }
+    if diverged:
+        manifest["diverged"] = diverged
     atomic_write_json(out_dir / "manifest.json", manifest)
     return out_dir / "manifest.json"
 
