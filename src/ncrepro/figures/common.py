@@ -127,10 +127,13 @@ def surrogate_description(spec: dict) -> str:
     return f"{spec['model']} " + ", ".join(f"{k}={_param_text(v)}" for k, v in spec["params"].items())
 
 
+SHARED_NAMED = 4  # a footer names the shared runs up to this many; beyond, it counts them
+
+
 def footer_text(meta: dict) -> str:
     """Scale, data, epochs and seeds of every setting (settings that share them in one entry, e.g. the
-    variants of a sweep), the settings that read another's runs (one recipe at this scale), the surrogate
-    solves' parameters, the package version."""
+    variants of a sweep), the settings that read another's runs (one recipe at this scale; named up to
+    :data:`SHARED_NAMED`, else counted), the surrogate solves' parameters, the package version."""
     settings = meta.get("settings", {})
     parts = [f"scale={meta['scale']}"]
     groups: dict[str, list[str]] = {}
@@ -142,8 +145,13 @@ def footer_text(meta: dict) -> str:
         label = names[0] if len(names) == 1 else f"{names[0]} .. {names[-1]} ({len(names)} settings)"
         parts.append(f"{label}: {text}")
     shared = meta.get("shared_runs", {})
-    if shared:  # settings that resolve to one recipe at this scale read one set of runs
+    if 0 < len(shared) <= SHARED_NAMED:  # settings that resolve to one recipe at this scale read one set of runs
         parts.append("one run for " + "; ".join(f"{name} and {run}" for name, run in shared.items()))
+    elif shared:
+        parts.append(
+            f"{len(shared)} settings read the runs of {len(set(shared.values()))} others of the same recipe"
+            " at this scale (figure data: meta shared_runs)"
+        )
     for spec in meta.get("surrogates", {}).values():
         parts.append(surrogate_description(spec))
     parts.append(f"ncrepro {__version__}")
