@@ -31,6 +31,18 @@ def digits_cache(tmp_path_factory) -> Path:
     return data.stage("digits", {"root": str(tmp_path_factory.mktemp("data"))})[0]
 
 
+def with_pending_figure(config_dir: Path, fig_id: str = "review_fig5") -> Path:
+    """``config_dir``/papers/review.yaml with ``fig_id`` pending (no kind builds it), as a figure is until
+    its kind exists; every shipped figure has one."""
+    import yaml
+
+    (config_dir / "papers").mkdir(parents=True, exist_ok=True)
+    doc = yaml.safe_load((ROOT / "config" / "papers" / "review.yaml").read_text())
+    doc["figures"][fig_id].pop("kind")
+    (config_dir / "papers" / "review.yaml").write_text(yaml.safe_dump(doc))
+    return config_dir
+
+
 def venv_bin(name: str) -> str:
     """An executable of the environment running the tests."""
     return str(Path(sys.executable).parent / name)

@@ -13,6 +13,8 @@ import pandas as pd
 import pytest
 import torch
 
+from conftest import with_pending_figure
+
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 
@@ -149,11 +151,9 @@ def test_quick_scale_stages_the_papers_datasets_and_the_offline_layer_its_stand_
 def test_command_line_values_and_figure_ids_are_read_as_a_user_means_them(tmp_path):
     """A nested `--config` number given as text is read as a number; a misspelt or pending figure id
     answers in one line with the closest ids, and nothing runs."""
-    from ncrepro.config import load_file
-
-    resolved = load_file(scale="paper")
-    pending = next(f for f in resolved.figures if f not in resolved.implemented_figures())
     wd = workdir(tmp_path)
+    pending = "review_fig5"
+    with_pending_figure(wd / "config", pending)
     lr = "overrides={settings: {pfc_fashionmnist: {train: {lr: 0.02}}}}"
     planned = snakemake(wd, "-n", "--cores", "1", "figures/pfc_fashionmnist.pdf", "--config", "scale=smoke", lr)
     assert job_counts(planned.stdout + planned.stderr)["train"] == 1
@@ -195,7 +195,7 @@ def test_list_figures(tmp_path):
     wd = workdir(tmp_path)
     out = snakemake(wd, "--cores", "1", "list_figures")
     text = out.stdout + out.stderr
-    assert "pfc_fashionmnist" in text and "pending" in text and "dufm_fig3" in text
+    assert "pfc_fashionmnist" in text and "review_fig5" in text and "dufm_fig3" in text and "pending" not in text
 
 
 @pytest.mark.slow

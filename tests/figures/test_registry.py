@@ -23,6 +23,7 @@ PAPER_OF = {
     "review": "review",
     "review_features": "review",
     "review_transfer": "review",
+    "review_datasets": "review",
     "dufm": "dufm",
     "dufm_solutions": "dufm",
     "dufm_network": "dufm",

@@ -247,7 +247,7 @@ def random_labels_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
 def tpt_since(accuracy: pd.Series) -> float:
     """The first epoch from which every measured training accuracy (indexed by epoch) is >= :data:`MEMORISED`;
     NaN when the last one is below."""
-    below = accuracy.sort_index() < MEMORISED
+    below = ~(accuracy.sort_index() >= MEMORISED)  # a NaN accuracy is not memorised
     if below.iloc[-1]:
         return float("nan")
     return float(below.index[0] if not below.any() else below.index[below.to_numpy().nonzero()[0][-1] + 1])
