@@ -246,7 +246,7 @@ def stage_metrics(manifest_path: str, stats_paths: list[str], out_metrics: str, 
                 for t, value in zip(pred["t"], pred[metric], strict=True):
                     geo_rows.append({"epoch": epoch, "t": float(t), "metric": metric, "value": float(value)})
     lost = [stats_epoch(p) for p in stats_paths if stats_epoch(p) not in kept]
-    if lost and rows:  # after the divergence: the metrics of the last measured checkpoint, NaN
+    if lost and rows:  # after the divergence: every metric of the last measured checkpoint, as NaN
         last = max(r["epoch"] for r in rows)
         rows += [r | {"epoch": e, "value": np.nan} for e in lost for r in rows if r["epoch"] == last]
     meta = {"setting": setting, "seed": manifest["seed"], "software": software()}
