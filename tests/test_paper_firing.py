@@ -11,6 +11,7 @@ Fig. 5) fire once; a batch whose training step needs more memory than :data:`FIR
 import copy
 import json
 import math
+import shutil
 
 import pytest
 
@@ -20,6 +21,14 @@ from ncrepro.datasets import DATASETS
 
 PAPER = config.load_file(scale="paper").settings
 FIRING_MEMORY = 16e9  # bytes a firing training step may take (the CI machine has 24 GB)
+
+
+@pytest.fixture(autouse=True)
+def remove_the_run(tmp_path):
+    """Each test's files are removed when it ends: a paper-size run's checkpoints and resume state take up to
+    a few hundred MB, and a hundred of them would fill a CI machine's disk."""
+    yield
+    shutil.rmtree(tmp_path, ignore_errors=True)
 
 
 def fired(settings: dict) -> list[str]:
