@@ -253,6 +253,12 @@ def tpt_since(accuracy: pd.Series) -> float:
     return float(below.index[0] if not below.any() else below.index[below.to_numpy().nonzero()[0][-1] + 1])
 
 
+def settled(since, last_epoch):
+    """In TPT (from epoch ``since``, :func:`tpt_since`) over at least the last :data:`TPT_SHARE` of the
+    epochs up to ``last_epoch`` (numbers or Series; False where ``since`` is NaN)."""
+    return since <= (1 - TPT_SHARE) * last_epoch
+
+
 def random_labels_runs(table: pd.DataFrame) -> pd.DataFrame:
     """Per (network, width), the mean over seeds of each metric at the last epoch and of its peak over
     training; ``memorised``: the last training accuracy >= :data:`MEMORISED`; ``tpt_since``
@@ -266,7 +272,7 @@ def random_labels_runs(table: pd.DataFrame) -> pd.DataFrame:
     runs["tpt_since"] = accuracy.apply(lambda run: tpt_since(run.set_index("epoch").value))
     runs["last_epoch"] = last.groupby(["network", "width"]).epoch.max()
     runs["memorised"] = runs.classifier_acc >= MEMORISED
-    runs["settled"] = runs.tpt_since <= (1 - TPT_SHARE) * runs.last_epoch
+    runs["settled"] = settled(runs.tpt_since, runs.last_epoch)
     return runs.reset_index()
 
 

@@ -18,7 +18,7 @@ from matplotlib.ticker import NullFormatter
 
 from . import Kind
 from .common import OURS, claim, data_description, dataset_label, read_runs, rounded
-from .review import COLLAPSE_FACTOR, MEMORISED, TEX, TPT_SHARE, tpt_since
+from .review import COLLAPSE_FACTOR, MEMORISED, TEX, settled, tpt_since
 from .style import finish
 
 # The caption's networks, by the last word of a Fig. 5 setting's name (review_nc1_<dataset>_<network>).
@@ -151,8 +151,7 @@ def sweep_runs(table: pd.DataFrame) -> pd.DataFrame:
         )
     columns = ["dataset", "network", "sweep", "setting", "lr", "tpt_since", "last_epoch"]
     runs = pd.DataFrame(rows, columns=[*columns, "nc1_first", "nc1_last", "train_acc_last"])
-    settled = runs.tpt_since <= (1 - TPT_SHARE) * runs.last_epoch
-    runs["ready"] = settled & np.isfinite(runs.nc1_last) & (runs.nc1_last > 0)
+    runs["ready"] = settled(runs.tpt_since, runs.last_epoch) & np.isfinite(runs.nc1_last) & (runs.nc1_last > 0)
     return runs
 
 
@@ -165,7 +164,7 @@ def unready_note(runs: pd.DataFrame, unselected: list[str] = ()) -> str | None:
             parts.append(
                 f"{r.dataset} {r.network} never fitted (train accuracy {r.train_acc_last:.4g} < {MEMORISED:g})"
             )
-        elif r.tpt_since > (1 - TPT_SHARE) * r.last_epoch:
+        elif not settled(r.tpt_since, r.last_epoch):
             parts.append(f"{r.dataset} {r.network} in TPT only from epoch {r.tpt_since:g} of {r.last_epoch:g}")
         else:
             parts.append(f"{r.dataset} {r.network}: NC1 {r.nc1_last:g} at the last epoch")

@@ -17,7 +17,7 @@ import pandas as pd
 from ..statsfile import StatsFile
 from . import Kind
 from .common import OURS, claim, data_description, means_by_split, read_runs, rounded, stats_runs
-from .review import COLLAPSE_FACTOR, MEMORISED, TPT_SHARE, tpt_since
+from .review import COLLAPSE_FACTOR, MEMORISED, TPT_SHARE, settled, tpt_since
 from .style import finish, layer_colors
 
 # ---------------------------------------------------------------------------------------------
@@ -158,10 +158,10 @@ def evolution_claims(table: pd.DataFrame, meta: dict) -> list[dict]:
     metrics = table[table.element == "metrics"].groupby(["metric", "epoch"]).value.mean()
     accuracy = metrics.loc["classifier_acc"]
     since, last_epoch = tpt_since(accuracy), accuracy.index.max()
-    settled = bool(since <= (1 - TPT_SHARE) * last_epoch)
+    in_tpt = bool(settled(since, last_epoch))
     note = (
         None
-        if settled
+        if in_tpt
         else (
             f"training accuracy {accuracy.iloc[-1]:.4g} at the last epoch"
             if np.isnan(since)
@@ -186,7 +186,7 @@ def evolution_claims(table: pd.DataFrame, meta: dict) -> list[dict]:
                 {"by_epoch": dict(zip(map(str, curve.index), rounded(curve), strict=True))},
                 f"last <= first / {factor:g}",
                 "Review §1, Fig. 1",
-                converged=settled,
+                converged=in_tpt,
                 note=note,
             )
         )
