@@ -278,7 +278,8 @@ def stage_transfer(
     dev = resolve_device(device)
     train.configure_torch(threads, dev)
     target = {**setting["data"], "classes": spec["classes"], "random_labels": 0, "blur": None}
-    normalization = train.load_checkpoint(manifest, epochs[0])["normalization"]
+    first = train.load_checkpoint(manifest, epochs[0])  # every checkpoint holds the network's input scaling
+    normalization = first["normalization"]
     support = data.setting_tensors({**target, "per_class": None}, train_cache, normalization=normalization)
     queries = data.setting_tensors(target, test_cache, train_cache, normalization=normalization)
     check_data_digest(manifest, manifest_path, support.digest)
@@ -289,7 +290,7 @@ def stage_transfer(
     rows = []
     for i, epoch in enumerate(epochs, start=1):
         sys.stderr.write(f"checkpoint {i}/{len(epochs)} (epoch {epoch}): {len(episodes)} episodes\n")
-        model = train.restore_model(train.load_checkpoint(manifest, epoch), dev)
+        model = train.restore_model(first if i == 1 else train.load_checkpoint(manifest, epoch), dev)
 
         def penultimate(x, y, model=model):
             parts = [f[-1].double().cpu().numpy() for f, _, _ in model_batches(model, x.to(dev), y, batch, False)()]
