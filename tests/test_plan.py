@@ -40,6 +40,19 @@ def test_flops_of_a_small_model_match_a_hand_count():
     assert row["gpu_hours"] == pytest.approx((3 * forward * n * 7 + 2 * forward * n * 3) * seeds / 1e12 / 3600)
 
 
+def test_few_shot_transfer_adds_a_forward_pass_over_its_samples_per_checkpoint():
+    """Review Fig. 10's transfer stage: per checkpoint, the target classes' queries and the episodes'
+    support samples pass forward once."""
+    setting = mlp_setting([32, 16])
+    spec = DATASETS["digits"]
+    plain = plan.setting_cost(setting, spec, tflops=1.0)["stats_PFLOP"]
+    transfer = {"classes": [7, 8, 9], "episodes": 4, "ways": 2, "shots": 3, "queries": 5, "ridge": 1.0}
+    setting["measure"]["transfer"] = transfer
+    forward = plan.model_profile(setting, spec)["forward_flops"]
+    extra = forward * (3 * 5 + 4 * 2 * 3) * 3 * 2  # samples x checkpoints x seeds
+    assert plan.setting_cost(setting, spec, tflops=1.0)["stats_PFLOP"] == pytest.approx(plain + extra / 1e15)
+
+
 def test_a_class_subset_plans_its_own_classes_and_samples():
     setting = mlp_setting([32, 16])
     setting["data"]["classes"] = [2, 7, 9]

@@ -5,7 +5,10 @@ sustained throughput (``ncrepro plan``, ``make plan``).
 
 FLOPs: a training step costs 3x the forward pass (forward, and a backward of twice its cost); for a
 layer-wise schedule that is an upper bound (frozen layers run forward only). The statistics job runs
-two forward passes over the training set per checkpoint. Surrogate solves run on the CPU and are listed
+two forward passes over the training set per checkpoint; a setting that measures few-shot transfer
+(``measure.transfer``, Review Fig. 10) adds, per checkpoint, one forward pass over its target classes'
+queries and every episode's support samples (an upper bound: episodes may share samples), counted with
+the statistics. Surrogate solves run on the CPU and are listed
 with their measured wall time where a benchmark file exists.
 
 Memory of the statistics job (:func:`stats_memory`): the resident data (float32), the model, one
@@ -123,6 +126,9 @@ def setting_cost(setting: dict, spec: DatasetSpec, tflops: float) -> dict:
     epochs, seeds, checkpoints = setting["train"]["epochs"], len(setting["seeds"]), len(setting["checkpoints"])
     train_flops = 3 * profile["forward_flops"] * n * epochs * seeds
     stats_flops = 2 * profile["forward_flops"] * n * checkpoints * seeds
+    if t := setting.get("measure", {}).get("transfer"):
+        drawn = len(t["classes"]) * t["queries"] + t["episodes"] * t["ways"] * t["shots"]  # queries, supports
+        stats_flops += profile["forward_flops"] * drawn * checkpoints * seeds
     stats_file = sum((2 * k + 1) * d * 8 + k * k * 16 for d in profile["feature_dims"])
     if setting.get("measure", {}).get("raw_features"):  # float32 features of every sample, last layer
         stats_file += n * profile["feature_dims"][-1] * 4
