@@ -246,3 +246,12 @@ def test_a_solve_logs_whole_lines_and_records_its_software(tmp_path, capsys):
     assert f"torch {torch.__version__} on cpu" in log and "L-DUFM GD, 1 runs" in log and "\r" not in log
     meta = parquet_metadata(tmp_path / "tiny.parquet")
     assert meta == {"surrogate": spec, "software": environment.software()}
+
+
+def test_a_weight_decay_search_logs_each_lambda_as_lines(capsys):
+    """DUFM Figs. 5, 7, 8: the search's log says which weight decay's batch is descending."""
+    params = {"K": 3, "L": 3, "n": 2, "width": 6, "lam_H1_over_lam": 5.0, "log2_lam": [-8, -7], "seeds": [0]}
+    params |= {"lr": 0.5, "steps": 200, "log_every": 10, "select": "loss_dnc", "window": 50}
+    R.search_table(**params)
+    log = capsys.readouterr().err
+    assert "L-DUFM GD, 1 runs, K = 3, lambda 2^-8" in log and "lambda 2^-7" in log and "\r" not in log

@@ -17,6 +17,7 @@ import pandas as pd
 import torch
 
 from ..metrics import RANK_TAU, RANK_TAUS, ZERO_FIT, rank_tau
+from ..progress import progress
 from .dufm import (
     class_means,
     descend_to_convergence,
@@ -209,16 +210,18 @@ def width_sweep_table(
 # ---------------------------------------------------------------------------------------------
 
 
-def _logged_descent(H1, W, K, n, lam_h, lam_w, lr, steps, log_every, window, rtol, until_converged):
+def _logged_descent(H1, W, K, n, lam_h, lam_w, lr, steps, log_every, window, rtol, until_converged, desc=""):
     """Gradient descent on a batch of runs, logging every ``log_every`` steps each run's loss parts and
     DNC1 of every layer (the pseudo-inverse truncated at RANK_TAU, DUFM §6; docs/papers/dufm-reading.md,
     "DNC1"); with ``until_converged`` the batch stops once every run has converged or diverged. Returns
     the log rows (``run`` = index in the batch), the final parameters and loss parts, whether each run
-    converged (:func:`~ncrepro.surrogates.dufm.plateaued` over the logged losses), and the last step."""
+    converged (:func:`~ncrepro.surrogates.dufm.plateaued` over the logged losses), and the last step.
+    Progress (steps, runs converged) goes to stderr, labelled ``desc``."""
     from ..metrics import collapse_metrics
 
     y = torch.arange(K).repeat_interleave(n)
     rows, history, B = [], [], H1.shape[0]
+    bar = progress(total=steps, desc=f"L-DUFM GD, {B} runs{desc}", disable=steps < 10 * log_every)
     for step, total, fit, reg, H, Ws in gradient_descent(H1, W, n, lam_h, lam_w, lr, steps, log_every):
         _, post, _ = forward(H, Ws)
         for b in range(B):
@@ -230,8 +233,11 @@ def _logged_descent(H1, W, K, n, lam_h, lam_w, lr, steps, log_every, window, rto
                 rows.append({"metric": "dnc1", "run": b, "step": step, "layer": l + 1, "value": float(m["nc1"])})
         history.append(total)
         converged = plateaued(torch.stack(history), max(1, window // log_every), rtol)
+        bar.update(step - bar.n)
+        bar.set_postfix(converged=int(converged.sum()))
         if until_converged and bool((converged | ~torch.isfinite(total)).all()):
             break
+    bar.close()
     return rows, H, Ws, (total, fit), converged, step
 
 
@@ -357,8 +363,9 @@ def search_table(
         if select not in refs:
             raise ValueError(f"{SELECT[select]} is not defined for K = {K}, L = {L}")
         H1, W = init_params(K, L, n, width, seeds)
+        label = f", K = {K}, lambda 2^{x:g}"
         log_rows, H, Ws, (total, fit), converged, step = _logged_descent(
-            H1, W, K, n, lam_H1_over_lam * lam, lam, lr, steps, log_every, window, rtol, until_converged=True
+            H1, W, K, n, lam_H1_over_lam * lam, lam, lr, steps, log_every, window, rtol, True, label
         )
         runs = [{"lam": lam, "seed": s} for s in seeds]
         zero = fit >= ZERO_FIT
