@@ -224,6 +224,30 @@ def test_solution_claims_on_real_gradient_descent_runs():
     assert (by_text(claims, "below the SRG construction")["status"] == "premise_unmet") == (not like_srg)
 
 
+def test_a_selected_run_unlike_srg_is_told_where_the_grid_has_srg_like_runs():
+    """DUFM Figs. 7, 8: the runs of the whole grid with intermediate ranks r, off the zero solution, and
+    their loss / L_SRG -- the measured reason beside a failed "very similar to SRG"."""
+    rows = []
+    for lam, seed, ranks, ratio, zero in [
+        (2.0**-7, 0, (5, 5), 1.01, 0),
+        (2.0**-6, 0, (4, 4), 1.04, 0),
+        (2.0**-6, 1, (4, 3), 1.02, 0),  # one intermediate layer off r
+        (2.0**-6, 2, (4, 4), 1.06, 0),
+        (2.0**-5, 0, (4, 4), 1.0, 1),  # the zero solution's ranks mean nothing
+    ]:
+        run = {"lam": lam, "seed": seed}
+        rows += [
+            {**run, "metric": "grid_rank", "name": m, "tau": t, "value": v}
+            for m, v in zip(["Mt2", "Mt3"], ranks, strict=True)
+            for t in (1e-3, 1e-2, 1e-1)
+        ]
+        rows += [{**run, "metric": "grid_ratio", "value": ratio}, {**run, "metric": "grid_zero", "value": zero}]
+    grid = pd.DataFrame(rows)
+    note = dufm_solutions.srg_like_in_grid(grid, ["Mt2", "Mt3"], 4)
+    assert note == "2 runs of the grid have intermediate ranks r = 4 (lambda 2^-6), loss / L_SRG 1.04 .. 1.06"
+    assert dufm_solutions.srg_like_in_grid(grid, ["Mt2", "Mt3"], 3) == "no run of the grid has intermediate ranks r = 3"
+
+
 def test_srg_class_order_recovers_the_triangular_graph_from_permuted_labels():
     """docs/papers/dufm-reading.md, "SRG class order": a trained SRG solution's classes are a permutation of the
     edge labels. The Gram of an intermediate SRG layer is alpha/(r-1) (2I + A(T(r))) (DUFM Lemma 15);

@@ -15,6 +15,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from ..metrics import RANK_TAU
 from . import Kind
 from .common import OURS, claim, rounded, surrogate_data, surrogate_params
 from .dufm import (
@@ -220,6 +221,26 @@ def solution_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
     finish(fig, pdf, meta, bottom=0.06, top=0.95)
 
 
+def srg_like_in_grid(table: pd.DataFrame, names: list[str], r: int) -> str:
+    """Where the weight-decay search's grid holds runs off the zero solution whose matrices ``names``
+    all have rank ``r`` (at RANK_TAU), and their loss / L_SRG: what the grid says of a selected run that
+    is not SRG-like."""
+    grid = table[table.metric.str.startswith("grid_")]
+    rank = grid[(grid.metric == "grid_rank") & np.isclose(grid.tau, RANK_TAU) & grid.name.isin(names)]
+    like = rank.groupby(["lam", "seed"]).value.agg(lambda v: bool((v == r).all()))
+    values = grid[grid.metric.isin(["grid_ratio", "grid_zero"])].pivot_table(
+        index=["lam", "seed"], columns="metric", values="value"
+    )
+    runs = values[like.reindex(values.index, fill_value=False) & (values.grid_zero == 0)]
+    if runs.empty:
+        return f"no run of the grid has intermediate ranks r = {r}"
+    lams = ", ".join(f"2^{np.log2(lam):g}" for lam in sorted(runs.index.get_level_values("lam").unique()))
+    low, high = f"{runs.grid_ratio.min():.4g}", f"{runs.grid_ratio.max():.4g}"
+    count = "1 run of the grid has" if len(runs) == 1 else f"{len(runs)} runs of the grid have"
+    ratios = low if low == high else f"{low} .. {high}"
+    return f"{count} intermediate ranks r = {r} (lambda {lams}), loss / L_SRG {ratios}"
+
+
 def per_run(ranks: pd.DataFrame, seed: int, names: list[str]) -> list[int]:
     """The ranks of the matrices ``names`` of one run."""
     return [int(ranks.loc[seed, m]) for m in names]
@@ -361,7 +382,8 @@ def solution_claims(table: pd.DataFrame, meta: dict) -> list[dict]:
                 {"intermediate ranks": per_run(ranks, s, inter), "band": band[str(s)]},
                 f"rank M~_2 .. M~_{L - 1} = {r}",
                 source,
-                **common,
+                converged=common["converged"],
+                note=common["note"] or (None if like_srg else srg_like_in_grid(table, inter, r)),
             )
         )
         out.append(
