@@ -8,8 +8,8 @@ layer-wise schedule that is an upper bound (frozen layers run forward only). The
 two forward passes over the training set per checkpoint; a setting that measures few-shot transfer
 (``measure.transfer``, Review Fig. 10) adds, per checkpoint, one forward pass over its target classes'
 queries and every episode's support samples (an upper bound: episodes may share samples), counted with
-the statistics. Surrogate solves run on the CPU and are listed
-with their measured wall time where a benchmark file exists.
+the statistics. Surrogate solves run on the CPU and are listed with their measured wall time where a
+benchmark file exists.
 
 Memory of the statistics job (:func:`stats_memory`): the resident data (float32), the model, one
 batch's activations (every module output of a forward pass at once: an upper bound), the persistent
