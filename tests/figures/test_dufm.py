@@ -22,7 +22,7 @@ DUFM_TRAINING = dufm_network.KINDS["dufm_training"].claims
 
 def sweep_table(panel: str, by: str, runs: dict) -> pd.DataFrame:
     """Fig. 3 sweep rows: ``runs`` maps (value of ``by``, seed) to its outcome (rank at RANK_TAU, loss,
-    dnc_found, diverged, zero, converged)."""
+    dnc_found, diverged, zero, converged; L_DNC 0.215)."""
     rows = []
     for (x, seed), o in runs.items():
         base = {"panel": panel, by: x, "seed": seed, "K": 10}
@@ -30,6 +30,7 @@ def sweep_table(panel: str, by: str, runs: dict) -> pd.DataFrame:
         rows += [
             {**base, "metric": m, "value": float(o.get(m, 0.0))} for m in ("loss", "dnc_found", "diverged", "zero")
         ]
+        rows.append({**base, "metric": "loss_dnc", "value": 0.215})
         rows.append({**base, "metric": "converged", "value": float(o.get("converged", 1.0))})
     return pd.DataFrame(rows)
 
@@ -61,7 +62,13 @@ def test_fig3_right_counts_only_runs_that_found_a_solution_and_waits_for_converg
         "diverged (left out)": 1,
         "at the zero solution (left out)": 1,
     }
-    assert by_text(claims, "larger loss")["value"] == {"10": 0.205, "128": 0.23}
+    assert by_text(claims, "larger loss")["value"] == {"10": 0.205, "128": 0.23, "L_DNC": 0.215}
+    worse_when_narrow = {k: o | {"loss": 0.33} if k[0] == 10 else o for k, o in runs.items()}
+    larger_loss = by_text(DUFM_SWEEPS(sweep_table("right", "width", worse_when_narrow), {}), "larger loss")
+    assert larger_loss["status"] == "failed" and larger_loss["note"] == (
+        "the smallest width's solutions (mean rank 6.5) end above L_DNC (0.33 > 0.215): the paper's reason,"
+        " low-rank solutions below DNC, does not hold there"
+    )
     runs[(10, 1)]["converged"] = 0
     assert {c["status"] for c in DUFM_SWEEPS(sweep_table("right", "width", runs), {})} == {"not_converged"}
     narrow = {(8, s): o for (w, s), o in runs.items() if w == 10} | {(128, 0): runs[(128, 0)]}
