@@ -1,6 +1,7 @@
 """DUFM (Súkeník, Mondelli, Lampert, NeurIPS 2024): the solutions gradient descent finds on the L-DUFM.
-Fig. 2 (top row; drawn with the networks by :mod:`ncrepro.figures.dufm_network`), Fig. 5 (low-rank
-solutions for K = 3, 4, 5), Fig. 6 (a deep model, L = 7), Figs. 7, 8 (solutions near SRG for K = 6, 15).
+Fig. 2 (top row: alone as ``dufm_fig2_top``; with the networks by :mod:`ncrepro.figures.dufm_network`),
+Fig. 5 (low-rank solutions for K = 3, 4, 5), Fig. 6 (a deep model, L = 7), Figs. 7, 8 (solutions near SRG
+for K = 6, 15).
 
 Where the paper states the hyperparameters (Figs. 2, 6) a trajectory runs at them; where it only says
 what it "finds" (Figs. 5, 7, 8) a weight-decay x seed grid is searched up to the onset of the zero
@@ -10,6 +11,8 @@ Every numeric threshold of a claim here is the project's reading: the paper give
 """
 
 from __future__ import annotations
+
+import textwrap
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -34,6 +37,7 @@ from .style import finish, signed_heatmap
 DNC1_HOLDS = 1e-3  # "DNC1 holds in a clear way" (DUFM §6.1): final truncated-pinv DNC1 below this
 SQUARE_TOL = 0.1  # |Gram entry| / diagonal below this counts as orthogonal (DUFM App. B.1, Fig. 5, K = 4)
 RELU_IDLE = 1e-2  # the ReLU "has no effect" on a layer: its singular values move by less than this, relative
+TITLE_WIDTH = 60  # characters per line of a panel title that states how the search selected its run
 CLOSE_TO_SRG = 0.5  # "rather close to" L_SRG: the loss covers more than half the gap from L_DNC to L_SRG
 
 
@@ -99,7 +103,7 @@ def small_k_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
     for row, k in zip(axes, Ks, strict=True):
         run, refs, sel = shown(table[table.K == k])
         if sel is None:
-            row[0].set_title(f"K = {k}: {search_note(table[table.K == k])}", fontsize=8)
+            row[0].set_title(textwrap.fill(f"K = {k}: {search_note(table[table.K == k])}", TITLE_WIDTH), fontsize=8)
             continue
         loss = run[(run.metric == "loss") & (run.seed == sel.seed)]
         for part, color in (("total", "C0"), ("fit", "C2"), ("reg", "C4")):
@@ -109,7 +113,7 @@ def small_k_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
         row[0].set_yscale("log")
         row[0].set_title(
             f"K = {k}: λ = {sel.lam:g}, run {int(sel.seed)}, loss/$\\mathcal{{L}}_{{DNC}}$ = {sel.value:.4f}\n"
-            f"({search_note(table[table.K == k])})",
+            + textwrap.fill(f"({search_note(table[table.K == k])})", TITLE_WIDTH),
             fontsize=7,
         )
         row[0].set_xlabel("gradient-descent step")
@@ -202,7 +206,7 @@ def solution_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
     ncols = max(3, len(mats))
     fig, axes = plt.subplots(2 if mats else 1, ncols, figsize=(4 * ncols, 6.4 if mats else 3.4), squeeze=False)
     if rows.empty:
-        axes[0, 0].set_title(search_note(table), fontsize=8)
+        axes[0, 0].set_title(textwrap.fill(search_note(table), TITLE_WIDTH), fontsize=8)
     else:
         best = loss_panel(axes[0, 0], rows, "gradient-descent step")
         dnc1_panel(axes[0, 1], rows, "gradient-descent step")
@@ -212,7 +216,8 @@ def solution_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
             text = f"${sym}^T{sym}$" if name.startswith("gram:") else f"${sym}$ (run {best})"
             signed_heatmap(ax, matrix(rows, name), text)
         if sel is not None:
-            axes[0, 0].set_title(f"training loss, λ = {sel.lam:g}\n({search_note(table)})", fontsize=7)
+            note = textwrap.fill(f"({search_note(table)})", TITLE_WIDTH)
+            axes[0, 0].set_title(f"training loss, λ = {sel.lam:g}\n{note}", fontsize=7)
     for ax in axes[0, 3:]:
         ax.axis("off")
     if mats:
