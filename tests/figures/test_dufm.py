@@ -236,6 +236,24 @@ def test_solution_claims_on_real_gradient_descent_runs():
     assert (by_text(claims, "below the SRG construction")["status"] == "premise_unmet") == (not like_srg)
 
 
+def test_fig5_claims_on_a_real_search_and_the_reason_a_failure_has():
+    """DUFM Fig. 5: per K the search check (ours) and the low-rank claim on the search's best run; when
+    no run of the grid ends below L_DNC, the failure says what the best run is."""
+    from ncrepro.surrogates.dufm_runs import small_k_table
+
+    meta = {"id": "dufm_fig5", "number": "Fig. 5", "surrogates": {"s": {"params": {"K": [4], "L": 4}}}}
+    table = small_k_table([4], 4, 3, 8, 5.0, [-8, -7], [0, 1], 0.5, 3000, 250, 1000, 1e-2)
+    claims = dufm_solutions.small_k_claims(table, meta)
+    assert claims[0]["source"] == "ncrepro" and all(c["source"].startswith("DUFM App. B.1") for c in claims[1:])
+    no_better = table.copy()
+    no_better.loc[no_better.metric == "selected", "value"] = 1.00002
+    low_rank = by_text(dufm_solutions.small_k_claims(no_better, meta), "low-rank solution below L_DNC")
+    rank = low_rank["value"]["rank M3"]
+    assert low_rank["status"] == "failed" and low_rank["note"].startswith(
+        f"no run of the grid ends below L_DNC: the lowest loss / L_DNC, 1.00002, has rank {rank}"
+    )
+
+
 def test_a_selected_run_unlike_srg_is_told_where_the_grid_has_srg_like_runs():
     """DUFM Figs. 7, 8: the runs of the whole grid with intermediate ranks r, off the zero solution, and
     their loss / L_SRG -- the measured reason beside a failed "very similar to SRG"."""

@@ -162,6 +162,10 @@ def small_k_claims(table: pd.DataFrame, meta: dict) -> list[dict]:
         value = {"loss / L_DNC": float(sel.value), f"rank M{L - 1}": rank, "lambda": float(sel.lam), "seed": seed}
         value["rank band"] = rank_band(run, seed, [f"M{L - 1}"])
         note = None if converged else "the selected run was still descending at the step cap"
+        if converged and not low_rank:  # the measured reason: what the grid's best run is
+            what = "no run of the grid ends below L_DNC" if sel.value >= 1 else "the best run is not low-rank"
+            dnc = " = K (the DNC solution)" if rank == k else ""
+            note = f"{what}: the lowest loss / L_DNC, {sel.value:.6g}, has rank {rank}{dnc}"
         out.append(
             claim(
                 f"K = {k}: gradient descent finds a low-rank solution below L_DNC (the search's best run)",
