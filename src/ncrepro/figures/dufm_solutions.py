@@ -165,7 +165,7 @@ def small_k_claims(table: pd.DataFrame, meta: dict) -> list[dict]:
         if converged and not low_rank:  # the measured reason: what the grid's best run is
             what = "no run of the grid ends below L_DNC" if sel.value >= 1 else "the best run is not low-rank"
             dnc = " = K (the DNC solution)" if rank == k else ""
-            note = f"{what}: the lowest loss / L_DNC, {sel.value:.6g}, has rank {rank}{dnc}"
+            note = f"{what}: the lowest loss / L_DNC, {sel.value:.7g}, has rank {rank}{dnc}"
         out.append(
             claim(
                 f"K = {k}: gradient descent finds a low-rank solution below L_DNC (the search's best run)",
