@@ -226,7 +226,7 @@ def test_solution_claims_on_real_gradient_descent_runs():
     one_moving.loc[(one_moving.metric == "converged") & (one_moving.seed == 1), "value"] = 0.0
     dnc1 = by_text(dufm_solutions.solution_claims(one_moving, meta), "DNC1 holds")
     assert dnc1["status"] in ("passed", "failed") and dnc1["value"]["layer 2 (largest)"] != 0.5  # seed 1 left out
-    assert dnc1["note"] == "judged on the 1 of 2 runs that converged (the rest still descending at the step cap)"
+    assert dnc1["note"] == "judged on the 1 of 2 runs that converged; the rest were still descending at the step cap"
     meta7 = {"id": "dufm_fig7", "number": "Fig. 7", "surrogates": {"s": {"params": {"K": 6, "L": 4}}}}
     found = search_table(6, 4, 3, 8, 5.0, [-9, -8], [0, 1], 0.5, 2000, "loss_srg", 250, ["Mt3"], 1000, 1e-2)
     claims = dufm_solutions.solution_claims(found, meta7)

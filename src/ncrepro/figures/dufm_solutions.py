@@ -290,7 +290,7 @@ def solution_claims(table: pd.DataFrame, meta: dict) -> list[dict]:
     if converged.any() and not converged.all():  # Fig. 2: the statements are of the solutions found
         runs = [s for s in runs if converged[s]]
         note = f"judged on the {len(runs)} of {len(converged)} runs that converged"
-        common = {"converged": True, "note": note + " (the rest still descending at the step cap)"}
+        common = {"converged": True, "note": note + "; the rest were still descending at the step cap"}
     source = f"DUFM App. B.1, {meta['number']}" if one_run else "DUFM §6.1, Fig. 2"
     shown_loss = float(final[runs].mean())
     inter = [f"Mt{l}" for l in range(2, L)]
