@@ -75,6 +75,11 @@ def search_note(table: pd.DataFrame) -> str:
     )
 
 
+def search_title(table: pd.DataFrame, text: str = "{}") -> str:
+    """:func:`search_note` placed in ``text`` and wrapped to :data:`TITLE_WIDTH` for a panel title."""
+    return textwrap.fill(text.format(search_note(table)), TITLE_WIDTH)
+
+
 def search_claim(table: pd.DataFrame, where: str = "") -> dict:
     """Our check of a weight-decay search: the grid reached the onset of the zero solution (its largest
     weight decay sends every run there), so the selection saw the whole range the rule defines."""
@@ -103,7 +108,7 @@ def small_k_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
     for row, k in zip(axes, Ks, strict=True):
         run, refs, sel = shown(table[table.K == k])
         if sel is None:
-            row[0].set_title(textwrap.fill(f"K = {k}: {search_note(table[table.K == k])}", TITLE_WIDTH), fontsize=8)
+            row[0].set_title(search_title(table[table.K == k], f"K = {k}: {{}}"), fontsize=8)
             continue
         loss = run[(run.metric == "loss") & (run.seed == sel.seed)]
         for part, color in (("total", "C0"), ("fit", "C2"), ("reg", "C4")):
@@ -113,7 +118,7 @@ def small_k_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
         row[0].set_yscale("log")
         row[0].set_title(
             f"K = {k}: λ = {sel.lam:g}, run {int(sel.seed)}, loss/$\\mathcal{{L}}_{{DNC}}$ = {sel.value:.4f}\n"
-            + textwrap.fill(f"({search_note(table[table.K == k])})", TITLE_WIDTH),
+            + search_title(table[table.K == k], "({})"),
             fontsize=7,
         )
         row[0].set_xlabel("gradient-descent step")
@@ -210,7 +215,7 @@ def solution_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
     ncols = max(3, len(mats))
     fig, axes = plt.subplots(2 if mats else 1, ncols, figsize=(4 * ncols, 6.4 if mats else 3.4), squeeze=False)
     if rows.empty:
-        axes[0, 0].set_title(textwrap.fill(search_note(table), TITLE_WIDTH), fontsize=8)
+        axes[0, 0].set_title(search_title(table), fontsize=8)
     else:
         best = loss_panel(axes[0, 0], rows, "gradient-descent step")
         dnc1_panel(axes[0, 1], rows, "gradient-descent step")
@@ -220,8 +225,7 @@ def solution_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
             text = f"${sym}^T{sym}$" if name.startswith("gram:") else f"${sym}$ (run {best})"
             signed_heatmap(ax, matrix(rows, name), text)
         if sel is not None:
-            note = textwrap.fill(f"({search_note(table)})", TITLE_WIDTH)
-            axes[0, 0].set_title(f"training loss, λ = {sel.lam:g}\n{note}", fontsize=7)
+            axes[0, 0].set_title(f"training loss, λ = {sel.lam:g}\n{search_title(table, '({})')}", fontsize=7)
     for ax in axes[0, 3:]:
         ax.axis("off")
     if mats:
@@ -277,7 +281,7 @@ def solution_claims(table: pd.DataFrame, meta: dict) -> list[dict]:
     Fig. 2's loss is "rather close to that of the SRG solution"; for large L (Fig. 6) the first layers'
     rank is below the SRG's r and the rank grows in the last layers where the ReLU is active; Figs. 7, 8
     find solutions "very similar to SRG" (intermediate rank r) whose loss is below L_SRG. Claims are "at
-    convergence": Fig. 2's are judged on its runs that converged (the others named in the note), and are
+    convergence": Fig. 2's are judged on its runs that converged (the others counted in the note), and are
     not converged when none did; a single shown run still descending at the step cap makes them not
     converged."""
     from ..surrogates.dufm import r_of
