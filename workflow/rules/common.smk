@@ -54,14 +54,19 @@ def setting_json(wildcards):
     return json.dumps(setting_of(wildcards), sort_keys=True)
 
 
+def split_cache(setting, split):
+    """The cached ``split`` (train, test) of the named setting's dataset."""
+    return f"{DATA_ROOT}/{NC.setting(setting)['data']['dataset']}/{split}.pt"
+
+
 def train_cache(wildcards):
     """The cached training split of the setting's dataset."""
-    return f"{DATA_ROOT}/{setting_of(wildcards)['data']['dataset']}/train.pt"
+    return split_cache(wildcards.setting, "train")
 
 
 def test_cache(wildcards):
     """The cached test split of the setting's dataset."""
-    return f"{DATA_ROOT}/{setting_of(wildcards)['data']['dataset']}/test.pt"
+    return split_cache(wildcards.setting, "test")
 
 
 def checkpoint_epochs(wildcards):
@@ -101,7 +106,7 @@ def figure_inputs(wildcards):
     """A figure's named inputs (ncrepro.figures.FigureInputs): its surrogate solves and, of every
     (setting, seed) it draws from (the runs of the setting that stands for it, NC.run_of), what its kind reads: the metric tables, the geodesic tables, the
     statistics directories (the runs' final class means), the test split's metric tables, the few-shot
-    transfer tables.
+    transfer tables, the cached training split of each run's dataset.
     """
     fig = NC.figure(wildcards.figure)
     reads = figure_kinds()[fig.kind].reads
@@ -120,6 +125,7 @@ def figure_inputs(wildcards):
         )
         for what, pattern in run_files.items()
     }
+    inputs["data"] = [split_cache(name, "train") for name in settings] if "data" in reads else []
     inputs["surrogates"] = expand(rules.surrogate.output[0], surrogate=fig.surrogates)
     return inputs
 

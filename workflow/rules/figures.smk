@@ -42,7 +42,7 @@ rule figure:
         report_caption=figure_report_caption,
     shell:
         "python -m ncrepro.cli figure --kind {params.kind} --metrics {input.metrics} --geodesic {input.geodesic}"
-        " --metrics-test {input.metrics_test} --transfer {input.transfer} --runs {params.runs}"
+        " --metrics-test {input.metrics_test} --transfer {input.transfer} --data {input.data} --runs {params.runs}"
         " --stats {input.stats} --surrogates {input.surrogates} --pdf {output.pdf}"
         " --figdata {output.figdata} --claims {output.claims} --claims-table {output.claims_table}"
         " --meta {params.meta:q} 2> {log}"

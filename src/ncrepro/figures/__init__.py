@@ -9,7 +9,7 @@ stand side by side in its paper's module, under a header naming the paper's figu
 
 A paper module lists its kinds in ``KINDS = {kind: Kind(data=..., plot=..., claims=..., reads=...)}``,
 ``reads`` naming the inputs its data function reads besides the figure's surrogate solves (``metrics``,
-``geodesic``, ``stats``, ``metrics_test``, ``transfer``: see :class:`FigureInputs`). :func:`registry` reads
+``geodesic``, ``stats``, ``metrics_test``, ``transfer``, ``data``: see :class:`FigureInputs`). :func:`registry` reads
 those tables from the modules' source without importing them (no matplotlib), so the workflow parses fast; :func:`kind`
 imports the module of one kind. The shared modules: :mod:`.common` (data helpers, claim records) and
 :mod:`.style` (footer, saving, colours, heat maps, tables).
@@ -27,7 +27,7 @@ from pathlib import Path
 import pandas as pd
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
-INPUTS = ("metrics", "geodesic", "stats", "metrics_test", "transfer")
+INPUTS = ("metrics", "geodesic", "stats", "metrics_test", "transfer", "data")
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,7 @@ class FigureInputs:
     surrogates: tuple[str, ...] = ()  # results/<scale>/surrogates/<name>.parquet
     metrics_test: tuple[str, ...] = ()  # results/<scale>/metrics_test/<setting>/seed<s>/metrics.parquet (test split)
     transfer: tuple[str, ...] = ()  # results/<scale>/transfer/<setting>/seed<s>.parquet (few-shot transfer)
+    data: tuple[str, ...] = ()  # resources/data/<dataset>/train.pt: the cached training split of each run's dataset
     # The figure's setting of each run above, in order: a run may stand for several settings that resolve to
     # one recipe (ncrepro.config.Resolved.run_of), and is read under each one's name (common.read_runs).
     runs: tuple[str, ...] = ()
