@@ -69,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("figure", help="build one figure (PDF, figdata, claims)")
     s.add_argument("--kind", required=True, help="the figure kind (ncrepro.figures)")
     s.add_argument("--runs", nargs="*", default=[], help="the figure's setting of each run input, in order")
-    for name in ("metrics", "metrics-test", "geodesic", "stats", "transfer", "surrogates"):
+    for name in ("metrics", "metrics-test", "geodesic", "stats", "transfer", "data", "surrogates"):
         s.add_argument(f"--{name}", nargs="*", default=[], help=f"the figure's {name} inputs")
     s.add_argument("--pdf", required=True)
     s.add_argument("--figdata", required=True)
