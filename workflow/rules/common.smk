@@ -125,7 +125,9 @@ def figure_inputs(wildcards):
         )
         for what, pattern in run_files.items()
     }
-    inputs["data"] = [split_cache(name, "train") for name in settings] if "data" in reads else []
+    inputs["data"] = (
+        [split_cache(name, "train") for name in settings] if "data" in reads else []
+    )
     inputs["surrogates"] = expand(rules.surrogate.output[0], surrogate=fig.surrogates)
     return inputs
 
