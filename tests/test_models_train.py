@@ -376,8 +376,8 @@ def test_configure_torch_makes_algorithms_deterministic():
 
 
 def test_a_run_records_what_made_it(base_config, digits_cache, tmp_path, capsys):
-    """The manifest names the software, the machine and the wall time; the log line names the software,
-    the device and determinism; the metrics table carries the software versions."""
+    """The manifest names the software, the machine (with its thread count) and the wall time; the log
+    line names the software, the device and determinism; the metrics table carries the software versions."""
     from ncrepro import environment, stages
     from ncrepro.io import parquet_metadata
 
@@ -386,6 +386,7 @@ def test_a_run_records_what_made_it(base_config, digits_cache, tmp_path, capsys)
     m = json.loads(manifest.read_text())
     assert m["software"] == environment.software() and m["software"]["torch"] == torch.__version__
     assert m["machine"]["device"] == "cpu" and m["machine"]["host"] and m["wall_seconds"] > 0
+    assert m["machine"]["threads"] == 1  # the run's thread count
     log = capsys.readouterr().err  # not a terminal: whole lines, one per epoch
     assert f"torch {torch.__version__} on cpu" in log and "\r" not in log
     positions = [line.split("|")[-1].split()[0] for line in log.splitlines() if "epoch/s" in line]

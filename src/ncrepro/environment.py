@@ -79,7 +79,9 @@ def device_name(device) -> str:
 
 
 def machine(device) -> dict:
-    """Where a job ran: host, device type and name, cuDNN's version on a GPU, the code's git commit."""
+    """Where a job ran: host, device type and name, cuDNN's version on a GPU, the code's git commit, and
+    the number of CPU threads torch computes with (a CPU run is bit-identical on a rerun with the same
+    count, not across counts: the order of parallel float sums depends on it)."""
     import torch
 
     cudnn = torch.backends.cudnn.version() if device.type == "cuda" else None
@@ -89,6 +91,7 @@ def machine(device) -> dict:
         "device_name": device_name(device),
         "cudnn": cudnn,
         "git": git_commit(),
+        "threads": torch.get_num_threads(),
     }
 
 
