@@ -142,7 +142,7 @@ def collapse_table(
     log_points: int = 60,
     solver: str = "bcd",
     check_solver: str | None = "block_gd",
-    check_iterations: int = 300000,
+    check_iterations: int = 2_000_000,
     literal: bool = True,
 ) -> pd.DataFrame:
     """PFC Fig. 4 (docs/papers/pfc-reading.md, "Fig. 4 layout"): per seed (data draw and the shared N(0,1)
