@@ -78,3 +78,13 @@ def test_batched_solve_equals_one_at_a_time():
         assert torch.allclose(Wb[i], Wi[0], rtol=1e-12, atol=1e-14) and torch.allclose(
             Hb[i], Hi[0], rtol=1e-12, atol=1e-14
         )
+
+
+def test_figure_solves_report_progress_in_their_log(capsys):
+    """PFC Figs. 4-5's solves (minutes at the paper's sizes) write progress lines to the job's log."""
+    mufm.collapse_table(3, 6, 4, 0.005, 0.001, 50, seeds=[0], log_points=5, check_iterations=60)
+    lines = capsys.readouterr().err.splitlines()
+    assert any("MUFM bcd" in line and "50/50" in line for line in lines)
+    assert any("MUFM block_gd" in line and "60/60" in line for line in lines) and "\r" not in "".join(lines)
+    mufm.tradeoff_table(3, 6, 4, 0.005, [0.001, 0.01], 40, seeds=[0])
+    assert "40/40" in capsys.readouterr().err

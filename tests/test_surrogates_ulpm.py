@@ -40,3 +40,8 @@ def test_dynamics_table_decreases_toward_collapse():
     for metric in ("m1a", "m2", "m3a", "m4"):
         curve = tab[tab.metric == metric].groupby("t").value.mean()
         assert curve.iloc[-1] < curve.iloc[0], metric
+
+
+def test_dynamics_table_reports_progress_in_its_log(capsys):
+    ulpm.dynamics_table(3, 6, 4, 5.0, 30, 0.1, [0], 5)
+    assert any("ULPM GD" in line and "30/30" in line for line in capsys.readouterr().err.splitlines())

@@ -181,7 +181,7 @@ def collapse_table(
     if literal:
         runs.append(("literal", iterations, None))
     for name, steps, log_at in runs:
-        for it, W, H in solve(data, W0, H0, n, lam_W, lam, steps, name, lr, log_at):
+        for it, W, H in solve(data, W0, H0, n, lam_W, lam, steps, name, lr, log_at, progress=True):
             record(name, it, W, H)
     return pd.DataFrame(rows)
 
@@ -212,7 +212,7 @@ def tradeoff_table(
         Xb = X.expand(B, d, K * n)
         for m, v in pfc_of(X, K, n).items():
             rows.append({"seed": seed, "lam": np.nan, "lam_ratio": np.nan, "model": "data", "metric": m, "value": v})
-        ((_, _, H),) = solve(Xb, W0, H0, n, lam_W, lam_t, iterations, solver, lr)
+        ((_, _, H),) = solve(Xb, W0, H0, n, lam_W, lam_t, iterations, solver, lr, progress=True)
         for b, lb in enumerate(lam):
             values = {**pfc_of(H[b], K, n), "alignment": alignment_distance(H[b], X)}
             rows.extend(

@@ -88,7 +88,7 @@ def dynamics_table(
     H = torch.stack([init_std * torch.randn(d, K * n, generator=g, dtype=torch.float64) for g in gens])
     y = torch.arange(K).repeat_interleave(n)
     rows = []
-    for t, Wt, Ht in gradient_descent(W, H, n, lr, iterations, log_times(iterations, log_points)):
+    for t, Wt, Ht in gradient_descent(W, H, n, lr, iterations, log_times(iterations, log_points), progress=True):
         for b, seed in enumerate(seeds):
             m = collapse_metrics(Ht[b].T, y, K, W=Wt[b])
             values = {label: float(m[key]) for label, key in ULPM_METRICS.items()} | diagnostics(Wt[b], Ht[b], n)
