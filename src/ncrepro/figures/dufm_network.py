@@ -289,8 +289,8 @@ def training_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
             dnc1_panel(row[1], rows, xlabel)
             singular_value_panel(row[2], rows)
         label = row[0].annotate(title, xy=(0, 1.16), xycoords="axes fraction", fontsize=8, fontweight="bold")
-        label.set_in_layout(False)  # a row title may be wider than its axes
-    finish(fig, pdf, meta, bottom=0.06, top=0.93)
+        label.set_in_layout(False)  # a row title may be wider than its axes: room for it by h_pad
+    finish(fig, pdf, meta, bottom=0.06, top=0.93, h_pad=3.0)
 
 
 def network_claims(table: pd.DataFrame, meta: dict, name: str) -> list[dict]:

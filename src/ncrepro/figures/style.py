@@ -63,10 +63,11 @@ def title(fig, meta: dict, **kwargs) -> None:
     fig.suptitle(f"{meta['number']} ({meta['paper']}): {meta['caption']}", fontsize=9, **kwargs)
 
 
-def finish(fig, pdf: str, meta: dict, bottom: float = 0.07, top: float = 0.95) -> None:
-    """Title the figure with the paper's number and caption, lay it out above the footer, save it."""
+def finish(fig, pdf: str, meta: dict, bottom: float = 0.07, top: float = 0.95, h_pad: float | None = None) -> None:
+    """Title the figure with the paper's number and caption, lay it out above the footer (``h_pad``: the
+    space between rows, in font sizes; matplotlib's default when None), save it."""
     title(fig, meta, wrap=True)
-    fig.tight_layout(rect=(0, bottom, 1, top))
+    fig.tight_layout(rect=(0, bottom, 1, top), h_pad=h_pad)
     save_pdf(fig, pdf, meta)
 
 
