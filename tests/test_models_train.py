@@ -375,6 +375,18 @@ def test_configure_torch_makes_algorithms_deterministic():
         torch.use_deterministic_algorithms(before)
 
 
+def test_a_log_progress_bar_is_never_redrawn_with_a_stale_count(capsys):
+    """In a log, tqdm's monitor thread would redraw a bar whose updates are more than its maxinterval
+    apart with the count of its last update (a repeated line); it redraws only bars with miniters > 1."""
+    from ncrepro.progress import progress
+
+    bar = progress(range(1000), desc="steps", log_every=60.0)
+    for _ in bar:
+        pass
+    assert bar.miniters == 1 and not bar.dynamic_miniters
+    assert capsys.readouterr().err.splitlines()[-1].startswith("steps: 100%")
+
+
 def test_a_run_records_what_made_it(base_config, digits_cache, tmp_path, capsys):
     """The manifest names the software, the machine (with its thread count) and the wall time; the log
     line names the software, the device and determinism; the metrics table carries the software versions."""

@@ -30,5 +30,7 @@ def progress(iterable=None, *, desc: str, log_every: float = 60.0, **kwargs) -> 
     update at most every ``log_every`` seconds (0: every update, e.g. one line per epoch)."""
     if sys.stderr.isatty():
         return tqdm(iterable, desc=desc, file=sys.stderr, **kwargs)
-    kwargs.update(mininterval=log_every, ascii=True, dynamic_ncols=False, ncols=100)
+    # miniters=1: the count is checked each iteration, so tqdm's monitor thread (which redraws a stalled
+    # bar with its last synced count) never writes a stale line between two updates
+    kwargs.update(mininterval=log_every, miniters=1, ascii=True, dynamic_ncols=False, ncols=100)
     return tqdm(iterable, desc=desc, file=_Lines(sys.stderr), **kwargs)
