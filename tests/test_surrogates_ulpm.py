@@ -43,5 +43,6 @@ def test_dynamics_table_decreases_toward_collapse():
 
 
 def test_dynamics_table_reports_progress_in_its_log(capsys):
+    """ULPM Fig. 2's solve writes progress lines to the job's log."""
     ulpm.dynamics_table(3, 6, 4, 5.0, 30, 0.1, [0], 5)
     assert any("ULPM GD" in line and "30/30" in line for line in capsys.readouterr().err.splitlines())
