@@ -217,6 +217,7 @@ class Resolved:
     surrogates: dict[str, dict] = field(default_factory=dict)
     resources: dict[str, dict] = field(default_factory=dict)  # scheduler requests per rule
     datasets: dict[str, DatasetSpec] = field(default_factory=lambda: dict(DATASETS))  # registered + data.custom
+    claims: dict = field(default_factory=dict)  # how claims read the runs (config `claims:`)
 
     def setting(self, name: str) -> dict:
         try:
@@ -281,6 +282,7 @@ class Resolved:
             "plot": fig.plot,
             "read_epoch": fig.read_epoch,
             "gram_layers": fig.gram_layers,
+            "fit_tolerance": self.claims.get("fit_tolerance"),
             "datasets": {
                 d.name: {"num_classes": d.num_classes, "shape": list(d.shape), "custom": d.path is not None}
                 for d in datasets
@@ -318,6 +320,7 @@ def load(config: dict | None = None, config_dirs: Iterable[Path | str] = ()) -> 
         for rule, job in config.get("resources", {}).items()
     }
     plot = deep_merge(shipped["plot"], config.get("plot", {}))
+    claims = deep_merge(shipped["claims"], config.get("claims", {}))
     datasets = dict(DATASETS)
     for name, entry in (config["data"].get("custom") or {}).items():
         try:
@@ -497,6 +500,7 @@ def load(config: dict | None = None, config_dirs: Iterable[Path | str] = ()) -> 
         surrogates=surrogates,
         resources=resources,
         datasets=datasets,
+        claims=claims,
     )
 
 

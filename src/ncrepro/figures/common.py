@@ -163,12 +163,44 @@ def footer_text(meta: dict) -> str:
 # ---------------------------------------------------------------------------------------------
 
 STATUSES = ("passed", "failed", "not_converged", "premise_unmet")
+GATED = ("not_converged", "premise_unmet")  # statuses that hold a verdict back; the claim keeps it as ``would_be``
 OURS = "ncrepro"  # the source of a check the paper does not state (counted apart from the paper's claims)
+
+# The one tolerance of every paper's "fits the training set": a training error (the network's, or the
+# nearest-class-centre classifier's) of at most this much counts as "zero training error" (Perturb §5,
+# App. E), "interpolates" / "achieves 100% training accuracy" (ULPM §3, §4), "NCC separable" (PFC §II-A:
+# "We allow a small error epsilon"), "the terminal phase" (PFC Conj. 1; Review §2: "beyond zero
+# classification error"), "memorizes the training data" (Review §5). The default of the config key
+# ``claims.fit_tolerance``; a figure reads the value of its metadata (:func:`fit_tolerance`).
+FIT_TOLERANCE = 1e-3
+
+
+def fit_tolerance(meta: dict) -> float:
+    """The figure's tolerance of "fits the training set" (``claims.fit_tolerance``, resolved into its
+    metadata; :data:`FIT_TOLERANCE` where the metadata lack it)."""
+    value = meta.get("fit_tolerance")
+    return FIT_TOLERANCE if value is None else float(value)
+
+
+def fits(accuracy, tol: float):
+    """Whether an accuracy (a number, array or Series) fits the training set: error at most ``tol``
+    (:data:`FIT_TOLERANCE`). NaN (not measured) never fits."""
+    return accuracy >= 1 - tol - 1e-12  # the slack keeps 1 - tol itself fitting despite float rounding
+
+
+def sustained_from(accuracy: pd.Series, tol: float) -> float:
+    """The first epoch of sustained interpolation: the first epoch (index of ``accuracy``) from which every
+    measured accuracy fits (:func:`fits`) to the last; NaN when the last does not. The start of the terminal
+    phase (Review §2, TPT; PFC Conj. 1) and of ULPM Fig. 2's window t0, one definition for every paper."""
+    below = ~fits(accuracy.sort_index(), tol)
+    if not len(below) or below.iloc[-1]:
+        return float("nan")
+    return float(below.index[0] if not below.any() else below.index[below.to_numpy().nonzero()[0][-1] + 1])
 
 
 def claim(
     text: str,
-    holds: bool,
+    holds: bool | None,
     value,
     expected,
     source: str,
@@ -182,24 +214,44 @@ def claim(
     The status: ``premise_unmet`` when the condition under which the paper states it does not hold in
     the run (``premise`` False); else ``not_converged`` when the data never reached the regime the
     statement is about (``converged`` False); else ``passed`` or ``failed`` as the data say (``holds``).
-    ``note`` says what the premise or the convergence measured. ``passed`` is ``status == "passed"``."""
+    ``holds`` is computed whether or not the gate holds: a gated claim keeps it as ``would_be``
+    (``"passed"``, ``"failed"``; ``None`` where the statement cannot be computed without its gate, the
+    only case ``holds`` may be None). ``note`` says what the premise or the convergence measured.
+    ``passed`` is ``status == "passed"``."""
     status = "premise_unmet" if not premise else "not_converged" if not converged else "passed" if holds else "failed"
+    if holds is None and status not in GATED:
+        raise ValueError(f"claim {text!r}: a verdict needs a value (holds is None)")
     out = {"claim": text, "passed": status == "passed", "status": status, "source": source}
+    if status in GATED:
+        out["would_be"] = None if holds is None else "passed" if holds else "failed"
     out |= {"value": value, "expected": expected}
     return out | ({"note": note} if note else {})
 
 
+def verdict_text(c: dict) -> str:
+    """'not converged · would pass': a claim's status and, for a gated one, what it would say."""
+    text = c["status"].replace("_", " ")
+    if c["status"] in GATED:
+        would = {"passed": "would pass", "failed": "would fail"}.get(c.get("would_be"), "no verdict without it")
+        text += f" · {would}"
+    return text
+
+
 def claims_table(claims: list[dict]) -> str:
-    """The claims as a tab-separated table (status, claim, source, value, expected, note): the table
-    the Snakemake report shows under each figure."""
+    """The claims as a tab-separated table (status, would be, claim, source, value, expected, note): the
+    table the Snakemake report shows under each figure."""
     import json
 
     def cell(value) -> str:
         text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
         return text.replace("\t", " ").replace("\n", " ")
 
-    keys = ("status", "claim", "source", "value", "expected", "note")
-    rows = ["\t".join(keys)] + ["\t".join(cell(c.get(k, "")) for k in keys) for c in claims]
+    keys = ("status", "would_be", "claim", "source", "value", "expected", "note")
+    rows = ["\t".join(keys)]
+    for c in claims:
+        # none: a gated claim with no verdict without its gate; empty: not gated
+        would = {"would_be": c.get("would_be") or ("none" if "would_be" in c else "")}
+        rows.append("\t".join(cell((c | would).get(k, "")) for k in keys))
     return "\n".join(rows) + "\n"
 
 

@@ -10,14 +10,18 @@ Every claim names where the paper makes it (``source``); checks the paper does n
 the claims on the ResNets (Figs. 2-3) instead of being verdicts of their own:
 
 - the terminal phase of training (PFC Conj. 1, §III-A; Assumption 1, §II-C): ``not_converged`` where the
-  training accuracy is below :data:`TERMINAL_PHASE_ACC`. The accuracy is ``classifier_acc`` (the
+  training error is above the one tolerance (:data:`~ncrepro.figures.common.FIT_TOLERANCE`, the figure's
+  ``fit_tolerance``). The accuracy is ``classifier_acc`` (the
   network's own classifier in eval mode on the training split at the checkpoint), or the running
   in-epoch ``train_acc`` where a table lacks it;
-- NC at the last layer, i.e. the last measured layer NCC separable (PFC3 = 1), for which the paper
-  selected its architectures (PFC §IV-A): ``premise_unmet`` otherwise;
+- NC at the last layer, i.e. the last measured layer NCC separable (PFC3 >= 1 - epsilon), for which the
+  paper selected its architectures (PFC §IV-A): ``premise_unmet`` otherwise;
 - "before effective depth" (PFC Conj. 1, §IV-A): the order is checked on layers 0..L0, L0 the
-  empirical effective depth (PFC §II-A) with epsilon = 0, the paper giving none; ``premise_unmet``
-  where layer0 is already NCC separable (no layer before effective depth).
+  empirical effective depth (PFC §II-A: "We allow a small error epsilon") with epsilon the one
+  tolerance; ``premise_unmet`` where layer0 is already NCC separable (no layer before effective depth).
+
+A gated claim keeps what it would say as ``would_be``: the order checked on layers 0..L0 where L0 exists,
+on every measured layer where none is separable, nothing where L0 is layer0.
 
 The paper reports no numbers: every numeric threshold here is the project's reading
 (docs/papers/pfc-reading.md).
@@ -31,15 +35,23 @@ import pandas as pd
 
 from ..metrics import PFC_METRICS
 from . import FigureInputs, Kind
-from .common import DATASET_NAMES, OURS, claim, per_setting, read_runs, rounded, row_label, setting_rows
+from .common import (
+    DATASET_NAMES,
+    OURS,
+    claim,
+    fit_tolerance,
+    fits,
+    per_setting,
+    read_runs,
+    rounded,
+    row_label,
+    setting_rows,
+)
 from .style import draw_table, layer_colors, save_pdf, title, write_table_texts
 
 PFC_LABELS = {"pfc1": r"$\mathcal{PFC}_1$", "pfc2": r"$\mathcal{PFC}_2$", "pfc3": r"$\mathcal{PFC}_3$"}
 PFC_LOG = {"pfc1": True, "pfc2": True, "pfc3": False}  # as the paper's Figs. 2-3: log y for PFC1/PFC2
 PFC_OF_METRIC = {key: pfc for pfc, key in PFC_METRICS.items()}  # nc1_tilde -> pfc1, ...
-# "The terminal phase of training" (PFC Conj. 1, §III-A): training accuracy >= 99.9 %, the project's
-# number (the paper gives none; zero training error would be 1).
-TERMINAL_PHASE_ACC = 0.999
 ACCURACIES = {"classifier_acc": "classifier accuracy (eval mode, training set)", "train_acc": "running train accuracy"}
 NUMERICAL_SLACK = 1e-12  # float tolerance of the exact (streamed) formulas; not a threshold of the paper
 
@@ -49,10 +61,11 @@ NUMERICAL_SLACK = 1e-12  # float tolerance of the exact (streamed) formulas; not
 # ---------------------------------------------------------------------------------------------
 
 
-def effective_depth(pfc3: np.ndarray) -> int | None:
-    """The empirical effective depth L0 (PFC §II-A): the first measured layer whose features are NCC
-    separable (PFC3 = 1; epsilon = 0), None where no layer is."""
-    separable = np.flatnonzero(np.asarray(pfc3) >= 1.0)
+def effective_depth(pfc3: np.ndarray, tol: float) -> int | None:
+    """The empirical effective depth L0 (PFC §II-A, "We allow a small error epsilon"): the first measured
+    layer whose features are NCC separable (PFC3 >= 1 - epsilon, epsilon = ``tol``, the one tolerance of
+    :func:`~ncrepro.figures.common.fits`), None where no layer is."""
+    separable = np.flatnonzero(fits(np.asarray(pfc3), tol))
     return int(separable[0]) if len(separable) else None
 
 
@@ -69,13 +82,13 @@ def ordered_pairs(v: np.ndarray, metric: str) -> float:
     return float(np.mean(d < 0 if metric != "pfc3" else d >= 0)) if len(d) else 1.0
 
 
-def depth_premise(pfc3: np.ndarray) -> tuple[bool, str | None, int | None]:
+def depth_premise(pfc3: np.ndarray, tol: float) -> tuple[bool, str | None, int | None]:
     """The premise of the depth ordering (PFC §IV-A: "The architectures are selected to satisfy that the
     empirical effective depth is equal to the actual depth ... Thus, the last-layer features are NCC
     separable"; Conj. 1: "before effective depth"): the last layer NCC separable and at least one layer
     before the effective depth. Returns (premise, note, L0)."""
-    L0 = effective_depth(pfc3)
-    separable, note = last_layer_separable(pfc3)
+    L0 = effective_depth(pfc3, tol)
+    separable, note = last_layer_separable(pfc3, tol)
     if not separable:
         return False, note, L0
     if L0 == 0:
@@ -83,10 +96,10 @@ def depth_premise(pfc3: np.ndarray) -> tuple[bool, str | None, int | None]:
     return True, None, L0
 
 
-def last_layer_separable(pfc3: np.ndarray) -> tuple[bool, str | None]:
-    """NC emerges at the last layer (PFC §IV-A, Conj. 1): its NCC accuracy is 1."""
-    ok = bool(pfc3[-1] >= 1.0)
-    return ok, None if ok else f"last layer not NCC separable: NCC accuracy {pfc3[-1]:.6g} < 1"
+def last_layer_separable(pfc3: np.ndarray, tol: float) -> tuple[bool, str | None]:
+    """NC emerges at the last layer (PFC §IV-A, Conj. 1): its NCC accuracy is at least 1 - ``tol``."""
+    ok = bool(fits(pfc3[-1], tol))
+    return ok, None if ok else f"last layer not NCC separable: NCC accuracy {pfc3[-1]:.6g} < 1 - {tol:g}"
 
 
 def training_accuracy(table: pd.DataFrame) -> tuple[pd.Series, str | None]:
@@ -99,15 +112,15 @@ def training_accuracy(table: pd.DataFrame) -> tuple[pd.Series, str | None]:
     return pd.Series(dtype=float), None
 
 
-def terminal_phase(acc: pd.Series, metric: str | None, epochs) -> tuple[bool, str | None]:
-    """Whether training is in the terminal phase (accuracy >= :data:`TERMINAL_PHASE_ACC`) at every one of
-    ``epochs``, and a note naming the first epoch where it is not."""
+def terminal_phase(acc: pd.Series, metric: str | None, epochs, tol: float) -> tuple[bool, str | None]:
+    """Whether training is in the terminal phase (training error at most ``tol``, the one tolerance) at
+    every one of ``epochs``, and a note naming the first epoch where it is not."""
     if metric is None:
         return False, "no training accuracy recorded"
     for e in epochs:
         a = acc.get(e, np.nan)
-        if not a >= TERMINAL_PHASE_ACC:
-            measured = "not recorded" if np.isnan(a) else f"{a:.6g} < {TERMINAL_PHASE_ACC}"
+        if not fits(a, tol):
+            measured = "not recorded" if np.isnan(a) else f"{a:.6g} < 1 - {tol:g}"
             return False, f"{ACCURACIES[metric]} {measured} at epoch {e}"
     return True, None
 
@@ -117,10 +130,19 @@ def _number(x) -> float | None:
     return None if x is None or np.isnan(x) else float(f"{x:.6g}")
 
 
-def order_claims(per_layer: dict[str, np.ndarray], where: str, source: str, converged: bool, tp_note) -> list[dict]:
+def ordered_layers(L0: int | None, n_layers: int) -> int | None:
+    """How many layers the depth ordering reads: 0..L0 (L0 + 1), every measured layer where none is
+    separable (a would-be verdict), None where L0 is layer0 (no layer before effective depth)."""
+    return n_layers if L0 is None else None if L0 == 0 else L0 + 1
+
+
+def order_claims(
+    per_layer: dict[str, np.ndarray], where: str, source: str, converged: bool, tp_note, tol: float
+) -> list[dict]:
     """PFC's depth ordering (Conj. 1) on layers 0..L0 of one epoch's per-layer values: PFC1 and PFC2
     strictly decrease, PFC3 increases. Gated by :func:`depth_premise` and the terminal phase."""
-    premise, note, L0 = depth_premise(per_layer["pfc3"])
+    premise, note, L0 = depth_premise(per_layer["pfc3"], tol)
+    top = ordered_layers(L0, len(per_layer["pfc3"]))
     out = []
     for metric, verb in (("pfc1", "decreases strictly"), ("pfc2", "decreases strictly"), ("pfc3", "increases")):
         v = per_layer[metric]
@@ -128,7 +150,7 @@ def order_claims(per_layer: dict[str, np.ndarray], where: str, source: str, conv
         out.append(
             claim(
                 f"{where}: {metric.upper()}{what} {verb} from layer0 to effective depth",
-                premise and in_order(v[: L0 + 1], metric),
+                None if top is None else in_order(v[:top], metric),
                 {"per layer": rounded(v), "effective depth L0": L0, "last layer L": len(v) - 1},
                 ("strictly decreasing" if metric != "pfc3" else "non-decreasing, L0 > layer0") + " over layers 0..L0",
                 source,
@@ -201,7 +223,7 @@ def dynamics_claims(table: pd.DataFrame, meta: dict) -> list[dict]:
     the final epoch alone is Fig. 3's claim). Disorder at initialisation is not asserted (the paper says
     only "random initialization"); the fraction of ordered layer pairs per checkpoint is reported.
     Gates: the depth premise at the final epoch (:func:`depth_premise`) and the terminal phase
-    (accuracy >= :data:`TERMINAL_PHASE_ACC`) at every checkpoint of that stage."""
+    (training error at most the one tolerance) at every checkpoint of that stage."""
     final = int(table[table.metric == "pfc1"].epoch.max())
     start = last_stage_start(table, meta)
     per_epoch = {
@@ -209,20 +231,21 @@ def dynamics_claims(table: pd.DataFrame, meta: dict) -> list[dict]:
         for m in ("pfc1", "pfc2", "pfc3")
     }
     window = [int(e) for e in per_epoch["pfc1"].index if e >= start]
-    premise, premise_note, L0 = depth_premise(per_epoch["pfc3"].loc[final].to_numpy())
+    tol = fit_tolerance(meta)
+    premise, premise_note, L0 = depth_premise(per_epoch["pfc3"].loc[final].to_numpy(), tol)
     acc, acc_metric = training_accuracy(table)
-    converged, tp_note = terminal_phase(acc, acc_metric, window)
-    top = L0 if premise else per_epoch["pfc1"].shape[1] - 1
+    converged, tp_note = terminal_phase(acc, acc_metric, window, tol)
+    top = ordered_layers(L0, per_epoch["pfc1"].shape[1])
     out = []
     for metric, verb in (("pfc1", "decreases strictly"), ("pfc2", "decreases strictly"), ("pfc3", "increases")):
         values = per_epoch[metric]
-        segments = {int(e): values.loc[e].to_numpy()[: top + 1] for e in values.index}
+        segments = {int(e): values.loc[e].to_numpy()[: top or 1] for e in values.index}
         what = " (NCC accuracy)" if metric == "pfc3" else ""
         out.append(
             claim(
                 f"epochs {start}-{final}: {metric.upper()}{what} {verb} from layer0 to effective depth"
                 " at every checkpoint",
-                premise and all(in_order(segments[e], metric) for e in window),
+                None if top is None else all(in_order(segments[e], metric) for e in window),
                 {
                     f"epoch {final}": rounded(values.loc[final].to_numpy()),
                     "effective depth L0": L0,
@@ -321,17 +344,19 @@ def depth_claims(table: pd.DataFrame, meta: dict) -> list[dict]:
         for m in ("pfc1", "pfc2", "pfc3")
     }
     acc, acc_metric = training_accuracy(side)
-    converged, tp_note = terminal_phase(acc, acc_metric, [final])
-    out = order_claims(per_layer, f"observed, epoch {final}", "PFC Conj. 1 (§III-A), §IV-A, Fig. 3", converged, tp_note)
+    tol = fit_tolerance(meta)
+    converged, tp_note = terminal_phase(acc, acc_metric, [final], tol)
+    where, source = f"observed, epoch {final}", "PFC Conj. 1 (§III-A), §IV-A, Fig. 3"
+    out = order_claims(per_layer, where, source, converged, tp_note, tol)
 
     pfc3 = per_layer["pfc3"]
-    separable = np.flatnonzero(pfc3 >= 1.0)
+    separable = np.flatnonzero(fits(pfc3, tol))
     out.append(
         claim(
             f"epoch {final}: once a layer is NCC separable, every deeper layer is",
-            bool(np.all(pfc3[separable[0] :] >= 1.0)) if len(separable) else True,
+            bool(np.all(fits(pfc3[separable[0] :], tol))) if len(separable) else None,
             rounded(pfc3),
-            "PFC3 = 1 from the effective depth L0 to the last layer",
+            f"PFC3 >= 1 - {tol:g} from the effective depth L0 to the last layer",
             "PFC §II-A",
             premise=bool(len(separable)),
             converged=converged,
@@ -341,7 +366,7 @@ def depth_claims(table: pd.DataFrame, meta: dict) -> list[dict]:
         )
     )
 
-    separable_last, last_note = last_layer_separable(pfc3)
+    separable_last, last_note = last_layer_separable(pfc3, tol)
     side_value = side.groupby("metric").value
     cost = (
         float(side_value.mean()["theorem1_transport_cost"]) if "theorem1_transport_cost" in set(side.metric) else None

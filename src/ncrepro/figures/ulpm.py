@@ -27,12 +27,15 @@ from .common import (
     OURS,
     claim,
     dataset_label,
+    fit_tolerance,
+    fits,
     per_setting,
     read_runs,
     rounded,
     setting_rows,
     surrogate_data,
     surrogate_params,
+    sustained_from,
 )
 from .style import finish
 
@@ -62,6 +65,7 @@ PAPER_ITERATIONS = 10**5  # ULPM App. D: gradient descent "with a learning rate 
 # "at most about" is a late slope <= -0.5 (a factor 2 on the -1)
 RATE_SLOPE = -0.5
 THM31_TOLERANCE = 1e-9  # float64 rounding on gamma_NC <= 1 (ULPM Thm 3.1)
+WINDOW_POINTS = 3  # a terminal-phase window needs this many measured epochs for a late slope (project's)
 
 
 def _panels(axes, table: pd.DataFrame, title_prefix: str = "") -> None:
@@ -119,7 +123,7 @@ def _separation_time(table: pd.DataFrame, meta: dict) -> tuple[float, str]:
         what = f"summed loss nK L (nK = {nK}): min {float(loss.max(axis=1).min()):.4g} vs log 2"
     else:
         acc = table[table.metric == "train_acc"].pivot_table(index="t", columns="seed", values="value")
-        ok = (acc >= 1.0).all(axis=1)
+        ok = fits(acc, fit_tolerance(meta)).all(axis=1)
         what = f"training accuracy (summed loss unavailable): max {float(acc.min(axis=1).max()):.4g} vs 1"
     # the flow keeps L < log 2 once reached (Lemma B.1's monotone loss): the first such t
     return (float(ok.index[ok.to_numpy()][0]) if ok.any() else float("inf")), what
@@ -261,24 +265,38 @@ def _has_batch_norm(model: dict) -> bool:
     return arch == "resnet" or bool(model.get("batch_norm", arch == "vgg"))
 
 
-def _interpolated(table: pd.DataFrame, t_from: float) -> tuple[bool, str]:
-    """Whether the training data are interpolated (accuracy 1 for every seed) at every measured epoch
-    t >= t_from, read from the first accuracy of :data:`ACCURACIES` the table records, and a note."""
+def terminal_window(table: pd.DataFrame, tol: float) -> tuple[float, bool, str | None]:
+    """The networks' terminal-phase window: it starts at the first epoch of sustained interpolation t0
+    (:func:`~ncrepro.figures.common.sustained_from` of the worst seed's accuracy, read from the first of
+    :data:`ACCURACIES` the table records; ULPM Remark 3.2: "the training accuracy has achieved 100%"),
+    and holds the regime when it has at least :data:`WINDOW_POINTS` measured epochs. Returns (the window's
+    start, whether it holds the regime, a note when not). Without the regime the start is the last tenth
+    of the run, T/10, where the would-be verdicts are read."""
+    t_end = float(table.t.max())
     for metric in ACCURACIES:
-        acc = table[(table.metric == metric) & (table.t >= t_from)].dropna(subset=["value"])
+        acc = table[table.metric == metric].dropna(subset=["value"])
         if len(acc):
-            worst = acc.loc[acc.value.idxmin()]
+            worst = acc.groupby("t").value.min()
+            t0 = sustained_from(worst, tol)
+            points = int((worst.index >= t0).sum())
+            if points >= WINDOW_POINTS:
+                return t0, True, None
             what = "classifier accuracy (eval mode)" if metric == "classifier_acc" else "running train accuracy"
-            return bool(worst.value >= 1.0), f"{what} {worst.value:.4g} at epoch {worst.t:g} (window t >= {t_from:g})"
-    return False, "no training accuracy recorded"
+            if np.isnan(t0):
+                low = worst[worst.index >= t_end / 10]
+                note = f"{what} {low.min():.4g} at epoch {low.idxmin():g} (< 1 - {tol:g}): not interpolating at the end"
+            else:
+                note = f"{what} >= 1 - {tol:g} only from epoch {t0:g}: {points} measured epochs < {WINDOW_POINTS}"
+            return t_end / 10, False, note + f"; would-be verdicts read t >= {t_end / 10:g}"
+    return t_end / 10, False, "no training accuracy recorded"
 
 
 def network_claims(table: pd.DataFrame, meta: dict) -> list[dict]:
     """ULPM Figs. 1, 3-8 (§4, App. D), per setting, on the curves averaged over seeds.
 
     - Fig. 1 (§4): "all of these metric decreases along the training epochs": each of the six curves
-      ends lower than at t = 2 and has a negative late slope on the log(log t), log axes (t >= T/10),
-      one claim per metric.
+      ends lower than at t = 2 and has a negative late slope on the log(log t), log axes over the
+      terminal-phase window (:func:`terminal_window`), one claim per metric.
     - Figs. 3-8 (App. D): "neural collapse occurs for various network architectures and datasets", with
       the exception that "the variation of classifier norm stays at a low value and do not decrease in
       some settings (e.g., Figure 7a and Figure 8a)": the same per-metric check of M1a, M2, M3a, M3b, M4;
@@ -292,11 +310,11 @@ def network_claims(table: pd.DataFrame, meta: dict) -> list[dict]:
       rate for the networks.
 
     Premise of all: no weight decay or other explicit regularisation (§4, App. D: "without weight
-    decay"). Convergence: the late window lies in the terminal phase, where the paper's theory applies
+    decay"). Convergence: the late window is the terminal phase, where the paper's theory applies
     (Remark 3.2, §3.1: "the terminal phase of training [...] where the training accuracy has achieved
-    100%"; App. E): training accuracy 1 at every measured epoch t >= T/10 (the eval-mode accuracy of the
-    network's classifier where recorded, else the running train accuracy). The t = 2 reference and the
-    T/10 window are the project's."""
+    100%"; App. E): from the first epoch of sustained interpolation, training error at most the one
+    tolerance (:data:`~ncrepro.figures.common.FIT_TOLERANCE`) for every seed to the end, over at least
+    :data:`WINDOW_POINTS` measured epochs (:func:`terminal_window`). The t = 2 reference is the project's."""
     name = table.setting.iloc[0]
     setting = meta["settings"][name]
     number = meta.get("number")
@@ -308,15 +326,14 @@ def network_claims(table: pd.DataFrame, meta: dict) -> list[dict]:
     regularised = _regularisation(setting)
     premise = not regularised
     premise_note = f"explicit regularisation {regularised} (the paper trains without weight decay)"
-    t_end = float(table.t.max())
-    converged, acc_note = _interpolated(table, t_end / 10)
+    t_from, converged, acc_note = terminal_window(table, fit_tolerance(meta))
     note = premise_note if not premise else None if converged else acc_note
 
     slopes, first_last = {}, {}
     for metric in NETWORK_METRICS.values():
         curve = _mean_curve(table, metric)
         t = curve.index.to_numpy()
-        slopes[metric] = round(late_slope(curve.loglog.to_numpy(), curve.value.to_numpy(), t, t_end / 10), 3)
+        slopes[metric] = round(late_slope(curve.loglog.to_numpy(), curve.value.to_numpy(), t, t_from), 3)
         first_last[metric] = rounded([curve.value.iloc[0], curve.value.iloc[-1]])
     paper_decreasing = [m for m in NETWORK_METRICS.values() if fig1 or m != "m1b"]
     ours_decreasing = [] if fig1 or flat_m1b else ["m1b"]
@@ -325,7 +342,7 @@ def network_claims(table: pd.DataFrame, meta: dict) -> list[dict]:
         claim(
             f"{m} decreases along training: lower at the end than at t = 2, negative late slope",
             first_last[m][1] < first_last[m][0] and slopes[m] < 0,
-            {"t=2 -> end": first_last[m], "late slope": slopes[m]},
+            {"t=2 -> end": first_last[m], "late slope": slopes[m], "window from t": t_from},
             "decreasing",
             source if m in paper_decreasing else OURS,
             premise=premise,
@@ -336,7 +353,7 @@ def network_claims(table: pd.DataFrame, meta: dict) -> list[dict]:
     ]
     if flat_m1b:
         m1b = _mean_curve(table, "m1b")
-        late = m1b[m1b.index >= t_end / 10].value
+        late = m1b[m1b.index >= t_from].value
         start_end = rounded([late.iloc[0], late.iloc[-1]])
         real_data = setting["data"]["dataset"] in FLAT_CLASSIFIER_NORMS
         batch_norm = _has_batch_norm(setting.get("model", {}))
