@@ -212,7 +212,13 @@ def test_random_label_collapse_needs_time_in_the_terminal_phase():
     claims = RANDOM_LABELS(random_labels_table({256: (50, 0.5), 1024: (200, 0.5)}), {})
     nc1 = next(c for c in claims if "NC1 collapsed" in c["claim"])
     assert nc1["status"] == "not_converged" and "width 1024 in TPT only from epoch 200 of 200" in nc1["note"]
-    assert review.tpt_since(pd.Series([0.1, 1.0, 0.5, 1.0, 1.0], index=[0, 1, 2, 3, 4])) == 3
+    never = next(c for c in RANDOM_LABELS(random_labels_table({256: (None, 0.5)}), {}) if "NC1 collapsed" in c["claim"])
+    assert never["status"] == "premise_unmet" and never["would_be"] == "failed"  # read on every width
+    # memorised within the one tolerance (a sample in two thousand wrong); not with a stricter one
+    table = random_labels_table({256: (50, 0.01)})
+    table.loc[table.metric == "classifier_acc", "value"] *= 0.9995
+    assert by_claim(RANDOM_LABELS(table, {}))["some width memorises the random labels"] == "passed"
+    assert by_claim(RANDOM_LABELS(table, {"fit_tolerance": 1e-4}))["some width memorises the random labels"] == "failed"
 
 
 # ---------------------------------------------------------------------------------------------

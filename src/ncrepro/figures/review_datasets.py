@@ -17,8 +17,8 @@ import pandas as pd
 from matplotlib.ticker import NullFormatter
 
 from . import Kind
-from .common import OURS, claim, data_description, dataset_label, read_runs, rounded
-from .review import COLLAPSE_FACTOR, MEMORISED, TEX, settled, tpt_since
+from .common import OURS, claim, data_description, dataset_label, fit_tolerance, read_runs, rounded, sustained_from
+from .review import COLLAPSE_FACTOR, TEX, settled
 from .style import finish
 
 # The caption's networks, by the last word of a Fig. 5 setting's name (review_nc1_<dataset>_<network>).
@@ -124,17 +124,18 @@ def sweep_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
     finish(fig, pdf, meta)
 
 
-def sweep_runs(table: pd.DataFrame) -> pd.DataFrame:
+def sweep_runs(table: pd.DataFrame, tol: float) -> pd.DataFrame:
     """Per selected run (one per sweep, in the figure's order): dataset, network, setting, lr, NC1 at the
-    first checkpoint and at the last (means over seeds), ``tpt_since``
-    (:func:`ncrepro.figures.review.tpt_since`); ``ready`` for a verdict: in TPT over at least the last
+    first checkpoint and at the last (means over seeds), ``tpt_since`` (the first epoch of sustained
+    interpolation within ``tol``, :func:`ncrepro.figures.common.sustained_from`); ``ready`` for a verdict:
+    in TPT over at least the last
     :data:`~ncrepro.figures.review.TPT_SHARE` of its epochs, with a finite, positive NC1 there."""
     chosen = table[table.selected & (table.split == "train")]
     rows = []
     for name, run in chosen.groupby("setting", sort=False):
         first = run.iloc[0]
         wide = run.groupby(["epoch", "metric"]).value.mean().unstack("metric").sort_index()
-        since, first_epoch, last = tpt_since(wide.classifier_acc), wide.index.min(), wide.index.max()
+        since, first_epoch, last = sustained_from(wide.classifier_acc, tol), wide.index.min(), wide.index.max()
         rows.append(
             {
                 "dataset": first.dataset,
@@ -155,15 +156,13 @@ def sweep_runs(table: pd.DataFrame) -> pd.DataFrame:
     return runs
 
 
-def unready_note(runs: pd.DataFrame, unselected: list[str] = ()) -> str | None:
+def unready_note(runs: pd.DataFrame, tol: float, unselected: list[str] = ()) -> str | None:
     """Why selected runs give no verdict (not in TPT long enough, NC1 not finite), and which sweeps had
     no lr to select."""
     parts = []
     for r in runs[~runs.ready].itertuples():
         if not np.isfinite(r.tpt_since):
-            parts.append(
-                f"{r.dataset} {r.network} never fitted (train accuracy {r.train_acc_last:.4g} < {MEMORISED:g})"
-            )
+            parts.append(f"{r.dataset} {r.network} never fitted (train accuracy {r.train_acc_last:.4g} < 1 - {tol:g})")
         elif not settled(r.tpt_since, r.last_epoch):
             parts.append(f"{r.dataset} {r.network} in TPT only from epoch {r.tpt_since:g} of {r.last_epoch:g}")
         else:
@@ -203,7 +202,8 @@ def sweep_claims(table: pd.DataFrame, meta: dict) -> list[dict]:
     the review quotes at NC1 ~1, is not built, so that value is not checked. The project's own check:
     each sweep's selected lr lies inside its grid (an lr at the grid's end may be the grid's choice, not
     the data's); premise: a grid of more than one lr."""
-    runs = sweep_runs(table)
+    tol = fit_tolerance(meta)
+    runs = sweep_runs(table, tol)
     settings = meta["settings"]
     unselected = [s for s in dict.fromkeys(table.sweep) if s not in set(runs.sweep)]
     lost = {d for d, s in zip(table.dataset, table.sweep, strict=True) if s in unselected}
@@ -230,7 +230,9 @@ def sweep_claims(table: pd.DataFrame, meta: dict) -> list[dict]:
                 f"NC1 at the last epoch <= NC1 at the initialisation / {COLLAPSE_FALL:g}, in TPT",
                 "Review §3.1.6, Fig. 5",
                 converged=ready(rows, [dataset]),
-                note=unready_note(rows, [s for s in unselected if s in set(table.sweep[table.dataset == dataset])]),
+                note=unready_note(
+                    rows, tol, [s for s in unselected if s in set(table.sweep[table.dataset == dataset])]
+                ),
             )
         )
     quoted = runs[(runs.dataset == "CIFAR10") & (runs.network == "ResNet18")]
@@ -254,7 +256,7 @@ def sweep_claims(table: pd.DataFrame, meta: dict) -> list[dict]:
                 "Review §3.1.6, Fig. 5",
                 premise=paper,
                 converged=ready(quoted, []),
-                note=unready_note(quoted)
+                note=unready_note(quoted, tol)
                 if paper
                 else "the value is of the paper's ResNet18 trained 350 epochs on CIFAR10's whole training set;"
                 f" here {data_description(setting, meta)}, {model['arch']} of widths {model.get('widths')},"
@@ -273,7 +275,7 @@ def sweep_claims(table: pd.DataFrame, meta: dict) -> list[dict]:
             "Review §3.1.6, Fig. 5",
             premise=distinct,
             converged=ready(runs, table.dataset),
-            note=unready_note(runs, unselected) if distinct else f"every panel trains on {data_of.iloc[0]}",
+            note=unready_note(runs, tol, unselected) if distinct else f"every panel trains on {data_of.iloc[0]}",
         )
     )
     if {SMALLER, MOST_COMPLEX} <= set(panel.index):
@@ -288,7 +290,7 @@ def sweep_claims(table: pd.DataFrame, meta: dict) -> list[dict]:
                 "Review §3.1.6, Fig. 5",
                 premise=not stand_ins,
                 converged=ready(pair, [SMALLER, MOST_COMPLEX]),
-                note=unready_note(pair)
+                note=unready_note(pair, tol)
                 if not stand_ins
                 else f"{' and '.join(dict.fromkeys(stand_ins))} train on a stand-in, which need not be as complex",
             )

@@ -16,8 +16,19 @@ import pandas as pd
 
 from ..statsfile import StatsFile
 from . import Kind
-from .common import OURS, claim, data_description, means_by_split, read_runs, rounded, stats_runs
-from .review import COLLAPSE_FACTOR, MEMORISED, TPT_SHARE, settled, tpt_since
+from .common import (
+    OURS,
+    claim,
+    data_description,
+    fit_tolerance,
+    fits,
+    means_by_split,
+    read_runs,
+    rounded,
+    stats_runs,
+    sustained_from,
+)
+from .review import COLLAPSE_FACTOR, TPT_SHARE, settled
 from .style import finish, layer_colors
 
 # ---------------------------------------------------------------------------------------------
@@ -153,11 +164,11 @@ def evolution_claims(table: pd.DataFrame, meta: dict) -> list[dict]:
     The factors are those of Fig. 4 (:data:`~ncrepro.figures.review.COLLAPSE_FACTOR`), the project's
     reading of "collapse" on a log (NC1) and a linear axis, measured from the start of the evolution the
     figure shows (not from a peak, which an early transient can raise). Converged: the network trained in the terminal
-    phase ("beyond zero classification error": training accuracy >= :data:`MEMORISED` at every checkpoint)
-    over at least the last :data:`TPT_SHARE` of its epochs."""
+    phase ("beyond zero classification error": training error at most the one tolerance at every
+    checkpoint) over at least the last :data:`TPT_SHARE` of its epochs."""
     metrics = table[table.element == "metrics"].groupby(["metric", "epoch"]).value.mean()
     accuracy = metrics.loc["classifier_acc"]
-    since, last_epoch = tpt_since(accuracy), accuracy.index.max()
+    since, last_epoch = sustained_from(accuracy, fit_tolerance(meta)), accuracy.index.max()
     in_tpt = bool(settled(since, last_epoch))
     note = (
         None
@@ -208,11 +219,11 @@ LAYERWISE_METRICS = (
 )
 PANELS = {("train", "cdnv"): "CDNV train", ("test", "cdnv"): "CDNV test"}
 PANELS |= {("train", "ncc_acc"): "NCC train", ("test", "ncc_acc"): "NCC test"}
-# The project's readings of the review's numbers (it gives no tolerance): epsilon of the effective depth
-# (Galanti's NCC train error at most epsilon); "saturates": over the last TPT_SHARE of the epochs the final
-# layer's test NCC moves by at most SATURATED_NCC and its test CDNV by at most SATURATED_LOG2 in log2; "~0.6"
-# within NCC_TOLERANCE, "~2^-1" within CDNV_LOG2_TOLERANCE in log2.
-EPSILON = 0.01
+# The readings of the review's numbers (it gives no tolerance): epsilon of the effective depth (Galanti's
+# NCC train error at most epsilon) is the one tolerance of every paper (ncrepro.figures.common.fits); the
+# project's: "saturates": over the last TPT_SHARE of the epochs the final layer's test NCC moves by at most
+# SATURATED_NCC and its test CDNV by at most SATURATED_LOG2 in log2; "~0.6" within NCC_TOLERANCE, "~2^-1"
+# within CDNV_LOG2_TOLERANCE in log2.
 SATURATED_NCC = 0.02
 SATURATED_LOG2 = 0.25
 QUOTED_NCC, NCC_TOLERANCE = 0.6, 0.05
@@ -269,10 +280,10 @@ def layerwise_runs(table: pd.DataFrame) -> pd.DataFrame:
     return wide.drop(columns="classifier_acc_train")
 
 
-def effective_depth(last: pd.DataFrame) -> int | None:
+def effective_depth(last: pd.DataFrame, tol: float) -> int | None:
     """Galanti's epsilon-effective depth (Review §4.2): the first hidden layer whose NCC training error is at
-    most :data:`EPSILON`; None when none is."""
-    separable = last[last.ncc_acc_train >= 1 - EPSILON].layer
+    most epsilon = ``tol`` (the one tolerance); None when none is."""
+    separable = last[fits(last.ncc_acc_train, tol)].layer
     return int(separable.min()) if len(separable) else None
 
 
@@ -280,10 +291,10 @@ def layerwise_claims(table: pd.DataFrame, meta: dict) -> list[dict]:
     """Review §4.2 on Fig. 9, per setting (a depth: the "both cases" of the text), on the means over seeds:
 
     - "a clear indication of CDNV collapse as NCC train accuracy reaches 1 after a certain depth": at the
-      last epoch some layer's NCC training error is <= :data:`EPSILON` (the effective depth) and every layer
-      from it on has a lower training CDNV than every layer before it. Converged: the network fits its
-      training set (accuracy >= the terminal phase's :data:`~ncrepro.figures.review.MEMORISED`); the
-      statement is about a trained network.
+      last epoch some layer's NCC training error is at most epsilon, the one tolerance (the effective
+      depth), and every layer from it on has a lower training CDNV than every layer before it. Converged:
+      the network fits its training set (training error at most the one tolerance); the statement is
+      about a trained network.
     - "NCC test accuracy and CDNV test of the final layer of the MLP saturates at ~0.6, ~2^-1 respectively in
       both the cases": (a) they saturate: over the last :data:`TPT_SHARE` of the epochs the final layer's
       test NCC accuracy moves by <= :data:`SATURATED_NCC` and its test CDNV by <= :data:`SATURATED_LOG2` in
@@ -299,15 +310,16 @@ def layerwise_claims(table: pd.DataFrame, meta: dict) -> list[dict]:
 
     The tolerances, epsilon and the last-quarter reading are the project's; the review gives none."""
     runs = layerwise_runs(table)
+    tol = fit_tolerance(meta)
     out = []
     for name in runs.drop_duplicates("setting").sort_values("depth").setting:  # the shallower case first
         rows = runs[runs.setting == name]
         depth = int(rows.depth.iloc[0])
         last_epoch = rows.epoch.max()
         last = rows[rows.epoch == last_epoch].sort_values("layer")
-        fitted = bool(last.fit.iloc[0] >= MEMORISED)
-        fit_note = None if fitted else f"training accuracy {last.fit.iloc[0]:.4g} < {MEMORISED:g} at the last epoch"
-        l0 = effective_depth(last)
+        fitted = bool(fits(last.fit.iloc[0], tol))
+        fit_note = None if fitted else f"training accuracy {last.fit.iloc[0]:.4g} < 1 - {tol:g} at the last epoch"
+        l0 = effective_depth(last, tol)
         before, after = last[last.layer < (l0 or 0)], last[last.layer >= (l0 or np.inf)]
         holds = l0 is not None and (before.empty or after.cdnv_train.max() < before.cdnv_train.min())
         out.append(
@@ -319,7 +331,7 @@ def layerwise_claims(table: pd.DataFrame, meta: dict) -> list[dict]:
                     "ncc_train_by_layer": rounded(last.ncc_acc_train),
                     "cdnv_train_by_layer": rounded(last.cdnv_train),
                 },
-                f"a layer with NCC train error <= {EPSILON:g}; from it on, CDNV train below every shallower layer's",
+                f"a layer with NCC train error <= {tol:g}; from it on, CDNV train below every shallower layer's",
                 "Review §4.2, Fig. 9",
                 converged=fitted,
                 note=fit_note,
@@ -365,13 +377,13 @@ def layerwise_claims(table: pd.DataFrame, meta: dict) -> list[dict]:
                 else f"the values are of CIFAR10's whole training set; here {data_description(setting, meta)}",
             )
         )
-        early = final[(final.epoch > 0) & (final.fit < MEMORISED)]  # the final layer during training, before TPT
+        early = final[(final.epoch > 0) & ~fits(final.fit, tol)]  # the final layer during training, before TPT
         early = early[(early.ncc_acc_train - QUOTED_NCC).abs() <= NCC_TOLERANCE]
         median = float(np.median(np.log2(early.cdnv_train))) if len(early) else None
         out.append(
             claim(
                 f"{depth} layers: before the terminal phase, NCC train ~0.6 goes with CDNV train ~2^-1",
-                median is not None and abs(median - QUOTED_LOG2_CDNV) <= CDNV_LOG2_TOLERANCE,
+                None if median is None else abs(median - QUOTED_LOG2_CDNV) <= CDNV_LOG2_TOLERANCE,
                 {"points": len(early), "median_log2_cdnv_train": median and float(f"{median:.6g}")},
                 f"median log2 CDNV train {QUOTED_LOG2_CDNV:g} +- {CDNV_LOG2_TOLERANCE:g} where NCC train is "
                 f"{QUOTED_NCC:g} +- {NCC_TOLERANCE:g}",
