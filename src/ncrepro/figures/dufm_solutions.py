@@ -423,9 +423,13 @@ def solution_claims(table: pd.DataFrame, meta: dict) -> list[dict]:
                 {"shown run's loss": float(final[s])} | refs_value | {"intermediate ranks": per_run(ranks, s, inter)},
                 "< L_SRG",
                 source,
-                premise=like_srg,
                 converged=common["converged"],
-                note=common["note"] if like_srg else f"the selected run's intermediate ranks are not the SRG's r = {r}",
+                note="; ".join(
+                    filter(
+                        None, [common["note"], None if like_srg else f"the selected run's ranks are not SRG's r = {r}"]
+                    )
+                )
+                or None,
             )
         )
     return out
