@@ -268,7 +268,7 @@ def test_editing_code_reruns_the_jobs_that_run_it_and_documentation_reruns_nothi
     original = pfc_py.read_text()
     pfc_py.write_text(original.replace('"""', '"""An edited docstring. ', 1) + "\n# an edit\n")
     assert "Nothing to be done" in run("-n")
-    pfc_py.write_text(original.replace("NUMERICAL_SLACK = 1e-12", "NUMERICAL_SLACK = 1e-11"))
+    pfc_py.write_text(original.replace('"pfc3": False}', '"pfc3": True}', 1))
     assert job_counts(run("-n")) == {"figure": 1, "publish_figure": 1}
     pfc_py.write_text(original)
     assert "Nothing to be done" in run("-n")

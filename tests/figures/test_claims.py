@@ -106,3 +106,28 @@ def test_no_gate_has_a_fit_threshold_of_its_own():
         assert not OWN_THRESHOLD.search(code), f"{path.name}: {OWN_THRESHOLD.search(code).group(0)}"
         if "fits(" in code:
             assert "fit_tolerance(meta)" in code, path.name
+
+
+def test_an_ordering_is_decided_beyond_two_standard_errors_of_its_difference():
+    """The ordering rule, written before any run: the mean difference of two variants over their seeds is
+    decided when it exceeds NOISE_SE (2) standard errors sqrt(s_a^2/n_a + s_b^2/n_b); within, the claim is
+    within_noise and keeps what the means say as would_be."""
+    from ncrepro.figures.common import NOISE_SE, difference, increasing
+
+    clear = difference([1.0, 1.1, 0.9], [2.0, 2.1, 1.9])
+    assert clear["decided"] and clear["difference"] == pytest.approx(1.0)
+    assert clear["standard error"] == pytest.approx(np.sqrt(2 * 0.01 / 3))
+    noisy = difference([1.0, 1.5, 0.5], [1.2, 1.7, 0.7])
+    assert not noisy["decided"] and noisy["difference"] > 0 and NOISE_SE == 2.0
+    assert difference([1.0], [1.01])["decided"]  # one seed: the noise is not measured, the means decide
+    assert increasing([[1, 1.1, 0.9], [2, 2.1, 1.9], [3, 3.1, 2.9]])[:2] == (True, True)
+    assert increasing([[1, 1.1, 0.9], [2, 2.1, 1.9], [0, 0.1, -0.1]])[:2] == (False, True)  # decided wrong step
+    assert increasing([[1, 2.5, -0.5], [2, 2.1, 1.9], [3, 3.1, 2.9]])[:2] == (True, False)  # a step within noise
+    from ncrepro.figures.common import non_increasing
+
+    assert non_increasing([[3, 3.1, 2.9], [2, 2.1, 1.9]])[:2] == (True, True)
+    assert non_increasing([[2, 2.1, 1.9], [3, 3.1, 2.9]])[:2] == (False, True)  # a rise beyond the noise
+    assert non_increasing([[2, 3, 1], [2.2, 3.2, 1.2]])[:2] == (False, False)  # a rise within it
+    within = claim("x", True, 1, 1, "s", decided=False)
+    assert within["status"] == "within_noise" and within["would_be"] == "passed"
+    assert verdict_text(within) == "within noise · would pass"

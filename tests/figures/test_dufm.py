@@ -61,8 +61,17 @@ def test_fig3_right_counts_only_runs_that_found_a_solution_and_waits_for_converg
         "128": 1.0,
         "diverged (left out)": 1,
         "at the zero solution (left out)": 1,
+        "largest - smallest": {"difference": 1.0, "standard error": None, "decided": True},  # one run at 128
     }
-    assert by_text(claims, "larger loss")["value"] == {"10": 0.205, "128": 0.23, "L_DNC": 0.215}
+    assert {k: v for k, v in by_text(claims, "larger loss")["value"].items() if k != "largest - smallest"} == {
+        "10": 0.205,
+        "128": 0.23,
+        "L_DNC": 0.215,
+    }
+    # three runs a width whose losses spread wider than their difference: within the noise, not failed
+    noisy = {(w, s): {"rank": 6 + s, "loss": 0.2 + 0.1 * s + 0.01 * (w == 128)} for w in (10, 128) for s in range(3)}
+    spread = by_text(DUFM_SWEEPS(sweep_table("right", "width", noisy), {}), "larger loss")
+    assert spread["status"] == "within_noise" and spread["would_be"] == "passed"
     worse_when_narrow = {k: o | {"loss": 0.33} if k[0] == 10 else o for k, o in runs.items()}
     larger_loss = by_text(DUFM_SWEEPS(sweep_table("right", "width", worse_when_narrow), {}), "larger loss")
     assert larger_loss["status"] == "failed" and larger_loss["note"] == (

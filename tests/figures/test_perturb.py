@@ -185,9 +185,16 @@ def table1_rows(values: dict, acc: float = 1.0, drift: dict | None = None) -> pd
 def test_perturb_table_claims_hold_for_the_papers_table_and_fail_when_swapped():
     good = PERTURB_TABLE(table1_rows(perturb_weight_decay.PERTURB_TABLE1), {})
     # per column and metric: (i), (ii), (iii) x2, the largest value, (iv); (v) where the printed value rises
-    assert len(good) == 4 * 2 * 6 + 6 and all(c["status"] == "passed" for c in good), [
-        c for c in good if not c["passed"]
-    ]
+    # the paper's own table (mean +- SD of 3 seeds) decides all but four orderings beyond 2 standard errors;
+    # those four are within its noise, in the direction the paper states
+    noisy = {c["claim"]: c["would_be"] for c in good if c["status"] != "passed"}
+    assert len(good) == 4 * 2 * 6 + 6 and {c["status"] for c in good} == {"passed", "within_noise"}
+    assert noisy == {
+        "perturb_cifar10_mse nc2: WDx2 for W lowers the metric": "passed",
+        "perturb_cifar10_ce nc2: WDx2 for W lowers the metric": "passed",
+        "perturb_mnist_mse nc2: changing the feature WD (wd2) deviates more than the FC layer's": "passed",
+        "perturb_mnist_ce nc2: changing the feature WD (wd2) deviates more than the FC layer's": "passed",
+    }
     claims = by_claim(good)
     assert claims["perturb_cifar10_ce nc1: WDx2 for W lowers the metric"]["source"].startswith("Perturb §5")
     assert claims["perturb_cifar10_mse nc1: WDx2 for W lowers the metric"]["source"] == OURS
@@ -196,9 +203,7 @@ def test_perturb_table_claims_hold_for_the_papers_table_and_fail_when_swapped():
     assert not [c for c in good if c["claim"].startswith("perturb_cifar10_mse") and "WD=0 for W" in c["claim"]]
     deviation = claims["perturb_mnist_ce nc2: changing the feature WD (wd2) deviates more than the FC layer's"]
     assert deviation["source"] == "Perturb App. E.2, Table 1 (caption)"
-    assert deviation["value"]["seed SD"] == pytest.approx(
-        ((5e-3**2 + 2 * 3e-3**2) / 3) ** 0.5
-    )  # baseline, wd2_h, wd2_w
+    assert deviation["value"]["standard error"] == pytest.approx((2 * 3e-3**2 / 3) ** 0.5)  # of wd2_h - wd2_w
     swapped = {
         col: dict(v, wd2_w=v["wd2_h"], wd2_h=v["wd2_w"], wd0_w=v["wd0_h"], wd0_h=v["wd0_w"])
         for col, v in perturb_weight_decay.PERTURB_TABLE1.items()
@@ -235,7 +240,7 @@ def test_perturb_table_claims_need_zero_training_error_and_the_plateau():
     assert "baseline seed 1 0.995" in unmet[0]["note"] and "at epoch 100" in unmet[0]["note"]
     # tables without the plateau columns: the plateau cannot be measured and does not gate
     plain = table1_rows(perturb_weight_decay.PERTURB_TABLE1).drop(columns=["epoch_prev", "value_prev"])
-    assert all(c["status"] == "passed" for c in PERTURB_TABLE(plain, {}))
+    assert {c["status"] for c in PERTURB_TABLE(plain, {})} == {"passed", "within_noise"}  # no plateau gate
 
 
 # ---------------------------------------------------------------------------------------------
@@ -386,3 +391,30 @@ def test_blurred_pair_ncc_is_the_nearest_class_mean_accuracy_of_the_pair(tmp_pat
         pair = [(xi, yi) for xi, yi in zip(x, y, strict=True) if yi in (1, 2)]
         hits = [min((1, 2), key=lambda k: ((xi - mean[k]) ** 2).sum()) == yi for xi, yi in pair]
         assert perturb.blurred_pair_ncc(data, [1, 2], str(train_file)) == pytest.approx(np.mean(hits))
+
+
+def blur_seeds(spread: float, *panels) -> pd.DataFrame:
+    """:func:`blur_table` at three seeds, every NC value of seed s scaled by 1 + spread * (s - 1)."""
+    tables = []
+    for seed in (0, 1, 2):
+        t = blur_table(*panels)
+        measured = t.seed == 0
+        t.loc[measured, "seed"] = seed
+        nc = measured & t.metric.isin(["nc1_class", "nc1", "nc2", "nc3"])
+        t.loc[nc, "value"] *= 1 + spread * (seed - 1)
+        tables.append(t if seed == 0 else t[measured])
+    return pd.concat(tables, ignore_index=True)
+
+
+def test_perturb_blur_orderings_are_judged_beyond_the_seeds_noise():
+    """Perturb Fig. 6's orderings over three seeds: decided where the steps exceed two standard errors of
+    their difference, within_noise (with what the means would say) where the seeds spread wider."""
+    tight = by_claim(PERTURB_BLUR(blur_seeds(0.01, *BLUR_GOOD), {}))
+    raises = tight["lowering the last-layer WD raises NC2"]
+    assert raises["status"] == "passed" and len(raises["value"]["standard errors"]) == 2
+    loose = by_claim(PERTURB_BLUR(blur_seeds(0.5, *BLUR_GOOD), {}))
+    assert loose["lowering the last-layer WD raises NC2"]["status"] == "within_noise"
+    assert loose["lowering the last-layer WD raises NC2"]["would_be"] == "passed"
+    # a step decided the wrong way fails whatever the noise of the others
+    wrong = by_claim(PERTURB_BLUR(blur_seeds(0.01, *BLUR_BAD), {}))
+    assert wrong["lowering the last-layer WD raises NC2"]["status"] == "failed"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .. import __version__
@@ -162,8 +163,9 @@ def footer_text(meta: dict) -> str:
 # Claim records: {"claim", "passed", "status", "source", "value", "expected"}
 # ---------------------------------------------------------------------------------------------
 
-STATUSES = ("passed", "failed", "not_converged", "premise_unmet")
-GATED = ("not_converged", "premise_unmet")  # statuses that hold a verdict back; the claim keeps it as ``would_be``
+STATUSES = ("passed", "failed", "not_converged", "premise_unmet", "within_noise")
+# statuses that hold a verdict back; the claim keeps it as ``would_be``
+GATED = ("not_converged", "premise_unmet", "within_noise")
 OURS = "ncrepro"  # the source of a check the paper does not state (counted apart from the paper's claims)
 
 # The one tolerance of every paper's "fits the training set": a training error (the network's, or the
@@ -198,6 +200,53 @@ def sustained_from(accuracy: pd.Series, tol: float) -> float:
     return float(below.index[0] if not below.any() else below.index[below.to_numpy().nonzero()[0][-1] + 1])
 
 
+# An ordering of variants is decided when its mean difference over seeds exceeds this many standard errors
+# of the difference (sqrt(s_a^2 / n_a + s_b^2 / n_b), sample variances); within them it is ``within_noise``.
+NOISE_SE = 2.0
+
+
+def difference(a, b) -> dict:
+    """mean(b) - mean(a) over the seeds' values ``a``, ``b``, its standard error (None where a side has
+    one value: the noise is not measured) and whether the difference is decided (beyond :data:`NOISE_SE`
+    standard errors; always where the noise is not measured)."""
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    diff = float(b.mean() - a.mean())
+    if min(len(a), len(b)) < 2:
+        return {"difference": diff, "standard error": None, "decided": True}
+    se = float(np.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b)))
+    return {"difference": diff, "standard error": se, "decided": bool(abs(diff) > NOISE_SE * se)}
+
+
+def increasing(samples: list) -> tuple[bool, bool, dict]:
+    """Whether the means of ``samples`` (each the seeds' values of one variant, in the claimed order)
+    strictly increase, and whether that is decided beyond the noise (:func:`difference` of each adjacent
+    pair: a step decided the wrong way decides a failure; a step within the noise leaves an ordering
+    that otherwise holds undecided). Returns (holds on the means, decided, the steps' differences and
+    standard errors)."""
+    steps = [difference(a, b) for a, b in zip(samples, samples[1:], strict=False)]
+    holds = all(d["difference"] > 0 for d in steps)
+    wrong = any(d["difference"] <= 0 and d["decided"] for d in steps)
+    decided = wrong or all(d["decided"] for d in steps)
+    noise = {
+        "differences": [round(d["difference"], 6) for d in steps],
+        "standard errors": [None if d["standard error"] is None else round(d["standard error"], 6) for d in steps],
+    }
+    return holds, decided, noise
+
+
+def non_increasing(samples: list) -> tuple[bool, bool, dict]:
+    """Whether the means of ``samples`` (the seeds' values per variant, in order) never rise, and whether
+    that is decided: a rise beyond the noise (:func:`difference`) decides a failure, a rise within it
+    leaves the statement undecided, no rise at all decides it holds. Returns as :func:`increasing`."""
+    steps = [difference(a, b) for a, b in zip(samples, samples[1:], strict=False)]
+    rises = [d for d in steps if d["difference"] > 0]
+    noise = {
+        "differences": [round(d["difference"], 6) for d in steps],
+        "standard errors": [None if d["standard error"] is None else round(d["standard error"], 6) for d in steps],
+    }
+    return not rises, not rises or any(d["decided"] for d in rises), noise
+
+
 def claim(
     text: str,
     holds: bool | None,
@@ -207,18 +256,31 @@ def claim(
     *,
     premise: bool = True,
     converged: bool = True,
+    decided: bool = True,
     note: str | None = None,
 ) -> dict:
     """One statement checked on a figure's data. ``source`` is where the paper makes it (paper key and
     section, figure, equation: "DUFM §6.1, Fig. 3"), or :data:`OURS` for a check of the project's own.
     The status: ``premise_unmet`` when the condition under which the paper states it does not hold in
     the run (``premise`` False); else ``not_converged`` when the data never reached the regime the
-    statement is about (``converged`` False); else ``passed`` or ``failed`` as the data say (``holds``).
-    ``holds`` is computed whether or not the gate holds: a gated claim keeps it as ``would_be``
+    statement is about (``converged`` False); else ``within_noise`` when an ordering of variants is within
+    the noise of its seeds (``decided`` False, :func:`increasing`); else ``passed`` or ``failed`` as the
+    data say (``holds``). ``holds`` is computed whether or not the gate holds: a gated claim keeps it as
+    ``would_be``
     (``"passed"``, ``"failed"``; ``None`` where the statement cannot be computed without its gate, the
     only case ``holds`` may be None). ``note`` says what the premise or the convergence measured.
     ``passed`` is ``status == "passed"``."""
-    status = "premise_unmet" if not premise else "not_converged" if not converged else "passed" if holds else "failed"
+    status = (
+        "premise_unmet"
+        if not premise
+        else "not_converged"
+        if not converged
+        else "within_noise"
+        if not decided
+        else "passed"
+        if holds
+        else "failed"
+    )
     if holds is None and status not in GATED:
         raise ValueError(f"claim {text!r}: a verdict needs a value (holds is None)")
     out = {"claim": text, "passed": status == "passed", "status": status, "source": source}

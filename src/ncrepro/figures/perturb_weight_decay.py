@@ -14,7 +14,18 @@ import numpy as np
 import pandas as pd
 
 from . import FigureInputs, Kind
-from .common import DATASET_NAMES, OURS, at_final_epoch, claim, fit_tolerance, fits, read_epochs, read_runs
+from .common import (
+    DATASET_NAMES,
+    NOISE_SE,
+    OURS,
+    at_final_epoch,
+    claim,
+    difference,
+    fit_tolerance,
+    fits,
+    read_epochs,
+    read_runs,
+)
 from .perturb import ACC_METRICS, training_accuracy, zero_error
 from .style import draw_table, finish, write_table_texts
 
@@ -126,48 +137,59 @@ def weight_decay_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
     finish(fig, pdf, meta, bottom=0.06 / len(panels) + 0.02, top=1 - 0.05 / len(panels))
 
 
-def wd_ordering_claims(where: str, v: pd.Series, sd: pd.Series, sources: dict[str, str], gate) -> list[dict]:
-    """The orderings of one column (``v``: value per weight-decay variant, mean over seeds; ``sd``: the
-    seed SD per variant, NaN for one seed) that Perturb §5 states: (i) zeroing the feature-mapping WD
-    raises the metric above the baseline ("Reducing (zeroing) the WD in the feature mapping increases the
-    distance from exact NC"), (ii) doubling it lowers the metric below the baseline ("increasing the WD
-    decreases the gap"), (iii) modifying the feature-mapping WD moves the metric further from the baseline
-    than the same change of the last layer's, for x2 and for 0 ("modifying the WD in the feature mapping
-    increases the deviation from the baseline more than modifying the WD of the last layer"), compared
-    as |H - baseline| > |W - baseline|, with the pooled seed SD of the three settings reported beside.
+def wd_ordering_claims(where: str, samples: dict[str, np.ndarray], sources: dict[str, str], gate) -> list[dict]:
+    """The orderings of one column (``samples``: the seeds' values per weight-decay variant) that Perturb
+    §5 states: (i) zeroing the feature-mapping WD raises the metric above the baseline ("Reducing
+    (zeroing) the WD in the feature mapping increases the distance from exact NC"), (ii) doubling it
+    lowers the metric below the baseline ("increasing the WD decreases the gap"), (iii) modifying the
+    feature-mapping WD moves the metric further from the baseline than the same change of the last
+    layer's, for x2 and for 0 ("modifying the WD in the feature mapping increases the deviation from the
+    baseline more than modifying the WD of the last layer"), compared as |H - baseline| > |W - baseline|
+    on the means. Each is judged beyond the seeds' noise (:func:`~ncrepro.figures.common.difference`;
+    for (iii) the difference |H - baseline| - |W - baseline| with the standard error of H - W, the
+    baseline's noise cancelling where both lie on its side), ``within_noise`` otherwise.
     ``sources``: {"direction": source of (i), (ii), "deviation": of (iii)}; ``gate(variants)``: the
     premise/convergence keywords of :func:`~ncrepro.figures.common.claim` for the compared variants."""
-    value = {k: float(v[k]) for k in WD_VARIANTS}
+    v = {k: float(np.mean(samples[k])) for k in WD_VARIANTS}
     base = v["baseline"]
+    raised, lowered = (
+        difference(samples["baseline"], samples["wd0_h"]),
+        difference(samples["wd2_h"], samples["baseline"]),
+    )
     out = [
         claim(
             f"{where}: WD=0 for H raises the metric above the baseline",
-            bool(v["wd0_h"] > base),
-            value,
-            "wd0_h > baseline",
+            raised["difference"] > 0,
+            v | {"wd0_h - baseline": raised},
+            "wd0_h > baseline, beyond the seeds' noise",
             sources["direction"],
+            decided=raised["decided"],
             **gate(["baseline", "wd0_h"]),
         ),
         claim(
             f"{where}: WDx2 for H lies below the baseline",
-            bool(v["wd2_h"] < base),
-            value,
-            "wd2_h < baseline",
+            lowered["difference"] > 0,
+            v | {"baseline - wd2_h": lowered},
+            "wd2_h < baseline, beyond the seeds' noise",
             sources["direction"],
+            decided=lowered["decided"],
             **gate(["baseline", "wd2_h"]),
         ),
     ]
     for change in ("wd2", "wd0"):
         pair = ["baseline", f"{change}_h", f"{change}_w"]
         dh, dw = abs(v[f"{change}_h"] - base), abs(v[f"{change}_w"] - base)
-        pooled = float(np.sqrt(np.mean(sd[pair] ** 2))) if sd[pair].notna().all() else None
+        noise = difference(samples[f"{change}_w"], samples[f"{change}_h"])
+        decided = noise["standard error"] is None or abs(dh - dw) > NOISE_SE * noise["standard error"]
+        se = noise["standard error"]
         out.append(
             claim(
                 f"{where}: changing the feature WD ({change}) deviates more than the FC layer's",
                 bool(dh > dw),
-                {"|H - baseline|": float(dh), "|W - baseline|": float(dw), "seed SD": pooled},
-                "|H - baseline| > |W - baseline|",
+                {"|H - baseline|": float(dh), "|W - baseline|": float(dw), "standard error": se},
+                "|H - baseline| > |W - baseline|, beyond the seeds' noise",
                 sources["deviation"],
+                decided=decided,
                 **gate(pair),
             )
         )
@@ -225,9 +247,9 @@ def weight_decay_claims(table: pd.DataFrame, meta: dict) -> list[dict]:
 
         for metric in ("nc1", "nc2"):
             rows = runs[(runs.metric == metric) & (runs.depth == "deepest")].groupby("variant").value
-            v, sd = rows.mean(), rows.std(ddof=1)
-            if not set(WD_VARIANTS) - set(v.index):
-                out += wd_ordering_claims(f"{loss} {metric}", v, sd, sources, gate)
+            samples = {k: g.to_numpy() for k, g in rows}
+            if not set(WD_VARIANTS) - set(samples):
+                out += wd_ordering_claims(f"{loss} {metric}", samples, sources, gate)
         nc = runs[runs.metric.isin(["nc1", "nc2"])]
         if loss == "ce" and (nc.depth == "intermediate").any():
             by = nc.groupby(["variant", "metric", "depth"]).value.mean().unstack("depth")
@@ -347,7 +369,7 @@ def table_claims(table: pd.DataFrame, meta: dict) -> list[dict]:
         epochs = ", ".join(str(e) for e in sorted(runs.epoch.unique()))
         for metric in ("nc1", "nc2"):
             rows = runs[runs.metric == metric]
-            v, sd = rows.groupby("variant").value.mean(), rows.groupby("variant").value.std(ddof=1)
+            v = rows.groupby("variant").value.mean()
             if set(WD_VARIANTS) - set(v.index):
                 continue
             if "value_prev" in rows.columns:
@@ -372,7 +394,8 @@ def table_claims(table: pd.DataFrame, meta: dict) -> list[dict]:
                 "direction": "Perturb §5; App. E.2, Table 1",
                 "deviation": "Perturb App. E.2, Table 1 (caption)",
             }
-            out += wd_ordering_claims(where, v, sd, sources, gate)
+            samples = {k: g.to_numpy() for k, g in rows.groupby("variant").value}
+            out += wd_ordering_claims(where, samples, sources, gate)
             value = {k: float(v[k]) for k in WD_VARIANTS}
             out.append(
                 claim(
@@ -385,25 +408,29 @@ def table_claims(table: pd.DataFrame, meta: dict) -> list[dict]:
                 )
             )
             value = {"wd2_w": float(v["wd2_w"]), "wd0_w": float(v["wd0_w"]), "baseline": float(v["baseline"])}
+            lowered = difference(samples["wd2_w"], samples["baseline"])
             out.append(
                 claim(
                     f"{where}: WDx2 for W lowers the metric",
-                    bool(v["wd2_w"] < v["baseline"]),
-                    value,
-                    "wd2_w < baseline",
+                    lowered["difference"] > 0,
+                    value | {"baseline - wd2_w": lowered},
+                    "wd2_w < baseline, beyond the seeds' noise",
                     "Perturb §5 ('sometimes (e.g., with CE loss)'); App. E.2, Table 1" if loss == "ce" else OURS,
+                    decided=lowered["decided"],
                     **gate(["baseline", "wd2_w"]),
                 )
             )
             paper = PERTURB_TABLE1.get((dataset, loss))
             if paper and paper["wd0_w"][metric][0] > paper["baseline"][metric][0]:
+                raised = difference(samples["baseline"], samples["wd0_w"])
                 out.append(
                     claim(
                         f"{where}: WD=0 for W raises the metric (as in Perturb Table 1)",
-                        bool(v["wd0_w"] > v["baseline"]),
-                        value,
-                        "wd0_w > baseline",
+                        raised["difference"] > 0,
+                        value | {"wd0_w - baseline": raised},
+                        "wd0_w > baseline, beyond the seeds' noise",
                         OURS,
+                        decided=raised["decided"],
                         **gate(["baseline", "wd0_w"]),
                     )
                 )
