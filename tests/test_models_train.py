@@ -422,3 +422,29 @@ def test_auto_device_warns_when_a_gpu_was_given_but_cannot_be_used(monkeypatch, 
     assert capsys.readouterr().err.startswith("WARNING: ncrepro: this job was given a GPU but torch cannot use it")
     with pytest.raises(RuntimeError, match="device: cuda requested"):
         environment.resolve_device("cuda")
+
+
+def test_batch_norm_statistics_are_recomputed_on_the_training_data():
+    """Review Fig. 7: L-BFGS's line-search evaluations move BatchNorm's running statistics; recomputed,
+    they are the plain average over the training batches of the batch means and (unbiased) variances."""
+    from ncrepro.stats import recompute_batch_norm
+
+    torch.manual_seed(0)
+    net = build_model({"arch": "mlp", "widths": [8, 8], "batch_norm": True}, (1, 4, 4), 3)
+    x = torch.randn(40, 1, 4, 4)
+    bn = next(m for m in net.modules() if isinstance(m, torch.nn.BatchNorm1d))
+    bn.running_mean.fill_(5.0)  # what a line search may leave, after many batches
+    bn.num_batches_tracked.fill_(100)
+    recompute_batch_norm(net, x, 10)
+    assert not net.training and bn.momentum is None
+    captured = []
+    handle = bn.register_forward_hook(lambda m, i, o: captured.append(i[0]))
+    net.train()
+    with torch.no_grad():
+        for start in range(0, 40, 10):
+            net.features(x[start : start + 10])
+    handle.remove()
+    net.eval()
+    means = torch.stack([b.mean(0) for b in captured]).mean(0)
+    variances = torch.stack([b.var(0, unbiased=True) for b in captured]).mean(0)
+    assert torch.allclose(bn.running_mean, means, atol=1e-6) and torch.allclose(bn.running_var, variances, atol=1e-5)

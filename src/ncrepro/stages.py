@@ -88,6 +88,9 @@ def stage_stats(
     tensors = data.setting_tensors(setting["data"], split_cache or train_cache, train_cache)
     check_data_digest(manifest, manifest_path, tensors.digest)
     x, y = tensors.x.to(dev), tensors.y.to(dev)
+    train_x = None
+    if split_cache is not None and setting.get("measure", {}).get("recompute_batch_norm"):
+        train_x = data.setting_tensors(setting["data"], train_cache, train_cache).x.to(dev)
     batch = stats_batch(setting, tuple(x.shape[1:]), len(x), tensors.num_classes, dev, memory_mb)
     Path(out_dir).mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
@@ -100,7 +103,9 @@ def stage_stats(
         if reference_dir is not None:
             layers = StatsFile.load(stats_path(reference_dir, epoch)).layers
             reference = {name: layer["means"] for name, layer in layers.items()}
-        stats = checkpoint_stats(manifest, manifest_path, epoch, x, y, tensors.num_classes, dev, batch, reference)
+        stats = checkpoint_stats(
+            manifest, manifest_path, epoch, x, y, tensors.num_classes, dev, batch, reference, train_x
+        )
         stats.meta["split"] = split
         stats.save(stats_path(out_dir, epoch))
 
@@ -149,12 +154,15 @@ def checkpoint_stats(
     dev,
     batch_size: int = 1000,
     reference: dict | None = None,
+    train_x=None,
 ) -> StatsFile:
     """The statistics of one checkpoint (its measured layers, and the linear classifier that maps the
     last one to the logits where there is one) on the features of ``x``, ``batch_size`` samples at a
-    time; ``reference``: class means per layer name to classify by as well (:func:`ncrepro.stats.collect`)."""
+    time; ``reference``: class means per layer name to classify by as well (:func:`ncrepro.stats.collect`).
+    With ``measure.recompute_batch_norm``, BatchNorm's running statistics are first recomputed on the
+    training data ``train_x`` (``x`` where not given; :func:`ncrepro.stats.recompute_batch_norm`)."""
     from . import train
-    from .stats import collect, model_batches
+    from .stats import collect, model_batches, recompute_batch_norm
 
     setting = manifest["setting"]
     try:
@@ -163,6 +171,8 @@ def checkpoint_stats(
         raise OSError(f"{exc}; retrain with `snakemake ... --forcerun {manifest_path}`") from exc
     model = train.restore_model(ckpt, dev)
     measure = setting.get("measure", {})
+    if measure.get("recompute_batch_norm"):
+        recompute_batch_norm(model, x if train_x is None else train_x, setting["train"]["batch_size"])
     names = model.measured_layers
     keep = measure.get("layers") or names
     unknown = [n for n in keep if n not in names]

@@ -338,6 +338,22 @@ def tensor_batches(H: torch.Tensor, y: torch.Tensor, batch_size: int, logits: to
     return gen
 
 
+def recompute_batch_norm(model, x: torch.Tensor, batch_size: int) -> None:
+    """Reset the running statistics of every BatchNorm layer of ``model`` and recompute them as the plain
+    average (momentum None) over batches of ``x`` in train mode, without gradients; the model is left in
+    eval mode. The eval-mode network then normalises with statistics of its own weights on the training
+    data, not with whatever the optimiser's extra forward passes left (L-BFGS's line search)."""
+    norms = [m for m in model.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    for m in norms:
+        m.reset_running_stats()
+        m.momentum = None
+    model.train()
+    with torch.no_grad():
+        for start in range(0, len(x), batch_size):
+            model.features(x[start : start + batch_size])
+    model.eval()
+
+
 def model_batches(
     model, x: torch.Tensor, y: torch.Tensor, batch_size: int, with_logits: bool = True, layers: list[int] | None = None
 ):
