@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -448,3 +449,80 @@ def test_batch_norm_statistics_are_recomputed_on_the_training_data():
     means = torch.stack([b.mean(0) for b in captured]).mean(0)
     variances = torch.stack([b.var(0, unbiased=True) for b in captured]).mean(0)
     assert torch.allclose(bn.running_mean, means, atol=1e-6) and torch.allclose(bn.running_var, variances, atol=1e-5)
+
+
+def until_setting(base_config, **until):
+    """perturb_cifar10_ce_baseline (a BN-MLP) on 20 digits a class, 2 epochs, then ``train.until``."""
+    until = {"regime": "fit", "window": 3, "max_epochs": 40, "every": 4} | until
+    base_config["overrides"] = {
+        "settings": {
+            "perturb_cifar10_ce": {
+                "data": {"per_class": 20},
+                "train": {"epochs": 2, "milestones": [], "until": until},
+                "checkpoints": [0, 2],
+            }
+        }
+    }
+    return config.load(base_config).settings["perturb_cifar10_ce_baseline"]
+
+
+def test_the_regime_of_train_until_on_synthetic_histories():
+    """train.until: the regime must hold over the last max(window, share x epochs run) epochs; training
+    ends at epochs when it already holds, else when it does or at the cap."""
+    fit = {"regime": "fit", "window": 2, "max_epochs": 10, "every": 2, "tolerance": 1e-3}
+    hist = [{"epoch": e, "train_acc": a, "train_loss": 1.0 / e} for e, a in enumerate([0.5, 0.9, 1.0, 0.9995, 1.0], 1)]
+    assert not train.regime_held(hist[:3], fit) and train.regime_held(hist[:4], fit)
+    assert not train.regime_held(hist, fit | {"share": 0.9})  # 5 epochs x 0.9: the last 5 must fit
+    cfg = {"epochs": 3, "until": fit}
+    assert [train.training_done(e, hist[:e], cfg) for e in (2, 3, 4)] == [False, False, True]
+    assert train.training_done(10, hist, cfg | {"until": fit | {"tolerance": 0.0}})  # the cap
+    assert train.training_done(3, hist[:3], {"epochs": 3})  # without until: at epochs
+    settle = {"regime": "settle", "window": 2, "rtol": 0.3, "max_epochs": 10, "every": 2}
+    assert not train.regime_held(hist[:2], settle) and train.regime_held(hist[3:5], settle)
+
+
+def test_train_until_goes_on_to_its_regime_and_the_statistics_follow(base_config, digits_cache, tmp_path):
+    """The running accuracy within 0.05 over three epochs holds at epoch 6: training ends there with a
+    checkpoint; the statistics and metrics of the configured checkpoints include it."""
+    from ncrepro import stages
+
+    setting = until_setting(base_config, tolerance=0.05)
+    manifest_path = train.run(setting, 0, digits_cache, tmp_path / "run", "cpu", 1, progress=False)
+    manifest = json.loads(manifest_path.read_text())
+    assert manifest["epochs_run"] == 6 and list(manifest["checkpoints"]) == ["0", "2", "6"]
+    assert pd.read_parquet(tmp_path / "run" / "history.parquet").epoch.tolist() == [1, 2, 3, 4, 5, 6]
+    stages.stage_stats(str(manifest_path), [0, 2], str(digits_cache), str(tmp_path / "stats"), "cpu", 1)
+    assert sorted(p.name for p in (tmp_path / "stats").iterdir()) == ["epoch0.npz", "epoch2.npz", "epoch6.npz"]
+    paths = [str(stages.stats_path(tmp_path / "stats", e)) for e in (0, 2)]
+    stages.stage_metrics(str(manifest_path), paths, str(tmp_path / "m.parquet"), str(tmp_path / "g.parquet"))
+    assert sorted(pd.read_parquet(tmp_path / "m.parquet").epoch.unique()) == [0, 2, 6]
+    capped = until_setting(base_config, max_epochs=8)  # the one tolerance is not reached by epoch 8
+    manifest = json.loads(train.run(capped, 0, digits_cache, tmp_path / "cap", "cpu", 1, progress=False).read_text())
+    assert manifest["epochs_run"] == 8 and list(manifest["checkpoints"]) == ["0", "2", "6", "8"]
+
+
+def test_an_extended_training_killed_midway_resumes_bit_identically(base_config, digits_cache, tmp_path, monkeypatch):
+    """Killed after epoch 5, past its epochs, the run resumes and stops where an uninterrupted one does,
+    with the same checkpoints to the bit."""
+    setting = until_setting(base_config, tolerance=0.05)
+    reference = json.loads(train.run(setting, 0, digits_cache, tmp_path / "ref", "cpu", 1, progress=False).read_text())
+    save = train.atomic_torch_save
+
+    class Killed(Exception):
+        pass
+
+    def dying_save(obj, path):
+        save(obj, path)
+        if Path(path).name == "resume.pt" and obj["epoch"] == 5:
+            raise Killed
+
+    monkeypatch.setattr(train, "atomic_torch_save", dying_save)
+    with pytest.raises(Killed):
+        train.run(setting, 0, digits_cache, tmp_path / "killed", "cpu", 1, progress=False)
+    monkeypatch.setattr(train, "atomic_torch_save", save)
+    assert not (tmp_path / "killed" / "manifest.json").exists()
+    resumed = json.loads(train.run(setting, 0, digits_cache, tmp_path / "killed", "cpu", 1, progress=False).read_text())
+    assert resumed["epochs_run"] == reference["epochs_run"] == 6
+    assert {e: c["sha256"] for e, c in resumed["checkpoints"].items()} == {
+        e: c["sha256"] for e, c in reference["checkpoints"].items()
+    }

@@ -54,8 +54,8 @@ def test_documentation_edits_rerun_nothing_and_a_constant_reruns_what_uses_it(pk
     edit(pkg / "stats.py", "def collect(", "def collect(  # a comment\n")
     edit(
         pkg / "figures" / "review.py",
-        "from .common import OURS, claim, dataset_label,",
-        "from .common import OURS, claim\nfrom .common import dataset_label,",
+        "from .common import (\n    OURS,\n    claim,\n    dataset_label,",
+        "from .common import OURS, claim\nfrom .common import (\n    dataset_label,",
     )
     assert changed(before, pkg) == set()  # nor does the layout of imports
     edit(pkg / "stats.py", "CHUNK_BYTES = 64 << 20", "CHUNK_BYTES = 32 << 20")

@@ -469,7 +469,7 @@ def load(config: dict | None = None, config_dirs: Iterable[Path | str] = ()) -> 
             _validate(merged, setting_schema, where, f"settings.{name}")
         _check_dataset(merged["data"], datasets, f"{where}: settings.{name}.data")
         _check_transfer(merged, datasets[merged["data"]["dataset"]], f"{where}: settings.{name}.measure.transfer")
-        settings[name] = _finalise(name, merged, scale, where)
+        settings[name] = _finalise(name, merged, scale, where, claims["fit_tolerance"])
         settings[name]["paper_dataset"] = paper_dataset
 
     for fig in figures.values():
@@ -668,10 +668,23 @@ def load_file(paths: Path | str | list | None = None, scale: str | None = None) 
     return load(config, [Path(path).parent for path in paths])
 
 
-def _finalise(name: str, setting: dict, scale: str, where: str) -> dict:
-    """Semantic checks the schema cannot express, and derived fields."""
+def _finalise(name: str, setting: dict, scale: str, where: str, fit_tolerance: float) -> dict:
+    """Semantic checks the schema cannot express, and derived fields (``train.until``'s tolerance of fitting:
+    the claims' ``fit_tolerance`` unless set)."""
     train = setting["train"]
     epochs = train["epochs"]
+    until = train.get("until")
+    if until is not None:
+        if until["max_epochs"] <= epochs:
+            raise ConfigError(
+                f"{where}: settings.{name}.train.until.max_epochs: {until['max_epochs']} is not after epochs {epochs}"
+            )
+        if until["regime"] == "fit":
+            until.setdefault("tolerance", fit_tolerance)
+            until.pop("rtol", None)
+        else:
+            until.setdefault("rtol", 0.01)
+            until.pop("tolerance", None)
     for i, m in enumerate(train.get("milestones", [])):
         if m > epochs:
             raise ConfigError(f"{where}: settings.{name}.train.milestones.{i}: {m} is after the last epoch {epochs}")

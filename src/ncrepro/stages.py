@@ -46,9 +46,17 @@ def stats_epoch(path: str | Path) -> int:
     return int(Path(path).stem.removeprefix("epoch"))
 
 
+def extended_epochs(manifest: dict) -> list[int]:
+    """The checkpoints a run made beyond its epochs (``train.until``)."""
+    last = manifest["setting"]["train"]["epochs"]
+    return sorted(int(e) for e in manifest["checkpoints"] if int(e) > last)
+
+
 def measured_epochs(manifest: dict, epochs: list[int]) -> list[int]:
-    """Of the given checkpoint epochs, those the run has: all, or those before it diverged
-    (``train.divergence: record``; the later ones are measured as NaN by :func:`stage_metrics`)."""
+    """Of the given checkpoint epochs and those the run continued to (:func:`extended_epochs`), those the
+    run has: all, or those before it diverged (``train.divergence: record``; the later ones are measured
+    as NaN by :func:`stage_metrics`)."""
+    epochs = [*epochs, *(e for e in extended_epochs(manifest) if e not in epochs)]
     if "diverged" not in manifest:
         return list(epochs)
     kept = [e for e in epochs if str(e) in manifest["checkpoints"]]
@@ -217,6 +225,9 @@ def stage_metrics(manifest_path: str, stats_paths: list[str], out_metrics: str, 
     manifest = json.loads(Path(manifest_path).read_text())
     setting = manifest["setting"]
     rows, geo_rows = [], []
+    if stats_paths:  # the checkpoints of train.until beyond the configured ones sit in the same directory
+        folder = Path(stats_paths[0]).parent
+        stats_paths = [*stats_paths, *(str(stats_path(folder, e)) for e in extended_epochs(manifest))]
     kept = set(measured_epochs(manifest, [stats_epoch(p) for p in stats_paths]))
     for path in (p for p in stats_paths if stats_epoch(p) in kept):
         try:
@@ -334,6 +345,16 @@ def stage_surrogate(spec: dict, out: str, threads: int) -> None:
     atomic_write_parquet(table, out, {"surrogate": spec, "software": software()})
 
 
+def epochs_run(table, figure_meta: dict) -> dict:
+    """``{"epochs_run": {setting: last epoch}}`` for the settings of a figure that trained on past their
+    epochs (``train.until``), read from its data table; empty where none did or the table has no epochs."""
+    until = [n for n, s in figure_meta.get("settings", {}).items() if "until" in s["train"]]
+    if not until or not {"setting", "epoch"} <= set(table.columns):
+        return {}
+    last = table[table.setting.isin(until)].groupby("setting").epoch.max()
+    return {"epochs_run": {name: int(e) for name, e in last.items()}}
+
+
 def stage_figure(
     kind: str, inputs, pdf: str, figdata: str, claims: str, figure_meta: dict, claims_tsv: str | None = None
 ) -> None:
@@ -344,6 +365,7 @@ def stage_figure(
 
     builder = figures.kind(kind)
     table = builder.data(inputs, figure_meta)
+    figure_meta = figure_meta | epochs_run(table, figure_meta)
     results = builder.claims(table, figure_meta)
     atomic_write_parquet(table, figdata, figure_meta | {"software": software()})
     atomic_write_json(claims, results)

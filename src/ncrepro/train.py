@@ -39,6 +39,7 @@ from .errors import TrainingDiverged  # noqa: F401  (raised here; ncrepro.train.
 from .io import atomic_torch_save, atomic_write_json, atomic_write_parquet, file_digest, load_torch
 from .models import build_model
 from .progress import progress as progress_bar
+from .regimes import fits, settled
 
 CHECKPOINT_FORMAT_VERSION = 1
 
@@ -179,6 +180,39 @@ class LayerwiseSchedule:
             hidden.eval()
 
 
+def regime_held(history: list[dict], until: dict) -> bool:
+    """Whether the regime of ``train.until`` held over the last max(``window``, ``share`` x epochs run)
+    epochs of ``history``: ``fit``, the running training accuracy of every one of them fits the training
+    set within ``tolerance`` (:func:`ncrepro.regimes.fits`; the running accuracy of the epoch's batches,
+    biased low against the network's accuracy at its end); ``settle``, the running training loss moved
+    by at most ``rtol`` across them (:func:`ncrepro.regimes.settled`)."""
+    if not history:
+        return False
+    window = max(until.get("window", 1), math.ceil(until.get("share", 0.0) * history[-1]["epoch"]))
+    recent = history[-window:]
+    if len(recent) < window:
+        return False
+    if until["regime"] == "fit":
+        return all(fits(h["train_acc"], until["tolerance"]) for h in recent)
+    return settled([h["train_loss"] for h in recent], until["rtol"])
+
+
+def training_done(epoch: int, history: list[dict], train: dict) -> bool:
+    """Whether training ends after ``epoch``: at ``epochs``; with ``train.until``, once its regime held
+    (:func:`regime_held`) or at its ``max_epochs``. A function of the history alone, so that a resumed
+    run stops where an uninterrupted one does."""
+    until = train.get("until")
+    if epoch < train["epochs"]:
+        return False
+    return until is None or epoch >= until["max_epochs"] or regime_held(history, until)
+
+
+def extended_checkpoint(epoch: int, history: list[dict], train: dict) -> bool:
+    """A checkpoint beyond ``epochs`` (``train.until``): every ``until.every`` epochs and at the last."""
+    epochs, until = train["epochs"], train.get("until")
+    return epoch > epochs and ((epoch - epochs) % until["every"] == 0 or training_done(epoch, history, train))
+
+
 def checkpoint_path(out_dir: Path, epoch: int) -> Path:
     return Path(out_dir) / "ckpt" / f"epoch{epoch:04d}.pt"
 
@@ -194,7 +228,9 @@ def run(
 ) -> Path:
     """Train ``setting`` with ``seed`` on the cached training split; returns the manifest path. With
     ``train.divergence: record`` a loss that stops being finite ends training there: the manifest lists
-    the checkpoints written before it and records ``diverged`` (epoch, loss, lr)."""
+    the checkpoints written before it and records ``diverged`` (epoch, loss, lr). With ``train.until``
+    training goes on past ``epochs`` until its regime held (:func:`training_done`), checkpointed as
+    :func:`extended_checkpoint` says; the manifest records ``epochs_run``."""
     out_dir = Path(out_dir)
     # A canonical copy (no shared sub-objects), so that checkpoints pickle to the same bytes whether
     # the setting came from the config loader or from JSON on the command line.
@@ -317,9 +353,8 @@ def run(
         return total, fit, logits
 
     bar = progress_bar(
-        range(start_epoch + 1, epochs + 1),
         initial=start_epoch,
-        total=epochs,
+        total=train_cfg["until"]["max_epochs"] if "until" in train_cfg else epochs,
         disable=not progress,
         desc=f"{setting['name']} seed {seed}",
         unit="epoch",
@@ -327,7 +362,9 @@ def run(
         mininterval=1.0,
     )
     diverged = None  # train.divergence: record -- where the loss stopped being finite
-    for epoch in bar:
+    epoch = start_epoch
+    while not training_done(epoch, history, train_cfg):
+        epoch += 1
         if layerwise and layerwise.layer_of(epoch) != stage:
             stage = layerwise.layer_of(epoch)
             layerwise.enter(model, stage)
@@ -381,7 +418,8 @@ def run(
             }
         )
         bar.set_postfix(loss=f"{train_loss:.4f}", acc=f"{train_acc:.4f}", lr=f"{lr:.2g}", refresh=False)
-        if epoch in checkpoints:
+        bar.update(1)
+        if epoch in checkpoints or extended_checkpoint(epoch, history, train_cfg):
             save_checkpoint(epoch, train_loss, train_acc)
         atomic_torch_save(
             {
@@ -413,9 +451,10 @@ def run(
         "wall_seconds": round(time.perf_counter() - started, 3),
         "final_train_acc": history[-1]["train_acc"] if history else None,
         "final_train_loss": history[-1]["train_loss"] if history else None,
+        "epochs_run": history[-1]["epoch"] if history else 0,
         "checkpoints": {
             str(e): {"path": str(checkpoint_path(out_dir, e)), "sha256": saved[e]}
-            for e in sorted(checkpoints & set(saved))
+            for e in sorted(e for e in saved if e in checkpoints or e > epochs)
         },
     }
     if diverged:

@@ -131,3 +131,17 @@ def test_an_ordering_is_decided_beyond_two_standard_errors_of_its_difference():
     within = claim("x", True, 1, 1, "s", decided=False)
     assert within["status"] == "within_noise" and within["would_be"] == "passed"
     assert verdict_text(within) == "within noise · would pass"
+
+
+def test_the_footer_and_the_figure_data_say_how_long_a_run_went_on():
+    """train.until: the footer names the rule and the epoch each setting ran to, read from its data."""
+    from ncrepro.figures.common import epochs_text
+    from ncrepro.stages import epochs_run
+
+    until = {"epochs": 100, "until": {"regime": "fit", "max_epochs": 400, "every": 10, "tolerance": 1e-3}}
+    assert epochs_text({"train": {"epochs": 100}}) == "100 epochs"
+    assert epochs_text({"train": until}, 180) == "100 epochs, then until fit held (at most 400): ran to 180"
+    meta = {"settings": {"a": {"train": until}, "b": {"train": {"epochs": 100}}}}
+    table = pd.DataFrame({"setting": ["a", "a", "b"], "epoch": [100, 180, 100], "metric": "x", "value": 1.0})
+    assert epochs_run(table, meta) == {"epochs_run": {"a": 180}}
+    assert epochs_run(table.drop(columns="epoch"), meta) == {} and epochs_run(table, {"settings": {}}) == {}

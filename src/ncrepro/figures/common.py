@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .. import __version__
+from ..regimes import FIT_TOLERANCE, fits, sustained_from  # noqa: F401  (the figures' gates read them here)
 
 DATASET_NAMES = {
     "mnist": "MNIST",
@@ -128,6 +129,17 @@ def surrogate_description(spec: dict) -> str:
     return f"{spec['model']} " + ", ".join(f"{k}={_param_text(v)}" for k, v in spec["params"].items())
 
 
+def epochs_text(setting: dict, ran: int | None = None) -> str:
+    """'100 epochs', or with ``train.until`` '100 epochs, then until fit held (at most 400): ran to 180'."""
+    train = setting["train"]
+    text = f"{train['epochs']} epochs"
+    if "until" in train:
+        until = train["until"]
+        text += f", then until {until['regime']} held (at most {until['max_epochs']})"
+        text += f": ran to {ran}" if ran is not None else ""
+    return text
+
+
 SHARED_NAMED = 4  # a footer names the shared runs up to this many; beyond, it counts them
 
 
@@ -140,7 +152,8 @@ def footer_text(meta: dict) -> str:
     groups: dict[str, list[str]] = {}
     for name, setting in settings.items():
         seeds = ",".join(map(str, setting.get("seeds", [])))
-        text = f"{data_description(setting, meta)}, {setting['train']['epochs']} epochs, seed {seeds}"
+        text = f"{data_description(setting, meta)}, {epochs_text(setting, meta.get('epochs_run', {}).get(name))}"
+        text += f", seed {seeds}"
         groups.setdefault(text, []).append(name)
     for text, names in groups.items():
         label = names[0] if len(names) == 1 else f"{names[0]} .. {names[-1]} ({len(names)} settings)"
@@ -168,36 +181,12 @@ STATUSES = ("passed", "failed", "not_converged", "premise_unmet", "within_noise"
 GATED = ("not_converged", "premise_unmet", "within_noise")
 OURS = "ncrepro"  # the source of a check the paper does not state (counted apart from the paper's claims)
 
-# The one tolerance of every paper's "fits the training set": a training error (the network's, or the
-# nearest-class-centre classifier's) of at most this much counts as "zero training error" (Perturb §5,
-# App. E), "interpolates" / "achieves 100% training accuracy" (ULPM §3, §4), "NCC separable" (PFC §II-A:
-# "We allow a small error epsilon"), "the terminal phase" (PFC Conj. 1; Review §2: "beyond zero
-# classification error"), "memorizes the training data" (Review §5). The default of the config key
-# ``claims.fit_tolerance``; a figure reads the value of its metadata (:func:`fit_tolerance`).
-FIT_TOLERANCE = 1e-3
-
 
 def fit_tolerance(meta: dict) -> float:
     """The figure's tolerance of "fits the training set" (``claims.fit_tolerance``, resolved into its
-    metadata; :data:`FIT_TOLERANCE` where the metadata lack it)."""
+    metadata; :data:`~ncrepro.regimes.FIT_TOLERANCE` where the metadata lack it)."""
     value = meta.get("fit_tolerance")
     return FIT_TOLERANCE if value is None else float(value)
-
-
-def fits(accuracy, tol: float):
-    """Whether an accuracy (a number, array or Series) fits the training set: error at most ``tol``
-    (:data:`FIT_TOLERANCE`). NaN (not measured) never fits."""
-    return accuracy >= 1 - tol - 1e-12  # the slack keeps 1 - tol itself fitting despite float rounding
-
-
-def sustained_from(accuracy: pd.Series, tol: float) -> float:
-    """The first epoch of sustained interpolation: the first epoch (index of ``accuracy``) from which every
-    measured accuracy fits (:func:`fits`) to the last; NaN when the last does not. The start of the terminal
-    phase (Review §2, TPT; PFC Conj. 1) and of ULPM Fig. 2's window t0, one definition for every paper."""
-    below = ~fits(accuracy.sort_index(), tol)
-    if not len(below) or below.iloc[-1]:
-        return float("nan")
-    return float(below.index[0] if not below.any() else below.index[below.to_numpy().nonzero()[0][-1] + 1])
 
 
 # An ordering of variants is decided when its mean difference over seeds exceeds this many standard errors
