@@ -34,6 +34,36 @@ def snakemake(cwd: Path, *args: str, check: bool = True) -> subprocess.Completed
     return proc
 
 
+MAX_ARGUMENT = 100_000  # bytes; Linux refuses one argument of 128 KiB or more ("Argument list too long")
+
+
+@pytest.mark.parametrize("scale", ["paper", "quick", "smoke"])
+def test_no_job_of_any_figure_gets_an_argument_linux_refuses(tmp_path, scale):
+    """Every job of every figure, its shell line as Snakemake runs it: no single argument reaches
+    MAX_ARGUMENT (a paper-scale figure's resolved spec did, 395,906 characters for Review Fig. 5); figures
+    read their spec from a file (results/<scale>/specs/figures/<id>.json)."""
+    import shlex
+
+    out = snakemake(workdir(tmp_path), "-n", "-p", "--config", f"scale={scale}").stdout
+    commands = [line.strip().removeprefix("Shell command: ") for line in out.splitlines()]
+    commands = [c for c in commands if c.startswith("python -m ncrepro.cli")]
+    figures = [c for c in commands if c.startswith("python -m ncrepro.cli figure")]
+    assert figures and all(f"results/{scale}/specs/figures/" in c for c in figures)
+    longest = max((len(a), a[:60]) for c in commands for a in shlex.split(c))
+    assert longest[0] < MAX_ARGUMENT, longest
+
+
+def test_a_venvs_snakemake_runs_its_jobs_without_the_venv_activated(tmp_path):
+    """`.venv/bin/snakemake ...` from a shell whose PATH lacks the venv: the jobs run the interpreter
+    Snakemake runs in, not a `python` without the project's packages."""
+    wd = workdir(tmp_path)
+    env = {"HOME": os.environ.get("HOME", str(tmp_path)), "PATH": "/usr/bin:/bin"}
+    args = [str(BIN / "snakemake"), "--cores", "1", "figures/pfc_fig1.pdf", "--config", "scale=smoke"]
+    proc = subprocess.run(args, cwd=wd, env=env, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert (wd / "results/smoke/claims/pfc_fig1.json").exists()
+
+
 def job_counts(output: str) -> dict[str, int]:
     counts, in_table = {}, False
     for line in output.splitlines():

@@ -7,6 +7,7 @@ import argparse
 import json
 import os
 import sys
+from pathlib import Path
 
 from . import __version__
 from .config import ConfigError
@@ -14,6 +15,14 @@ from .config import ConfigError
 
 def _json(text: str):
     return json.loads(text)
+
+
+def _json_file(path: str):
+    """The JSON of a spec file (a job's resolved spec, ``results/<scale>/specs/``)."""
+    try:
+        return json.loads(Path(path).read_text())
+    except (OSError, ValueError) as exc:
+        raise argparse.ArgumentTypeError(f"{path}: not a readable JSON spec ({exc})") from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -75,7 +84,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--figdata", required=True)
     s.add_argument("--claims", required=True)
     s.add_argument("--claims-table", default=None, help="also write the claims as a TSV table here")
-    s.add_argument("--meta", type=_json, required=True)
+    s.add_argument(
+        "--spec",
+        type=_json_file,
+        required=True,
+        dest="meta",
+        help="the figure's resolved spec, a JSON file (results/<scale>/specs/figures/<id>.json)",
+    )
 
     s = sub.add_parser("list-figures", help="print every figure id with its description")
     s.add_argument("--scale", default="paper")

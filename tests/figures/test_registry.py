@@ -82,12 +82,14 @@ def test_a_paper_module_uses_no_other_papers_code_and_no_private_names():
                 assert not [n for n in names if n.startswith("_")], where
 
 
-def test_the_figure_command_and_rule_pass_every_input_a_kind_may_read():
+def test_the_figure_command_and_rule_pass_every_input_a_kind_may_read(tmp_path):
     """Each of figures.INPUTS is a flag of `ncrepro figure` and is passed by the figure rule."""
     from ncrepro.cli import build_parser
 
     flags = {name: f"--{name.replace('_', '-')}" for name in figures.INPUTS}
-    required = ["--kind", "k", "--pdf", "p", "--figdata", "f", "--claims", "c", "--meta", "{}"]
+    spec = tmp_path / "spec.json"
+    spec.write_text("{}")
+    required = ["--kind", "k", "--pdf", "p", "--figdata", "f", "--claims", "c", "--spec", str(spec)]
     args = build_parser().parse_args(["figure", *required, *[x for flag in flags.values() for x in (flag, "in")]])
     assert {name: getattr(args, name) for name in flags} == {name: ["in"] for name in flags}
     rule = (ROOT / "workflow" / "rules" / "figures.smk").read_text()

@@ -8,6 +8,7 @@ import sys
 from ncrepro import config as ncconfig
 from ncrepro.datasets import stage_config
 from ncrepro.figures import registry as figure_kinds
+from ncrepro.io import atomic_write_text
 from ncrepro.provenance import figure_digest, stage_digest, surrogate_digest
 from ncrepro.report import figure_labels, report_caption
 from ncrepro.surrogates import BATCHED_MODELS

@@ -1,7 +1,24 @@
+# The resolved spec of one figure (its settings, solves, plotting options), written once for its job:
+# handed over by path, never as one command-line argument (a paper-scale figure's exceeds Linux's 128 KiB).
+rule figure_spec:
+    output:
+        f"{RESULTS}/specs/figures/{{figure}}.json",
+    log:
+        f"{RESULTS}/specs/figures/{{figure}}.log",
+    wildcard_constraints:
+        figure=IMPLEMENTED_FIGURES,
+    localrule: True
+    params:
+        spec=figure_meta,
+    run:
+        atomic_write_text(output[0], params.spec)
+
+
 # One figure at one scale: its tidy data table, its claims checked on that table, and its PDF.
 rule figure:
     input:
         unpack(figure_inputs),
+        spec=rules.figure_spec.output[0],
     output:
         pdf=report(
             f"{RESULTS}/figures/{{figure}}.pdf",
@@ -37,7 +54,6 @@ rule figure:
     params:
         kind=figure_kind,
         runs=figure_run_names,
-        meta=figure_meta,
         code=figure_code,
         report_caption=figure_report_caption,
     shell:
@@ -45,7 +61,7 @@ rule figure:
         " --metrics-test {input.metrics_test} --transfer {input.transfer} --data {input.data} --runs {params.runs}"
         " --stats {input.stats} --surrogates {input.surrogates} --pdf {output.pdf}"
         " --figdata {output.figdata} --claims {output.claims} --claims-table {output.claims_table}"
-        " --meta {params.meta:q} 2> {log}"
+        " --spec {input.spec} 2> {log}"
 
 
 # figures/<id>.pdf of an id that no figure kind builds: one line naming the closest ids, nothing runs.
