@@ -254,4 +254,31 @@ def test_a_weight_decay_search_logs_each_lambda_as_lines(capsys):
     params |= {"lr": 0.5, "steps": 200, "log_every": 10, "select": "loss_dnc", "window": 50}
     R.search_table(**params)
     log = capsys.readouterr().err
-    assert "L-DUFM GD, 1 runs, K = 3, lambda 2^-8" in log and "lambda 2^-7" in log and "\r" not in log
+    assert "L-DUFM GD, 1 runs, K = 3, width 6, lambda 2^-8" in log and "lambda 2^-7" in log and "\r" not in log
+
+
+def test_the_search_refines_below_the_onset_and_covers_every_width():
+    """docs/papers/dufm-reading.md, "Weight-decay search": after the coarse grid reaches the onset of the zero
+    solution, the octaves below it are searched at a fraction of an octave, for every head width; the
+    selection reads the whole grid and the figure shows the selected width's batch."""
+    from ncrepro.figures import dufm_solutions
+
+    params = {"K": 4, "L": 4, "n": 3, "width": 8, "width_multiples": [1], "lam_H1_over_lam": 5.0}
+    params |= {"log2_lam": [-9, -3, -2, -1, 0]}
+    params |= {"seeds": [0, 1], "lr": 0.5, "steps": 1500, "select": "loss_dnc", "log_every": 500, "window": 500}
+    tab = R.search_table(**params, refine=4, refine_octaves=1.0)
+    onset = tab[tab.metric == "onset"].set_index("width").value
+    assert list(onset.index) == [4, 8] and np.isfinite(onset).all()
+    grid = tab[tab.metric == "grid_zero"]
+    for w, x_on in onset.items():
+        xs = sorted(np.log2(grid[grid.width == w].lam.unique()))
+        assert xs[-1] == x_on and {x_on - 1, x_on - 0.75, x_on - 0.5, x_on - 0.25} <= set(xs)  # 1/4 octave below
+    ratio = tab[tab.metric == "grid_ratio"].set_index(["width", "lam", "seed"]).value
+    kept = tab[tab.metric == "grid_zero"].set_index(["width", "lam", "seed"]).value == 0
+    (sel,) = tab[tab.metric == "selected"].itertuples()
+    assert (sel.width, sel.lam, sel.seed) == ratio[kept].idxmin()
+    rows, _, shown = dufm_solutions.shown(tab)
+    assert set(rows[rows.metric == "loss"].width) == {sel.width} and shown.seed == sel.seed
+    note = dufm_solutions.search_note(tab)
+    assert "x 2 seeds x widths 4, 8" in note and "values)" in note
+    assert dufm_solutions.search_claim(tab)["status"] == "passed"

@@ -304,7 +304,7 @@ def test_editing_code_reruns_the_jobs_that_run_it_and_documentation_reruns_nothi
     assert "Nothing to be done" in run("-n")
     stats_py = pkg / "ncrepro" / "stats.py"
     stats_py.write_text(stats_py.read_text().replace("CHUNK_BYTES = 64 << 20", "CHUNK_BYTES = 32 << 20"))
-    assert job_counts(run("-n")) == {"stats": 1, "metrics": 1, "figure": 1, "publish_figure": 1}
+    assert job_counts(run("-n")) == {"stats": 1, "metrics": 1, "figure_spec": 1, "figure": 1, "publish_figure": 1}
 
 
 OWN_DATA = """
@@ -411,7 +411,7 @@ def test_a_change_reruns_exactly_what_it_made_stale(tmp_path):
 
     (wd / "plot.yaml").write_text("overrides:\n  figures:\n    pfc_mnist:\n      plot: {font_size: 12}\n")
     counts, names = planned(run("plot.yaml", dry=True))
-    assert counts == {"figure": 1, "publish_figure": 1} and names == {"pfc_mnist"}
+    assert counts == {"figure_spec": 1, "figure": 1, "publish_figure": 1} and names == {"pfc_mnist"}
     before = pd.read_parquet(wd / "results" / "smoke" / "figdata" / "pfc_mnist.parquet")
     untouched = (wd / "figures" / "pfc_fashionmnist.pdf").stat().st_mtime_ns
     run("plot.yaml")
@@ -421,7 +421,7 @@ def test_a_change_reruns_exactly_what_it_made_stale(tmp_path):
 
     (wd / "lr.yaml").write_text("overrides:\n  settings:\n    pfc_fashionmnist:\n      train: {lr: 0.02}\n")
     counts, names = planned(run("plot.yaml", "lr.yaml", dry=True))
-    assert counts == {"train": 1, "stats": 1, "metrics": 1, "figure": 1, "publish_figure": 1}
+    assert counts == {"train": 1, "stats": 1, "metrics": 1, "figure_spec": 1, "figure": 1, "publish_figure": 1}
     assert names == {"pfc_fashionmnist"}
 
 

@@ -1,6 +1,9 @@
-# The resolved spec of one figure (its settings, solves, plotting options), written once for its job:
-# handed over by path, never as one command-line argument (a paper-scale figure's exceeds Linux's 128 KiB).
+# The resolved spec of one figure (its settings, solves, plotting options), written for its job when its
+# inputs are there: handed over by path, never as one command-line argument (a paper-scale figure's
+# exceeds Linux's 128 KiB).
 rule figure_spec:
+    input:
+        unpack(figure_inputs),
     output:
         f"{RESULTS}/specs/figures/{{figure}}.json",
     log:

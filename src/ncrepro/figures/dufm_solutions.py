@@ -52,6 +52,8 @@ def shown(table: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series, object]:
         return table.iloc[:0], pd.Series(dtype=float), None
     lam = float(sel.lam.iloc[0])
     rows = table[np.isclose(table.lam, lam) & ~table.metric.str.startswith("grid_")]
+    if "width" in table:  # a search over head widths: the selected width's batch
+        rows = rows[rows.width == sel.width.iloc[0]]
     return rows[rows.metric != "selected"], rows[rows.metric == "reference"].set_index("name").value, sel.iloc[0]
 
 
@@ -62,16 +64,20 @@ def final_losses(rows: pd.DataFrame) -> pd.Series:
 
 
 def search_note(table: pd.DataFrame) -> str:
-    """'lowest loss / L_SRG over lambda in 2^-12 .. 2^-6 x 10 seeds (6 at the zero solution)'."""
+    """'lowest loss / L_SRG over lambda in 2^-12 .. 2^-6 (24 values) x 10 seeds x widths 6, 30 (6 at the
+    zero solution)'."""
     grid = table[table.metric == "grid_zero"]
     if grid.empty:
         return ""
     sel = table[table.metric == "selected"]
     rule = f"lowest {sel.name.iloc[0]}" if len(sel) else "no run off the zero solution"
     lams = sorted(grid.lam.unique())
+    widths = sorted(grid.width.unique()) if "width" in grid else []
     return (
-        f"{rule} over lambda in 2^{np.log2(lams[0]):g} .. 2^{np.log2(lams[-1]):g} x {grid.seed.nunique()} seeds"
-        f" ({int(grid.value.sum())} at the zero solution)"
+        f"{rule} over lambda in 2^{np.log2(lams[0]):g} .. 2^{np.log2(lams[-1]):g} ({len(lams)} values)"
+        f" x {grid.seed.nunique()} seeds"
+        + (f" x widths {', '.join(str(int(w)) for w in widths)}" if len(widths) > 1 else "")
+        + f" ({int(grid.value.sum())} at the zero solution)"
     )
 
 
@@ -82,9 +88,12 @@ def search_title(table: pd.DataFrame, text: str = "{}") -> str:
 
 def search_claim(table: pd.DataFrame, where: str = "") -> dict:
     """Our check of a weight-decay search: the grid reached the onset of the zero solution (its largest
-    weight decay sends every run there), so the selection saw the whole range the rule defines."""
+    weight decay sends every run there; of every width searched), so the selection saw the whole range
+    the rule defines."""
     grid = table[table.metric == "grid_zero"]
-    at_last = grid[np.isclose(grid.lam, grid.lam.max())]
+    if "width" not in grid:
+        grid = grid.assign(width=0)
+    at_last = grid[np.isclose(grid.lam, grid.groupby("width").lam.transform("max"))]
     return claim(
         f"{where}the weight-decay search reached the onset of the zero solution",
         bool(len(at_last) and (at_last.value == 1).all()),
@@ -240,9 +249,10 @@ def srg_like_in_grid(table: pd.DataFrame, names: list[str], r: int) -> str:
     is not SRG-like."""
     grid = table[table.metric.str.startswith("grid_")]
     rank = grid[(grid.metric == "grid_rank") & np.isclose(grid.tau, RANK_TAU) & grid.name.isin(names)]
-    like = rank.groupby(["lam", "seed"]).value.agg(lambda v: bool((v == r).all()))
+    keys = ["width", "lam", "seed"] if "width" in grid else ["lam", "seed"]
+    like = rank.groupby(keys).value.agg(lambda v: bool((v == r).all()))
     values = grid[grid.metric.isin(["grid_ratio", "grid_zero"])].pivot_table(
-        index=["lam", "seed"], columns="metric", values="value"
+        index=keys, columns="metric", values="value"
     )
     runs = values[like.reindex(values.index, fill_value=False) & (values.grid_zero == 0)]
     if runs.empty:

@@ -326,6 +326,37 @@ def trajectory_table(
 SELECT = {"loss_dnc": "loss / L_DNC", "loss_srg": "loss / L_SRG"}
 
 
+def _search_batch(K, L, n, width, lam_H1_over_lam, x, seeds, lr, steps, select, log_every, window, rtol):
+    """One batch of the weight-decay search: every seed at lam = 2^x and one head width, run to
+    convergence; returns its grid rows, whether every run fell to the zero solution, and the batch."""
+    lam = 2.0**x
+    refs = reference_losses(K, L, n, lam_H1_over_lam * lam, lam)
+    if select not in refs:
+        raise ValueError(f"{SELECT[select]} is not defined for K = {K}, L = {L}")
+    H1, W = init_params(K, L, n, width, seeds)
+    label = f", K = {K}, width {width}, lambda 2^{x:g}"
+    log_rows, H, Ws, (total, fit), converged, step = _logged_descent(
+        H1, W, K, n, lam_H1_over_lam * lam, lam, lr, steps, log_every, window, rtol, True, label
+    )
+    runs = [{"width": width, "lam": lam, "seed": s} for s in seeds]
+    zero = fit >= ZERO_FIT
+    grid = []
+    for b, run in enumerate(runs):
+        values = {"loss": total[b], "fit": fit[b], "ratio": total[b] / refs[select], "zero": zero[b]}
+        values |= {"converged": converged[b], "steps": step}
+        grid += [{**run, "metric": f"grid_{k}", "value": float(v)} for k, v in values.items()]
+    grid += [{**r, "metric": "grid_rank"} for r in _final_rows(H, Ws, K, runs) if r["metric"] == "rank"]
+    grid += [{"width": width, "lam": lam, "metric": "reference", "name": k, "value": v} for k, v in refs.items()]
+    return grid, bool(zero.all()), (log_rows, H, Ws, total, fit, converged, step, runs)
+
+
+def refinement(onset: float, octaves: float, per_octave: int) -> list[float]:
+    """The fine grid below the onset of the zero solution: x = onset - octaves .. onset in steps of
+    1 / ``per_octave`` octave (the onset itself excluded: every run falls to the zero solution there)."""
+    count = round(octaves * per_octave)
+    return [onset - octaves + i / per_octave for i in range(count)]
+
+
 def search_table(
     K: int,
     L: int,
@@ -341,53 +372,57 @@ def search_table(
     heatmaps: list[str] = (),
     window: int = WINDOW,
     rtol: float = RTOL,
+    refine: int = 0,
+    refine_octaves: float = 2.0,
+    width_multiples: list[int] = (),
 ) -> pd.DataFrame:
-    """The weight decay a DUFM figure leaves unstated, searched as the paper's "we find" implies
-    (docs/papers/dufm-reading.md, "Weight-decay search"): every lam_W = lam = 2^x and lam_H1 =
+    """The weight decay (and head width) a DUFM figure leaves unstated, searched as the paper's "we
+    find" implies (docs/papers/dufm-reading.md, "Weight-decay search"): every lam_W = lam = 2^x and lam_H1 =
     ``lam_H1_over_lam`` * lam, for x of ``log2_lam`` in increasing order, each lam one batch of all
-    ``seeds`` run until every run converges or ``steps``; the grid ends at the first lam at which every
-    run falls to the zero solution (its fit term >= :data:`ZERO_FIT`): the onset of degenerate solutions.
+    ``seeds`` run until every run converges or ``steps``; the coarse grid ends at the first lam at which
+    every run falls to the zero solution (its fit term >= :data:`ZERO_FIT`): the onset of degenerate
+    solutions. With ``refine`` > 0 the search then covers the ``refine_octaves`` octaves below the onset
+    in steps of 1/``refine`` octave (:func:`refinement`; below the grid's last lam where no onset was
+    reached), where the degenerate solutions begin. The head widths: ``width`` and ``width_multiples``
+    times K (from K upward: low-rank solutions are likelier at small width, DUFM §6.1), each searched so.
     The shown run is selected by the paper's rule ``select`` (:data:`SELECT`): the lowest final loss
     relative to L_DNC (Fig. 5: low-rank solutions that beat DNC) or to L_SRG (Figs. 7, 8: solutions
-    below the SRG construction), among the runs not at the zero solution.
+    below the SRG construction), among the runs not at the zero solution of the whole grid.
 
     Rows: ``grid_*`` (loss, fit, ratio, zero, converged, steps, rank per name M_l and threshold) for
-    every (lam, seed) of the grid; ``selected`` (lam, seed, name = the rule, value = the ratio); and the
-    selected lam's batch as :func:`trajectory_table` rows (with ``lam``), the heat maps of the selected run."""
+    every (width, lam, seed) of the grid; ``onset`` (per width, value the onset's x, NaN where none);
+    ``selected`` (width, lam, seed, name = the rule, value = the ratio); and the selected batch as
+    :func:`trajectory_table` rows (with ``width``, ``lam``), the heat maps of the selected run."""
     if select not in SELECT:
         raise ValueError(f"select must be one of {list(SELECT)}, got {select!r}")
     grid, batches = [], {}
-    for x in sorted(log2_lam):
-        lam = 2.0**x
-        refs = reference_losses(K, L, n, lam_H1_over_lam * lam, lam)
-        if select not in refs:
-            raise ValueError(f"{SELECT[select]} is not defined for K = {K}, L = {L}")
-        H1, W = init_params(K, L, n, width, seeds)
-        label = f", K = {K}, lambda 2^{x:g}"
-        log_rows, H, Ws, (total, fit), converged, step = _logged_descent(
-            H1, W, K, n, lam_H1_over_lam * lam, lam, lr, steps, log_every, window, rtol, True, label
+
+    def run(w: int, x: float) -> bool:
+        rows, all_zero, batches[w, 2.0**x] = _search_batch(
+            K, L, n, w, lam_H1_over_lam, x, seeds, lr, steps, select, log_every, window, rtol
         )
-        runs = [{"lam": lam, "seed": s} for s in seeds]
-        zero = fit >= ZERO_FIT
-        for b, run in enumerate(runs):
-            values = {"loss": total[b], "fit": fit[b], "ratio": total[b] / refs[select], "zero": zero[b]}
-            values |= {"converged": converged[b], "steps": step}
-            grid += [{**run, "metric": f"grid_{k}", "value": float(v)} for k, v in values.items()]
-        grid += [{**r, "metric": "grid_rank"} for r in _final_rows(H, Ws, K, runs) if r["metric"] == "rank"]
-        grid += [{"lam": lam, "metric": "reference", "name": k, "value": v} for k, v in refs.items()]
-        batches[lam] = (log_rows, H, Ws, total, fit, converged, step, runs)
-        if bool(zero.all()):
-            break  # the onset of the zero solution: larger weight decays only reach it sooner
+        grid.extend(rows)
+        return all_zero
+
+    for w in sorted({width, *(m * K for m in width_multiples)}):
+        onset = next((x for x in sorted(log2_lam) if run(w, x)), float("nan"))  # the grid stops at the onset
+        top = max(log2_lam) if np.isnan(onset) else onset
+        for x in refinement(top, refine_octaves, refine) if refine else []:
+            if (w, 2.0**x) not in batches:
+                run(w, x)
+        grid.append({"width": w, "metric": "onset", "value": onset})
     table = pd.DataFrame(grid)
-    ratio = table[table.metric == "grid_ratio"].set_index(["lam", "seed"]).value
-    kept = table[table.metric == "grid_zero"].set_index(["lam", "seed"]).value == 0
+    keys = ["width", "lam", "seed"]
+    ratio = table[table.metric == "grid_ratio"].set_index(keys).value
+    kept = table[table.metric == "grid_zero"].set_index(keys).value == 0
     candidates = ratio[kept & np.isfinite(ratio)]
     if candidates.empty:
         return table
-    lam, seed = candidates.idxmin()
-    log_rows, H, Ws, total, fit, converged, step, runs = batches[lam]
+    w, lam, seed = candidates.idxmin()
+    log_rows, H, Ws, total, fit, converged, step, runs = batches[w, lam]
     best = seeds.index(seed)
-    selected = {"metric": "selected", "lam": lam, "seed": seed, "name": SELECT[select], "value": candidates.min()}
+    selected = {"metric": "selected", "width": w, "lam": lam, "seed": seed, "name": SELECT[select]}
+    selected["value"] = candidates.min()
     rows = _batch_rows(K, log_rows, H, Ws, converged, step, runs, best, heatmaps)
     return pd.concat([table, pd.DataFrame([selected, *rows])], ignore_index=True)
 
@@ -405,14 +440,32 @@ def small_k_table(
     log_every: int = 500,
     window: int = WINDOW,
     rtol: float = RTOL,
+    refine: int = 0,
+    refine_octaves: float = 2.0,
+    width_multiples: list[int] = (),
 ) -> pd.DataFrame:
     """DUFM Fig. 5 (App. B.1 states no hyperparameters): for each K the weight-decay search
-    (:func:`search_table`) selected by the lowest loss / L_DNC, with the heat maps M_{L-1}, M~_L and the
-    Gram matrix of M_{L-1} of the selected run."""
+    (:func:`search_table`, with its refinement and widths) selected by the lowest loss / L_DNC, with the
+    heat maps M_{L-1}, M~_L and the Gram matrix of M_{L-1} of the selected run."""
     heatmaps = [f"M{L - 1}", f"Mt{L}", f"gram:M{L - 1}"]
+    search = {"refine": refine, "refine_octaves": refine_octaves, "width_multiples": width_multiples}
     parts = [
         search_table(
-            k, L, n, width, lam_H1_over_lam, log2_lam, seeds, lr, steps, "loss_dnc", log_every, heatmaps, window, rtol
+            k,
+            L,
+            n,
+            width,
+            lam_H1_over_lam,
+            log2_lam,
+            seeds,
+            lr,
+            steps,
+            "loss_dnc",
+            log_every,
+            heatmaps,
+            window,
+            rtol,
+            **search,
         ).assign(K=k)
         for k in K
     ]
