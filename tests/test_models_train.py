@@ -467,18 +467,25 @@ def until_setting(base_config, **until):
 
 
 def test_the_regime_of_train_until_on_synthetic_histories():
-    """train.until: the regime must hold over the last max(window, share x epochs run) epochs; training
-    ends at epochs when it already holds, else when it does or at the cap."""
-    fit = {"regime": "fit", "window": 2, "max_epochs": 10, "every": 2, "tolerance": 1e-3}
-    hist = [{"epoch": e, "train_acc": a, "train_loss": 1.0 / e} for e, a in enumerate([0.5, 0.9, 1.0, 0.9995, 1.0], 1)]
-    assert not train.regime_held(hist[:3], fit) and train.regime_held(hist[:4], fit)
-    assert not train.regime_held(hist, fit | {"share": 0.9})  # 5 epochs x 0.9: the last 5 must fit
-    cfg = {"epochs": 3, "until": fit}
-    assert [train.training_done(e, hist[:e], cfg) for e in (2, 3, 4)] == [False, False, True]
-    assert train.training_done(10, hist, cfg | {"until": fit | {"tolerance": 0.0}})  # the cap
-    assert train.training_done(3, hist[:3], {"epochs": 3})  # without until: at epochs
-    settle = {"regime": "settle", "window": 2, "rtol": 0.3, "max_epochs": 10, "every": 2}
-    assert not train.regime_held(hist[:2], settle) and train.regime_held(hist[3:5], settle)
+    """train.until reads its regime as the figures' gates read theirs, on the run's checkpoints: fit over the
+    last three checkpoints (ULPM), over the last quarter from a checkpoint (Review), the objective steady
+    between the last two checkpoints (DUFM); a run stops on its checkpoint grid only, or at the cap."""
+    acc = [0.5, 0.9, 1.0, 0.9995, 1.0, 1.0, 1.0, 1.0]  # fits from epoch 3 on (0.9995: within 1e-3)
+    hist = [{"epoch": e, "train_acc": a, "train_objective": 1.0 / e} for e, a in enumerate(acc, 1)]
+    fit = {"regime": "fit", "checkpoints": 3, "max_epochs": 40, "every": 2, "tolerance": 1e-3}
+    cfg, configured = {"epochs": 2, "until": fit}, [0, 2]
+    assert train.checkpoints_through(6, configured, cfg) == [0, 2, 4, 6]
+    assert not train.regime_held(hist[:4], fit, [0, 2, 4])  # the third last checkpoint is the initialisation
+    assert not train.regime_held(hist[:6], fit, [0, 2, 4, 6])  # from epoch 2, which did not fit
+    assert train.regime_held(hist, fit, [0, 2, 4, 6, 8])  # from epoch 4
+    assert [train.training_done(e, hist[:e], cfg, configured) for e in (2, 6, 7, 8)] == [False, False, False, True]
+    assert train.training_done(40, hist, cfg, configured)  # the cap
+    assert train.training_done(2, hist[:2], {"epochs": 2}, configured)  # without until: at epochs
+    share = {"regime": "fit", "share": 0.25, "max_epochs": 40, "every": 2, "tolerance": 1e-3}
+    assert train.regime_held(hist, share, [0, 2, 4, 6, 8]) and not train.regime_held(hist[:4], share, [0, 2, 4])
+    settle = {"regime": "settle", "rtol": 0.3, "max_epochs": 40, "every": 2}
+    assert not train.regime_held(hist, settle, [0, 2, 4, 6, 8])  # 1/6 -> 1/8 moves by a third of 1/8
+    assert train.regime_held(hist, settle | {"rtol": 0.5}, [0, 2, 4, 6, 8])
 
 
 def test_train_until_goes_on_to_its_regime_and_the_statistics_follow(base_config, digits_cache, tmp_path):

@@ -53,6 +53,7 @@ def test_a_statement_on_the_same_runs_counts_once_and_the_repeat_points_to_it(tm
     row.append(claim("PFC3 increases", False, [0.5, 0.4], "increasing", "PFC Conj. 1", premise=False))
     whole = [dict(c, claim=f"pfc_mnist: {c['claim']}") for c in row]
     whole.append(claim("pfc_fashionmnist: PFC1 decreases", True, [3.0, 1.0], "decreasing", "PFC Conj. 1"))
+    whole.append(claim("pfc_cifar10: PFC1 decreases", True, [3.0, 1.0], "decreasing", "PFC Conj. 1"))  # other runs
     for fig_id, claims in (("pfc_fig2", whole), ("pfc_mnist", row)):
         fig = resolved.figure(fig_id)
         meta = {"id": fig_id, "paper": "pfc", "number": fig.number, "caption": fig.caption, "scale": "smoke"}
@@ -61,9 +62,9 @@ def test_a_statement_on_the_same_runs_counts_once_and_the_repeat_points_to_it(tm
         (tmp_path / "smoke/claims").mkdir(parents=True, exist_ok=True)
         (tmp_path / f"smoke/claims/{fig_id}.json").write_text(json.dumps(claims))
     summary = write_results(resolved, tmp_path, tmp_path / "results.md")
-    assert summary["smoke"]["passed"] == 2 and summary["smoke"]["premise_unmet would fail"] == 1
+    assert summary["smoke"]["passed"] == 3 and summary["smoke"]["premise_unmet would fail"] == 1
     page = (tmp_path / "results.md").read_text()
-    assert "| `smoke` | 2 | 2 passed, 1 premise unmet (1 would fail) | 67% |" in page
+    assert "| `smoke` | 2 | 3 passed, 1 premise unmet (1 would fail) | 75% |" in page
     assert "of its 2 claims, 2 under `pfc_fig2` counted there" in page
     assert "| premise unmet · would fail | PFC3 increases |" in page
 

@@ -673,18 +673,8 @@ def _finalise(name: str, setting: dict, scale: str, where: str, fit_tolerance: f
     the claims' ``fit_tolerance`` unless set)."""
     train = setting["train"]
     epochs = train["epochs"]
-    until = train.get("until")
-    if until is not None:
-        if until["max_epochs"] <= epochs:
-            raise ConfigError(
-                f"{where}: settings.{name}.train.until.max_epochs: {until['max_epochs']} is not after epochs {epochs}"
-            )
-        if until["regime"] == "fit":
-            until.setdefault("tolerance", fit_tolerance)
-            until.pop("rtol", None)
-        else:
-            until.setdefault("rtol", 0.01)
-            until.pop("tolerance", None)
+    if "until" in train:
+        _check_until(train, fit_tolerance, f"{where}: settings.{name}.train")
     for i, m in enumerate(train.get("milestones", [])):
         if m > epochs:
             raise ConfigError(f"{where}: settings.{name}.train.milestones.{i}: {m} is after the last epoch {epochs}")
@@ -701,6 +691,32 @@ def _finalise(name: str, setting: dict, scale: str, where: str, fit_tolerance: f
     setting["scale"] = scale
     setting["format_version"] = SETTING_FORMAT_VERSION
     return setting
+
+
+UNTIL_KEYS = {"fit": ("window", "checkpoints", "share", "tolerance"), "settle": ("rtol",)}
+
+
+def _check_until(train: dict, fit_tolerance: float, where: str) -> None:
+    """``train.until``: a cap after ``epochs``, the keys of its regime only (fit: at least one window), no
+    layer-wise schedule (it has no epochs beyond its layers); the tolerance of ``fit`` defaults to the
+    claims' ``fit_tolerance`` (so that training stops where the figures' gates read the regime), the
+    ``rtol`` of ``settle`` to theirs (:data:`ncrepro.regimes.SETTLED`)."""
+    from .regimes import SETTLED
+
+    until = train["until"]
+    if until["max_epochs"] <= train["epochs"]:
+        raise ConfigError(f"{where}.until.max_epochs: {until['max_epochs']} is not after epochs {train['epochs']}")
+    if "layerwise" in train:
+        raise ConfigError(f"{where}.until: a layer-wise schedule (train.layerwise) cannot go on past its layers")
+    wrong = [k for k in UNTIL_KEYS["fit" if until["regime"] == "settle" else "settle"] if k in until]
+    if wrong:
+        raise ConfigError(f"{where}.until.{wrong[0]}: not a key of regime {until['regime']}")
+    if until["regime"] == "fit":
+        if not {"window", "checkpoints", "share"} & set(until):
+            raise ConfigError(f"{where}.until: regime fit needs a window, checkpoints or share")
+        until.setdefault("tolerance", fit_tolerance)
+    else:
+        until.setdefault("rtol", SETTLED)
 
 
 OPTIMIZER_KEYS = {"momentum": "sgd", "nesterov": "sgd", "betas": "adam", "history_size": "lbfgs", "max_iter": "lbfgs"}

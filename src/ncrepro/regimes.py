@@ -4,6 +4,8 @@ and by training that continues until its regime is reached (``train.until``).
 "Fits the training set": a training error of at most one tolerance counts as zero training error
 (Perturb §5), interpolation (ULPM §3.1, Remark 3.2: "the training accuracy has achieved 100%"), NCC
 separability (PFC §II-A: "We allow a small error epsilon"), the terminal phase (PFC Conj. 1; Review §2).
+"Settled" (a run read "at convergence", DUFM Fig. 4 caption): a quantity that moved by at most a relative
+tolerance between two checkpoints.
 """
 
 from __future__ import annotations
@@ -24,13 +26,16 @@ def fits(accuracy, tol: float):
 def sustained_from(accuracy: pd.Series, tol: float) -> float:
     """The first epoch of sustained interpolation: the first epoch (index of ``accuracy``) from which every
     measured accuracy fits (:func:`fits`) to the last; NaN when the last does not. The start of the terminal
-    phase (Review §2, TPT; PFC Conj. 1) and of ULPM Fig. 2's window t0, one definition for every paper."""
+    phase where a figure reads a window of it (Review §2, TPT; the ULPM networks' late window)."""
     below = ~fits(accuracy.sort_index(), tol)
     if not len(below) or below.iloc[-1]:
         return float("nan")
     return float(below.index[0] if not below.any() else below.index[below.to_numpy().nonzero()[0][-1] + 1])
 
 
-def settled(values: list[float], rtol: float) -> bool:
-    """Whether a quantity settled over a window: its last value within ``rtol`` (relative) of its first."""
-    return bool(values) and abs(values[-1] - values[0]) <= rtol * abs(values[-1])
+SETTLED = 1e-2  # the relative move between two checkpoints below which a quantity has settled (project's)
+
+
+def steady(previous: float, last: float, rtol: float = SETTLED) -> bool:
+    """Whether a quantity settled: its last value within ``rtol`` (relative) of its previous one."""
+    return bool(abs(last - previous) <= rtol * abs(last))

@@ -16,7 +16,7 @@ import json
 from pathlib import Path
 
 from .config import PAPERS, SCALES, Resolved
-from .figures.common import GATED, OURS, STATUSES, is_paper_claim, verdict_text
+from .figures.common import GATED, OURS, STATUSES, WOULD, is_paper_claim, verdict_text
 from .io import atomic_write_text, parquet_metadata
 
 VALUE_CHARS = 160  # a claim's value or expectation longer than this is cut (the claims file has it whole)
@@ -38,9 +38,6 @@ def built(results: Path, scale: str) -> list[str]:
     return sorted(
         p.stem for p in (folder / "claims").glob("*.json") if (folder / "figdata" / f"{p.stem}.parquet").exists()
     )
-
-
-WOULD = {"passed": "would pass", "failed": "would fail", None: "no verdict"}
 
 
 def counts(claims: list[dict]) -> dict[str, int]:
@@ -103,9 +100,9 @@ def figure_section(
     claims = json.loads((results / scale / "claims" / f"{fig_id}.json").read_text())
     meta = parquet_metadata(results / scale / "figdata" / f"{fig_id}.parquet")
     new, repeated = [], {}
-    for c in claims:
+    for c in claims:  # within one figure every claim counts: its rows are different runs
         key = statement_key(c)
-        if key in seen:
+        if seen.get(key, fig_id) != fig_id:
             repeated[seen[key]] = repeated.get(seen[key], 0) + 1
         else:
             seen[key] = fig_id

@@ -202,18 +202,13 @@ def checkpoint_stats(
         stats.classifier = {"W": classifier.weight.detach().double().cpu().numpy()}
         if classifier.bias is not None:
             stats.classifier["b"] = classifier.bias.detach().double().cpu().numpy()
-    decay = train.group_weight_decay(setting["train"])
-    weight_penalty = sum(  # what the optimiser's weight decay minimises: sum_g wd_g / 2 ||theta_g||^2
-        decay[group] / 2 * sum(float(p.detach().double().pow(2).sum()) for p in params)
-        for group, params in model.parameter_groups().items()
-    )
     stats.meta = {
         "setting": setting,
         "seed": manifest["seed"],
         "epoch": epoch,
         "digest": manifest["digest"],
         "train_acc": ckpt["train_acc"],
-        "weight_penalty": weight_penalty,
+        "weight_penalty": train.weight_penalty(setting["train"], model),
         "software": software(),
     }
     return stats
@@ -346,13 +341,15 @@ def stage_surrogate(spec: dict, out: str, threads: int) -> None:
 
 
 def epochs_run(table, figure_meta: dict) -> dict:
-    """``{"epochs_run": {setting: last epoch}}`` for the settings of a figure that trained on past their
-    epochs (``train.until``), read from its data table; empty where none did or the table has no epochs."""
+    """``{"epochs_run": {setting: [fewest, most]}}``: the last epoch of the runs (seeds) of each setting
+    of a figure that trains on past its epochs (``train.until``), read from its data table; empty where
+    none does or the table has no epochs."""
     until = [n for n, s in figure_meta.get("settings", {}).items() if "until" in s["train"]]
     if not until or not {"setting", "epoch"} <= set(table.columns):
         return {}
-    last = table[table.setting.isin(until)].groupby("setting").epoch.max()
-    return {"epochs_run": {name: int(e) for name, e in last.items()}}
+    rows = table[table.setting.isin(until)]
+    last = rows.groupby(["setting", *(["seed"] if "seed" in rows else [])]).epoch.max().groupby(level=0)
+    return {"epochs_run": {name: [int(e.min()), int(e.max())] for name, e in last}}
 
 
 def stage_figure(

@@ -39,7 +39,7 @@ from .errors import TrainingDiverged  # noqa: F401  (raised here; ncrepro.train.
 from .io import atomic_torch_save, atomic_write_json, atomic_write_parquet, file_digest, load_torch
 from .models import build_model
 from .progress import progress as progress_bar
-from .regimes import fits, settled
+from .regimes import fits, steady
 
 CHECKPOINT_FORMAT_VERSION = 1
 
@@ -180,37 +180,80 @@ class LayerwiseSchedule:
             hidden.eval()
 
 
-def regime_held(history: list[dict], until: dict) -> bool:
-    """Whether the regime of ``train.until`` held over the last max(``window``, ``share`` x epochs run)
-    epochs of ``history``: ``fit``, the running training accuracy of every one of them fits the training
-    set within ``tolerance`` (:func:`ncrepro.regimes.fits`; the running accuracy of the epoch's batches,
-    biased low against the network's accuracy at its end); ``settle``, the running training loss moved
-    by at most ``rtol`` across them (:func:`ncrepro.regimes.settled`)."""
+def weight_penalty(train: dict, model: nn.Module) -> float:
+    """What the optimiser's weight decay minimises: sum_g wd_g / 2 ||theta_g||^2 over the parameter groups."""
+    decay = group_weight_decay(train)
+    return sum(
+        decay[group] / 2 * sum(float(p.detach().double().pow(2).sum()) for p in params)
+        for group, params in model.parameter_groups().items()
+    )
+
+
+def checkpoints_through(epoch: int, checkpoints, train: dict) -> list[int]:
+    """The checkpoint epochs of a run that stops after ``epoch``: the configured ones up to it, with
+    ``train.until`` every ``until.every`` epochs beyond ``epochs``, and ``epoch`` itself (the last)."""
+    extended = range(train["epochs"] + train["until"]["every"], epoch + 1, train["until"]["every"])
+    return sorted({*(c for c in checkpoints if c <= epoch), *extended, epoch})
+
+
+def regime_held(history: list[dict], until: dict, checkpoints: list[int]) -> bool:
+    """Whether the regime of ``train.until`` held at the end of ``history``, read as the figures' gates
+    read it on ``checkpoints`` (the run's checkpoints if it stopped now, :func:`checkpoints_through`):
+
+    - ``fit``: the running training accuracy fits the training set within ``tolerance``
+      (:func:`ncrepro.regimes.fits`) at every epoch from the earliest start the window asks: the last
+      ``window`` epochs, the ``checkpoints``-th last checkpoint (the ULPM networks' late window needs that
+      many measured epochs in the terminal phase), the last checkpoint at or before (1 - ``share``) x the
+      epochs run (Review: in the terminal phase over the last quarter). Never from the initialisation.
+    - ``settle``: the running objective (fit, feature penalty and weight penalty) at the last and the
+      previous checkpoint within ``rtol`` (:func:`ncrepro.regimes.steady`), as DUFM's figures read their
+      networks "at convergence".
+
+    The running accuracy of the epoch's batches stands for the network's accuracy at its end (biased low
+    where BatchNorm's batch statistics differ from its running ones)."""
     if not history:
         return False
-    window = max(until.get("window", 1), math.ceil(until.get("share", 0.0) * history[-1]["epoch"]))
-    recent = history[-window:]
-    if len(recent) < window:
-        return False
-    if until["regime"] == "fit":
-        return all(fits(h["train_acc"], until["tolerance"]) for h in recent)
-    return settled([h["train_loss"] for h in recent], until["rtol"])
+    last = history[-1]["epoch"]
+    by_epoch = {h["epoch"]: h for h in history}
+    if until["regime"] == "settle":
+        previous = [c for c in checkpoints if c < last and c in by_epoch]
+        return bool(previous) and steady(
+            by_epoch[previous[-1]]["train_objective"], by_epoch[last]["train_objective"], until["rtol"]
+        )
+    starts = []
+    if "window" in until:
+        starts.append(last - until["window"] + 1)
+    if "checkpoints" in until:
+        starts.append(checkpoints[-until["checkpoints"]] if len(checkpoints) >= until["checkpoints"] else 0)
+    if "share" in until:
+        before = [c for c in checkpoints if c <= (1 - until["share"]) * last]
+        starts.append(before[-1] if before else 0)
+    start = min(starts)
+    span = [by_epoch.get(e) for e in range(start, last + 1)]
+    return start >= 1 and all(h is not None and fits(h["train_acc"], until["tolerance"]) for h in span)
 
 
-def training_done(epoch: int, history: list[dict], train: dict) -> bool:
-    """Whether training ends after ``epoch``: at ``epochs``; with ``train.until``, once its regime held
-    (:func:`regime_held`) or at its ``max_epochs``. A function of the history alone, so that a resumed
-    run stops where an uninterrupted one does."""
+def training_done(epoch: int, history: list[dict], train: dict, checkpoints) -> bool:
+    """Whether training ends after ``epoch``: at ``epochs``; with ``train.until``, at ``epochs`` or a
+    checkpoint beyond it (every ``until.every`` epochs) where its regime held (:func:`regime_held`), or at
+    its ``max_epochs``. A function of the history alone, so that a resumed run stops where an
+    uninterrupted one does."""
     until = train.get("until")
     if epoch < train["epochs"]:
         return False
-    return until is None or epoch >= until["max_epochs"] or regime_held(history, until)
+    if until is None or epoch >= until["max_epochs"]:
+        return True
+    if (epoch - train["epochs"]) % until["every"]:  # a run stops on its checkpoint grid only
+        return False
+    return regime_held(history, until, checkpoints_through(epoch, checkpoints, train))
 
 
-def extended_checkpoint(epoch: int, history: list[dict], train: dict) -> bool:
+def extended_checkpoint(epoch: int, history: list[dict], train: dict, checkpoints) -> bool:
     """A checkpoint beyond ``epochs`` (``train.until``): every ``until.every`` epochs and at the last."""
     epochs, until = train["epochs"], train.get("until")
-    return epoch > epochs and ((epoch - epochs) % until["every"] == 0 or training_done(epoch, history, train))
+    if epoch <= epochs:
+        return False
+    return (epoch - epochs) % until["every"] == 0 or training_done(epoch, history, train, checkpoints)
 
 
 def checkpoint_path(out_dir: Path, epoch: int) -> Path:
@@ -363,7 +406,7 @@ def run(
     )
     diverged = None  # train.divergence: record -- where the loss stopped being finite
     epoch = start_epoch
-    while not training_done(epoch, history, train_cfg):
+    while not training_done(epoch, history, train_cfg, checkpoints):
         epoch += 1
         if layerwise and layerwise.layer_of(epoch) != stage:
             stage = layerwise.layer_of(epoch)
@@ -375,6 +418,7 @@ def run(
         t0 = time.perf_counter()
         order = epoch_order(n, seed, epoch).to(dev)
         loss_sum = torch.zeros((), dtype=torch.float64, device=dev)
+        total_sum = torch.zeros((), dtype=torch.float64, device=dev)
         correct = torch.zeros((), dtype=torch.int64, device=dev)
         lr = optimizer.param_groups[0]["lr"]
         for start in range(0, n, batch):
@@ -386,7 +430,7 @@ def run(
                 optimizer.zero_grad(set_to_none=True)
                 total, fit, logits = objective(xb, yb)
                 total.backward()
-                last["fit"], last["logits"] = fit.detach(), logits.detach()
+                last["fit"], last["total"], last["logits"] = fit.detach(), total.detach(), logits.detach()
                 return total
 
             if isinstance(optimizer, torch.optim.LBFGS):
@@ -395,6 +439,7 @@ def run(
                 closure()
                 optimizer.step()
             loss_sum += last["fit"].double() * len(idx)
+            total_sum += last["total"].double() * len(idx)
             correct += (last["logits"].argmax(1) == yb).sum()
         scheduler.step()
         train_loss = float(loss_sum) / n
@@ -408,18 +453,23 @@ def run(
             diverged = {"epoch": epoch, "train_loss": train_loss, "lr": lr}
             print(f"{setting['name']} seed {seed}: diverged at epoch {epoch} (lr {lr}), recorded", file=sys.stderr)
             break
+        # the regularised objective: what the batches minimised, plus the coupled weight decay's penalty (L-BFGS
+        # has its L2 term in the batches' loss already)
+        coupled = 0.0 if train_cfg["optimizer"] == "lbfgs" else weight_penalty(train_cfg, model)
+        train_objective = float(total_sum) / n + coupled
         history.append(
             {
                 "epoch": epoch,
                 "train_loss": train_loss,
                 "train_acc": train_acc,
+                "train_objective": train_objective,
                 "lr": lr,
                 "seconds": time.perf_counter() - t0,
             }
         )
         bar.set_postfix(loss=f"{train_loss:.4f}", acc=f"{train_acc:.4f}", lr=f"{lr:.2g}", refresh=False)
         bar.update(1)
-        if epoch in checkpoints or extended_checkpoint(epoch, history, train_cfg):
+        if epoch in checkpoints or extended_checkpoint(epoch, history, train_cfg, checkpoints):
             save_checkpoint(epoch, train_loss, train_acc)
         atomic_torch_save(
             {
@@ -438,7 +488,7 @@ def run(
         )
     bar.close()
 
-    hist = pd.DataFrame(history, columns=["epoch", "train_loss", "train_acc", "lr", "seconds"])
+    hist = pd.DataFrame(history, columns=["epoch", "train_loss", "train_acc", "train_objective", "lr", "seconds"])
     atomic_write_parquet(hist.drop(columns="seconds"), out_dir / "history.parquet", {"setting": setting, "seed": seed})
     manifest = {
         "format_version": CHECKPOINT_FORMAT_VERSION,

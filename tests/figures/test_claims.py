@@ -60,7 +60,7 @@ def test_a_gated_claim_keeps_its_would_be_verdict():
     with pytest.raises(ValueError, match="needs a value"):
         claim("x", None, 1, 1, "s")
     assert verdict_text(claim("x", True, 1, 1, "s", converged=False)) == "not converged · would pass"
-    assert verdict_text(nothing) == "premise unmet · no verdict without it"
+    assert verdict_text(nothing) == "premise unmet · no verdict"
     rows = [row.split("\t") for row in claims_table([passed, nothing]).splitlines()]
     assert (
         rows[0][:2] == ["status", "would_be"]
@@ -140,8 +140,17 @@ def test_the_footer_and_the_figure_data_say_how_long_a_run_went_on():
 
     until = {"epochs": 100, "until": {"regime": "fit", "max_epochs": 400, "every": 10, "tolerance": 1e-3}}
     assert epochs_text({"train": {"epochs": 100}}) == "100 epochs"
-    assert epochs_text({"train": until}, 180) == "100 epochs, then until fit held (at most 400): ran to 180"
+    assert epochs_text({"train": until}, [180, 180]) == "100 epochs, then until fit held (at most 400): ran to 180"
+    assert epochs_text({"train": until}, [150, 200]).endswith("ran to 150-200")
     meta = {"settings": {"a": {"train": until}, "b": {"train": {"epochs": 100}}}}
-    table = pd.DataFrame({"setting": ["a", "a", "b"], "epoch": [100, 180, 100], "metric": "x", "value": 1.0})
-    assert epochs_run(table, meta) == {"epochs_run": {"a": 180}}
+    table = pd.DataFrame(
+        {
+            "setting": ["a", "a", "a", "b"],
+            "seed": [0, 0, 1, 0],
+            "epoch": [100, 180, 150, 100],
+            "metric": "x",
+            "value": 1,
+        }
+    )
+    assert epochs_run(table, meta) == {"epochs_run": {"a": [150, 180]}}
     assert epochs_run(table.drop(columns="epoch"), meta) == {} and epochs_run(table, {"settings": {}}) == {}

@@ -129,14 +129,16 @@ def surrogate_description(spec: dict) -> str:
     return f"{spec['model']} " + ", ".join(f"{k}={_param_text(v)}" for k, v in spec["params"].items())
 
 
-def epochs_text(setting: dict, ran: int | None = None) -> str:
-    """'100 epochs', or with ``train.until`` '100 epochs, then until fit held (at most 400): ran to 180'."""
+def epochs_text(setting: dict, ran: list[int] | None = None) -> str:
+    """'100 epochs', or with ``train.until`` '100 epochs, then until fit held (at most 400): ran to 150-200'
+    (``ran``: the fewest and most epochs of its runs)."""
     train = setting["train"]
     text = f"{train['epochs']} epochs"
     if "until" in train:
         until = train["until"]
         text += f", then until {until['regime']} held (at most {until['max_epochs']})"
-        text += f": ran to {ran}" if ran is not None else ""
+        if ran is not None:
+            text += f": ran to {ran[0]}" + (f"-{ran[1]}" if ran[1] != ran[0] else "")
     return text
 
 
@@ -173,7 +175,7 @@ def footer_text(meta: dict) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
-# Claim records: {"claim", "passed", "status", "source", "value", "expected"}
+# Claim records: {"claim", "passed", "status", "source", "value", "expected"[, "would_be"][, "note"]}
 # ---------------------------------------------------------------------------------------------
 
 STATUSES = ("passed", "failed", "not_converged", "premise_unmet", "within_noise")
@@ -194,16 +196,37 @@ def fit_tolerance(meta: dict) -> float:
 NOISE_SE = 2.0
 
 
-def difference(a, b) -> dict:
+def difference(a, b, baseline=None, signs: tuple[int, int] = (1, 1)) -> dict:
     """mean(b) - mean(a) over the seeds' values ``a``, ``b``, its standard error (None where a side has
-    one value: the noise is not measured) and whether the difference is decided (beyond :data:`NOISE_SE`
-    standard errors; always where the noise is not measured)."""
+    one value: the noise is not measured) and whether it is decided: beyond :data:`NOISE_SE` standard
+    errors, or exact (no noise and a difference, or none: a tie). With ``baseline`` and ``signs``
+    (s_a, s_b), the difference is of deviations from the baseline's mean, s_b (b - c) - s_a (a - c),
+    whose variance holds the baseline's (s_b - s_a)^2 times (Perturb's |H - baseline| - |W - baseline|,
+    the signs those of the deviations). A non-finite value decides nothing but a failure: the difference
+    is NaN, decided."""
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    diff = float(b.mean() - a.mean())
-    if min(len(a), len(b)) < 2:
-        return {"difference": diff, "standard error": None, "decided": True}
-    se = float(np.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b)))
-    return {"difference": diff, "standard error": se, "decided": bool(abs(diff) > NOISE_SE * se)}
+    parts = [(b, signs[1]), (a, -signs[0])]
+    diff = signs[1] * b.mean() - signs[0] * a.mean()
+    if baseline is not None:
+        c = np.asarray(baseline, dtype=float)
+        diff -= (signs[1] - signs[0]) * c.mean()
+        parts.append((c, signs[0] - signs[1]))
+    if not np.isfinite(diff):
+        return {"difference": float("nan"), "standard error": None, "decided": True}
+    if min(len(x) for x, _ in parts) < 2:
+        return {"difference": float(diff), "standard error": None, "decided": True}
+    se = float(np.sqrt(sum(k**2 * x.var(ddof=1) / len(x) for x, k in parts)))
+    return {"difference": float(diff), "standard error": se, "decided": bool(abs(diff) > NOISE_SE * se or se == 0)}
+
+
+def _steps(samples: list) -> tuple[list[dict], dict]:
+    """The :func:`difference` of each adjacent pair of ``samples``, and their values for a claim."""
+    steps = [difference(a, b) for a, b in zip(samples, samples[1:], strict=False)]
+    noise = {
+        "differences": [round(d["difference"], 6) for d in steps],
+        "standard errors": [None if d["standard error"] is None else round(d["standard error"], 6) for d in steps],
+    }
+    return steps, noise
 
 
 def increasing(samples: list) -> tuple[bool, bool, dict]:
@@ -212,27 +235,18 @@ def increasing(samples: list) -> tuple[bool, bool, dict]:
     pair: a step decided the wrong way decides a failure; a step within the noise leaves an ordering
     that otherwise holds undecided). Returns (holds on the means, decided, the steps' differences and
     standard errors)."""
-    steps = [difference(a, b) for a, b in zip(samples, samples[1:], strict=False)]
-    holds = all(d["difference"] > 0 for d in steps)
-    wrong = any(d["difference"] <= 0 and d["decided"] for d in steps)
-    decided = wrong or all(d["decided"] for d in steps)
-    noise = {
-        "differences": [round(d["difference"], 6) for d in steps],
-        "standard errors": [None if d["standard error"] is None else round(d["standard error"], 6) for d in steps],
-    }
-    return holds, decided, noise
+    steps, noise = _steps(samples)
+    holds = all(d["difference"] > 0 for d in steps)  # a NaN step holds nothing
+    wrong = any(not d["difference"] > 0 and d["decided"] for d in steps)
+    return holds, wrong or all(d["decided"] for d in steps), noise
 
 
 def non_increasing(samples: list) -> tuple[bool, bool, dict]:
     """Whether the means of ``samples`` (the seeds' values per variant, in order) never rise, and whether
-    that is decided: a rise beyond the noise (:func:`difference`) decides a failure, a rise within it
-    leaves the statement undecided, no rise at all decides it holds. Returns as :func:`increasing`."""
-    steps = [difference(a, b) for a, b in zip(samples, samples[1:], strict=False)]
-    rises = [d for d in steps if d["difference"] > 0]
-    noise = {
-        "differences": [round(d["difference"], 6) for d in steps],
-        "standard errors": [None if d["standard error"] is None else round(d["standard error"], 6) for d in steps],
-    }
+    that is decided: a rise beyond the noise (:func:`difference`; or a NaN) decides a failure, a rise within
+    it leaves the statement undecided, no rise at all decides it holds. Returns as :func:`increasing`."""
+    steps, noise = _steps(samples)
+    rises = [d for d in steps if not d["difference"] <= 0]  # a NaN step is no evidence of not rising
     return not rises, not rises or any(d["decided"] for d in rises), noise
 
 
@@ -279,13 +293,13 @@ def claim(
     return out | ({"note": note} if note else {})
 
 
+WOULD = {"passed": "would pass", "failed": "would fail", None: "no verdict"}  # a gated claim's would_be, in words
+
+
 def verdict_text(c: dict) -> str:
     """'not converged · would pass': a claim's status and, for a gated one, what it would say."""
     text = c["status"].replace("_", " ")
-    if c["status"] in GATED:
-        would = {"passed": "would pass", "failed": "would fail"}.get(c.get("would_be"), "no verdict without it")
-        text += f" · {would}"
-    return text
+    return text + f" · {WOULD[c.get('would_be')]}" if c["status"] in GATED else text
 
 
 def claims_table(claims: list[dict]) -> str:

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..metrics import RANK_TAU, RANK_TAUS, ZERO_FIT
+from ..regimes import SETTLED, steady
 from . import FigureInputs, Kind
 from .common import (
     OURS,
@@ -48,15 +49,15 @@ OBJECTIVE_PARTS = {"objective": "total", "objective_fit": "fit", "objective_reg"
 SWEPT = {"lr": "learning rate", "weight_decay": "weight decay"}
 DNC1_DROP = 10.0  # networks "display DNC1" (DUFM §6.2-6.3): final DNC1 at least this factor below epoch 0
 IMBALANCED = 0.5  # sigma_K / sigma_1 of the last layer's class means below this: "imbalanced", NC2 not attained
-SETTLED = 1e-2  # a network has converged: its objective moved by at most this (relative) over its last checkpoints
 UNSETTLED = f"with an objective still moving by more than {SETTLED:g} between the last checkpoints"
 
 
 def objective_settled(objective: pd.Series) -> bool:
     """Whether a network's objective (by epoch) settled: it moved by at most SETTLED, relative, between
-    its last two checkpoints (the paper's networks are read "at convergence", DUFM Fig. 4 caption)."""
+    its last two checkpoints (:func:`ncrepro.regimes.steady`; the paper's networks are read "at
+    convergence", DUFM Fig. 4 caption)."""
     v = objective.sort_index().to_numpy()
-    return bool(len(v) < 2 or abs(v[-1] - v[-2]) <= SETTLED * abs(v[-1]))
+    return len(v) < 2 or steady(v[-2], v[-1])
 
 
 def head_layers(names) -> list[str]:

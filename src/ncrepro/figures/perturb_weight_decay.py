@@ -16,7 +16,6 @@ import pandas as pd
 from . import FigureInputs, Kind
 from .common import (
     DATASET_NAMES,
-    NOISE_SE,
     OURS,
     at_final_epoch,
     claim,
@@ -146,8 +145,8 @@ def wd_ordering_claims(where: str, samples: dict[str, np.ndarray], sources: dict
     layer's, for x2 and for 0 ("modifying the WD in the feature mapping increases the deviation from the
     baseline more than modifying the WD of the last layer"), compared as |H - baseline| > |W - baseline|
     on the means. Each is judged beyond the seeds' noise (:func:`~ncrepro.figures.common.difference`;
-    for (iii) the difference |H - baseline| - |W - baseline| with the standard error of H - W, the
-    baseline's noise cancelling where both lie on its side), ``within_noise`` otherwise.
+    for (iii) the difference of the deviations, whose standard error holds the baseline's noise where H
+    and W lie on its two sides and cancels it where on one), ``within_noise`` otherwise.
     ``sources``: {"direction": source of (i), (ii), "deviation": of (iii)}; ``gate(variants)``: the
     premise/convergence keywords of :func:`~ncrepro.figures.common.claim` for the compared variants."""
     v = {k: float(np.mean(samples[k])) for k in WD_VARIANTS}
@@ -178,18 +177,21 @@ def wd_ordering_claims(where: str, samples: dict[str, np.ndarray], sources: dict
     ]
     for change in ("wd2", "wd0"):
         pair = ["baseline", f"{change}_h", f"{change}_w"]
-        dh, dw = abs(v[f"{change}_h"] - base), abs(v[f"{change}_w"] - base)
-        noise = difference(samples[f"{change}_w"], samples[f"{change}_h"])
-        decided = noise["standard error"] is None or abs(dh - dw) > NOISE_SE * noise["standard error"]
-        se = noise["standard error"]
+        h, w = samples[f"{change}_h"], samples[f"{change}_w"]
+        signs = (1 if v[f"{change}_w"] >= base else -1, 1 if v[f"{change}_h"] >= base else -1)
+        deviation = difference(w, h, samples["baseline"], signs)  # |H - baseline| - |W - baseline|
         out.append(
             claim(
                 f"{where}: changing the feature WD ({change}) deviates more than the FC layer's",
-                bool(dh > dw),
-                {"|H - baseline|": float(dh), "|W - baseline|": float(dw), "standard error": se},
+                deviation["difference"] > 0,
+                {
+                    "|H - baseline|": abs(v[f"{change}_h"] - base),
+                    "|W - baseline|": abs(v[f"{change}_w"] - base),
+                    "standard error": deviation["standard error"],
+                },
                 "|H - baseline| > |W - baseline|, beyond the seeds' noise",
                 sources["deviation"],
-                decided=decided,
+                decided=deviation["decided"],
                 **gate(pair),
             )
         )

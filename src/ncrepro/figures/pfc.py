@@ -249,9 +249,9 @@ def dynamics_claims(table: pd.DataFrame, meta: dict) -> list[dict]:
                 {
                     f"epoch {final}": rounded(values.loc[final].to_numpy()),
                     "effective depth L0": L0,
-                    "ordered pairs (layers 0..L0) per epoch": {
-                        str(e): round(ordered_pairs(v, metric), 4) for e, v in segments.items()
-                    },
+                    "ordered pairs (layers 0..L0) per epoch": None
+                    if top is None
+                    else {str(e): round(ordered_pairs(v, metric), 4) for e, v in segments.items()},
                     acc_metric or "training accuracy": {str(e): _number(acc.get(e)) for e in window},
                 },
                 ("strictly decreasing" if metric != "pfc3" else "non-decreasing, L0 > layer0")

@@ -267,18 +267,22 @@ def settled(since, last_epoch):
 
 def random_labels_runs(table: pd.DataFrame, tol: float) -> pd.DataFrame:
     """Per (network, width), the mean over seeds of each metric at the last epoch and of its peak over
-    training; ``memorised``: the last training error at most ``tol`` (the one tolerance); ``tpt_since``
-    (:func:`~ncrepro.figures.common.sustained_from`); ``settled``: in TPT over at least the last
-    :data:`TPT_SHARE` of the epochs."""
+    training; ``memorised``: every seed's last training error at most ``tol`` (the one tolerance);
+    ``tpt_since`` (:func:`~ncrepro.figures.common.sustained_from` of the worst seed's accuracy);
+    ``settled``: in TPT over at least the last :data:`TPT_SHARE` of the epochs."""
     mean = table.groupby(["network", "width", "metric", "epoch"]).value.mean().reset_index()
     last = mean[mean.epoch == mean.groupby(["network", "width"]).epoch.transform("max")]
     runs = last.pivot_table(index=["network", "width"], columns="metric", values="value")
     peaks = mean.groupby(["network", "width", "metric"]).value.max().unstack("metric")
     runs = runs.join(peaks.add_suffix("_peak"))
-    accuracy = mean[mean.metric == "classifier_acc"].groupby(["network", "width"])
-    runs["tpt_since"] = accuracy.apply(lambda run: sustained_from(run.set_index("epoch").value, tol))
+    acc = table[table.metric == "classifier_acc"]
+    worst = acc.groupby(["network", "width", "epoch"]).value.min().reset_index()  # every seed must fit
+    runs["tpt_since"] = worst.groupby(["network", "width"]).apply(
+        lambda run: sustained_from(run.set_index("epoch").value, tol)
+    )
     runs["last_epoch"] = last.groupby(["network", "width"]).epoch.max()
-    runs["memorised"] = fits(runs.classifier_acc, tol)
+    at_last = worst[worst.epoch == worst.groupby(["network", "width"]).epoch.transform("max")]
+    runs["memorised"] = fits(at_last.set_index(["network", "width"]).value.reindex(runs.index), tol)
     runs["settled"] = settled(runs.tpt_since, runs.last_epoch)
     return runs.reset_index()
 
@@ -407,11 +411,11 @@ def optimizer_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
 
 def optimizer_runs(table: pd.DataFrame, tol: float) -> pd.DataFrame:
     """Per (dataset, optimiser): the mean over seeds of the training and test accuracy at the last epoch,
-    and ``fitted``: the training error at most ``tol`` (the one tolerance; the terminal phase)."""
-    mean = table.groupby(["dataset", "optimizer", "split", "epoch"]).accuracy.mean().reset_index()
-    last = mean[mean.epoch == mean.groupby(["dataset", "optimizer"]).epoch.transform("max")]
-    runs = last.pivot_table(index=["dataset", "optimizer"], columns="split", values="accuracy").reset_index()
-    runs["fitted"] = fits(runs.train, tol)
+    and ``fitted``: every seed's training error at most ``tol`` (the one tolerance; the terminal phase)."""
+    final = table[table.epoch == table.groupby(["dataset", "optimizer"]).epoch.transform("max")]
+    runs = final.pivot_table(index=["dataset", "optimizer"], columns="split", values="accuracy").reset_index()
+    worst = final[final.split == "train"].groupby(["dataset", "optimizer"]).accuracy.min()
+    runs["fitted"] = fits(worst.reindex(pd.MultiIndex.from_frame(runs[["dataset", "optimizer"]])).to_numpy(), tol)
     if "train_running" not in runs:
         runs["train_running"] = float("nan")
     return runs

@@ -135,7 +135,8 @@ def sweep_runs(table: pd.DataFrame, tol: float) -> pd.DataFrame:
     for name, run in chosen.groupby("setting", sort=False):
         first = run.iloc[0]
         wide = run.groupby(["epoch", "metric"]).value.mean().unstack("metric").sort_index()
-        since, first_epoch, last = sustained_from(wide.classifier_acc, tol), wide.index.min(), wide.index.max()
+        worst = run[run.metric == "classifier_acc"].groupby("epoch").value.min()  # every seed must fit
+        since, first_epoch, last = sustained_from(worst, tol), wide.index.min(), wide.index.max()
         rows.append(
             {
                 "dataset": first.dataset,

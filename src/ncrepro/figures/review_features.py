@@ -167,8 +167,9 @@ def evolution_claims(table: pd.DataFrame, meta: dict) -> list[dict]:
     figure shows (not from a peak, which an early transient can raise). Converged: the network trained in the terminal
     phase ("beyond zero classification error": training error at most the one tolerance at every
     checkpoint) over at least the last :data:`TPT_SHARE` of its epochs."""
-    metrics = table[table.element == "metrics"].groupby(["metric", "epoch"]).value.mean()
-    accuracy = metrics.loc["classifier_acc"]
+    measured = table[table.element == "metrics"]
+    metrics = measured.groupby(["metric", "epoch"]).value.mean()
+    accuracy = measured[measured.metric == "classifier_acc"].groupby("epoch").value.min()  # every seed must fit
     since, last_epoch = sustained_from(accuracy, fit_tolerance(meta)), accuracy.index.max()
     in_tpt = bool(settled(since, last_epoch))
     note = (
@@ -273,10 +274,11 @@ def layerwise_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
 
 
 def layerwise_runs(table: pd.DataFrame) -> pd.DataFrame:
-    """The means over seeds, one row per (setting, epoch, layer) with a column per (split, metric) and the
-    network's training accuracy ``fit`` of that epoch."""
+    """The means over seeds, one row per (setting, epoch, layer) with a column per (split, metric), and the
+    network's training accuracy ``fit`` of that epoch (its worst seed's: every seed must fit)."""
     wide = means_by_split(table, ["setting", "depth", "epoch", "layer"])
-    fit = wide.dropna(subset=["classifier_acc_train"]).set_index(["setting", "epoch"]).classifier_acc_train
+    acc = table[table.metric == "classifier_acc"]
+    fit = acc.groupby(["setting", "epoch"]).value.min()
     wide["fit"] = [fit.get((n, e), np.nan) for n, e in zip(wide.setting, wide.epoch, strict=True)]
     return wide.drop(columns="classifier_acc_train")
 
@@ -303,7 +305,8 @@ def layerwise_claims(table: pd.DataFrame, meta: dict) -> list[dict]:
       -1 in log2. Premise of (b): the paper's data, CIFAR10's whole training set (the values are a dataset's).
     - "we can observe a similar pair of these values during training, i.e when NCC train is ~0.6 in the
       pre-TPT stages, the CDNV train is ~2^-1" (the pair of the final layer): over the final layer's
-      checkpoints during training (after the initialisation) before the network fits its training set whose
+      checkpoints during training (after the initialisation) before the terminal phase (its first epoch of
+      sustained interpolation, :func:`~ncrepro.figures.common.sustained_from`) whose
       NCC training accuracy is within :data:`NCC_TOLERANCE` of 0.6, the median training CDNV is within
       :data:`CDNV_LOG2_TOLERANCE` of -1 in log2. Premise: such checkpoints were measured.
     - The project's own check (the review states no ordering): at the last epoch the training CDNV does not
@@ -378,7 +381,8 @@ def layerwise_claims(table: pd.DataFrame, meta: dict) -> list[dict]:
                 else f"the values are of CIFAR10's whole training set; here {data_description(setting, meta)}",
             )
         )
-        early = final[(final.epoch > 0) & ~fits(final.fit, tol)]  # the final layer during training, before TPT
+        since = sustained_from(final.set_index("epoch").fit, tol)  # the terminal phase (TPT) starts there
+        early = final[(final.epoch > 0) & ~(final.epoch >= since)]  # the final layer during training, before TPT
         early = early[(early.ncc_acc_train - QUOTED_NCC).abs() <= NCC_TOLERANCE]
         median = float(np.median(np.log2(early.cdnv_train))) if len(early) else None
         out.append(

@@ -69,9 +69,14 @@ def cdnv_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
 
 
 def final_means(table: pd.DataFrame) -> pd.DataFrame:
-    """Per number of classes, the means over seeds at its last epoch: one column per (split, metric)."""
+    """Per number of classes, the means over seeds at its last epoch: one column per (split, metric); the
+    training accuracy ``classifier_acc_train`` is the worst seed's (every seed must fit)."""
     last = table[table.epoch == table.groupby("classes").epoch.transform("max")]
-    return means_by_split(last, ["classes"]).set_index("classes").sort_index()
+    out = means_by_split(last, ["classes"]).set_index("classes").sort_index()
+    acc = last[(last.metric == "classifier_acc") & (last.split == "train")]
+    if len(acc):
+        out["classifier_acc_train"] = acc.groupby("classes").value.min()
+    return out
 
 
 def cdnv_claims(table: pd.DataFrame, meta: dict) -> list[dict]:

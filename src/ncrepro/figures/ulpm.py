@@ -270,8 +270,8 @@ def terminal_window(table: pd.DataFrame, tol: float) -> tuple[float, bool, str |
     (:func:`~ncrepro.figures.common.sustained_from` of the worst seed's accuracy, read from the first of
     :data:`ACCURACIES` the table records; ULPM Remark 3.2: "the training accuracy has achieved 100%"),
     and holds the regime when it has at least :data:`WINDOW_POINTS` measured epochs. Returns (the window's
-    start, whether it holds the regime, a note when not). Without the regime the start is the last tenth
-    of the run, T/10, where the would-be verdicts are read."""
+    start, whether it holds the regime, a note when not). Without the regime the start is T/10 (the last
+    decade of log t, the late slope's usual window), where the would-be verdicts are read."""
     t_end = float(table.t.max())
     for metric in ACCURACIES:
         acc = table[table.metric == metric].dropna(subset=["value"])
@@ -283,7 +283,7 @@ def terminal_window(table: pd.DataFrame, tol: float) -> tuple[float, bool, str |
                 return t0, True, None
             what = "classifier accuracy (eval mode)" if metric == "classifier_acc" else "running train accuracy"
             if np.isnan(t0):
-                low = worst[worst.index >= t_end / 10]
+                low = worst[worst.index >= t_end / 10] if (worst.index >= t_end / 10).any() else worst
                 note = f"{what} {low.min():.4g} at epoch {low.idxmin():g} (< 1 - {tol:g}): not interpolating at the end"
             else:
                 note = f"{what} >= 1 - {tol:g} only from epoch {t0:g}: {points} measured epochs < {WINDOW_POINTS}"
