@@ -217,9 +217,8 @@ def regime_held(history: list[dict], until: dict, checkpoints: list[int]) -> boo
     by_epoch = {h["epoch"]: h for h in history}
     if until["regime"] == "settle":
         previous = [c for c in checkpoints if c < last and c in by_epoch]
-        return bool(previous) and steady(
-            by_epoch[previous[-1]]["train_objective"], by_epoch[last]["train_objective"], until["rtol"]
-        )
+        objectives = [by_epoch[e].get("train_objective") for e in (previous or [last])[-1:] + [last]]
+        return bool(previous) and None not in objectives and steady(*objectives, until["rtol"])
     starts = []
     if "window" in until:
         starts.append(last - until["window"] + 1)

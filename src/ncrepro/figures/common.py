@@ -269,10 +269,9 @@ def claim(
     statement is about (``converged`` False); else ``within_noise`` when an ordering of variants is within
     the noise of its seeds (``decided`` False, :func:`increasing`); else ``passed`` or ``failed`` as the
     data say (``holds``). ``holds`` is computed whether or not the gate holds: a gated claim keeps it as
-    ``would_be``
-    (``"passed"``, ``"failed"``; ``None`` where the statement cannot be computed without its gate, the
-    only case ``holds`` may be None). ``note`` says what the premise or the convergence measured.
-    ``passed`` is ``status == "passed"``."""
+    ``would_be`` (``"passed"``, ``"failed"``; ``None`` where the statement cannot be computed without its
+    gate, the only case ``holds`` may be None). ``note`` says what the premise or the convergence
+    measured. ``passed`` is ``status == "passed"``."""
     status = (
         "premise_unmet"
         if not premise
