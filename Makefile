@@ -1,4 +1,4 @@
-# ncrepro: make venv | lock | test | test-cluster | lint | demo | results | report | plan | bench | list | clean
+# ncrepro: make venv | lock | test | test-all | test-cluster | lint | demo | results | report | plan | bench | list | clean
 # Everything runs inside .venv, which `make venv` builds from nothing (Python 3.11 + pip only).
 
 PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 CORES ?= 2
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: venv lock test test-cluster lint demo results report plan bench list clean
+.PHONY: venv lock test test-all test-cluster lint demo results report plan bench list clean
 
 venv: $(STAMP)
 
@@ -29,7 +29,12 @@ lock:
 	  .lock-venv/bin/python -m pip freeze --exclude-editable | grep -v '^ncrepro'; } > requirements.lock
 	rm -rf .lock-venv
 
+# The fast tier: every unit, every figure kind on tiny inputs, one paper-size firing case per architecture and
+# input geometry. The whole suite (every firing case and end-to-end build, marked slow) is test-all, which CI runs.
 test: venv
+	$(BIN)/python -m pytest -q -m "not slow"
+
+test-all: venv
 	$(BIN)/python -m pytest -q
 
 # The SLURM profile on a real one-node SLURM cluster on this machine (installs slurm-wlm and munge

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 
@@ -25,6 +27,7 @@ use rule * from ncrepro
 """
 
 
+@pytest.mark.slow
 def test_the_workflow_runs_as_a_module_of_another_snakefile_from_a_non_editable_install(tmp_path):
     site = tmp_path / "site"
     subprocess.run(

@@ -62,8 +62,51 @@ def one_epoch(setting: dict) -> dict:
     return s
 
 
+def geometry(setting: dict) -> tuple:
+    """A setting's architecture and input shape: the firing cases that exercise the same code paths."""
+    spec = DATASETS[setting["data"]["dataset"]]
+    return setting["model"]["arch"], tuple(setting["data"].get("shape") or spec.shape)
+
+
+# The fast tier (`make test`) fires one case per architecture and input geometry: the lightest of its group by
+# training FLOPs (ncrepro.plan.model_profile's forward FLOPs x the fired batch), which
+# test_the_fast_firing_cases_are_the_lightest_of_their_geometry checks in the whole suite (`make test-all`).
+FAST = {
+    "dufm_standard_mnist",
+    "pfc_cifar10",
+    "pfc_fashionmnist",
+    "pfc_mnist",
+    "pfc_stl10",
+    "review_nc1_cifar10_densenet40_lr1",
+    "review_nc1_fashionmnist_resnet18_lr1",
+    "review_nc1_fashionmnist_vgg11_lr1",
+    "review_nc1_mnist_densenet40_lr1",
+    "review_nc1_svhn_vgg11_lr1",
+    "review_random_labels_mlp_width1",
+    "review_random_labels_resnet18_width1",
+    "review_source_classes_wrn_subset1",
+}
+
+
+def test_the_fast_tier_fires_one_case_of_every_geometry():
+    groups = {}
+    for name in fired(PAPER):
+        groups.setdefault(geometry(one_epoch(PAPER[name])), []).append(name)
+    assert sorted(len(FAST & set(names)) for names in groups.values()) == [1] * len(groups)
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("name", fired(PAPER))
+def test_the_fast_firing_cases_are_the_lightest_of_their_geometry():
+    cost, groups = {}, {}
+    for name in fired(PAPER):
+        setting = one_epoch(PAPER[name])
+        profile = plan.model_profile(setting, DATASETS[setting["data"]["dataset"]])
+        cost[name] = profile["forward_flops"] * setting["train"]["batch_size"]
+        groups.setdefault(geometry(setting), []).append(name)
+    assert {min(names, key=lambda n: (cost[n], n)) for names in groups.values()} == FAST
+
+
+@pytest.mark.parametrize("name", [pytest.param(n, marks=() if n in FAST else pytest.mark.slow) for n in fired(PAPER)])
 def test_paper_setting_fires(name, tmp_path, capfd):
     setting = one_epoch(PAPER[name])
     spec = DATASETS[setting["data"]["dataset"]]

@@ -7,7 +7,16 @@ from ncrepro import surrogates
 
 SMALL = {
     "perturb_spectrum": {"K": 2, "d": 3, "n": 2, "lam_W": 0.5, "beta": 50.0, "lam_H": [0.1]},
-    "mufm_collapse": {"K": 2, "d": 3, "n": 4, "lam_W": 0.005, "lam": 0.001, "iterations": 20, "log_points": 3},
+    "mufm_collapse": {
+        "K": 2,
+        "d": 3,
+        "n": 4,
+        "lam_W": 0.005,
+        "lam": 0.001,
+        "iterations": 20,
+        "log_points": 3,
+        "check_iterations": 20,
+    },
     "mufm_tradeoff": {"K": 2, "d": 3, "n": 4, "lam_W": 0.005, "lam": [0.001, 0.01], "iterations": 20},
     "ulpm_dynamics": {"K": 3, "d": 4, "n": 2, "lr": 1.0, "iterations": 20, "log_points": 3},
     "dufm_construction": {"r": 4, "L": 3, "n": 1, "lam": 0.004, "width": 6},

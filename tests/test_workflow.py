@@ -37,7 +37,9 @@ def snakemake(cwd: Path, *args: str, check: bool = True) -> subprocess.Completed
 MAX_ARGUMENT = 100_000  # bytes; Linux refuses one argument of 128 KiB or more ("Argument list too long")
 
 
-@pytest.mark.parametrize("scale", ["paper", "quick", "smoke"])
+@pytest.mark.parametrize(
+    "scale", ["paper", pytest.param("quick", marks=pytest.mark.slow), pytest.param("smoke", marks=pytest.mark.slow)]
+)
 def test_no_job_of_any_figure_gets_an_argument_linux_refuses(tmp_path, scale):
     """Every job of every figure, its shell line as Snakemake runs it: no single argument reaches
     MAX_ARGUMENT (a paper-scale figure's resolved spec did, 395,906 characters for Review Fig. 5); figures
@@ -53,6 +55,7 @@ def test_no_job_of_any_figure_gets_an_argument_linux_refuses(tmp_path, scale):
     assert longest[0] < MAX_ARGUMENT, longest
 
 
+@pytest.mark.slow
 def test_a_venvs_snakemake_runs_its_jobs_without_the_venv_activated(tmp_path):
     """`.venv/bin/snakemake ...` from a shell whose PATH lacks the venv: the jobs run the interpreter
     Snakemake runs in, not a `python` without the project's packages."""
@@ -267,6 +270,7 @@ overrides:
 """
 
 
+@pytest.mark.slow
 def test_editing_code_reruns_the_jobs_that_run_it_and_documentation_reruns_nothing(tmp_path):
     """Code provenance (ncrepro.provenance): rules carry a digest of the code they run."""
     (tmp_path / "wd").mkdir()
@@ -470,6 +474,7 @@ def test_fault_drills_corrupt_files_are_rebuilt_and_divergence_makes_no_figure(t
     assert not (wd / "figures" / "pfc_mnist.pdf").exists() and not (run_dir / "figdata" / "pfc_mnist.parquet").exists()
 
 
+@pytest.mark.slow
 def test_snakemakes_report_shows_every_built_figure_with_its_caption_and_claims(tmp_path):
     """`snakemake --report report.zip` (make report): each figure's PDF, figure data and claims table,
     grouped by paper and scale, captioned with the paper's number and caption, the scale and the data,
