@@ -243,7 +243,10 @@ def test_smoke_slice_end_to_end(tmp_path):
         assert {"metric", "value", "layer", "epoch"} <= set(table.columns)
         claims = json.loads((wd / "results" / "smoke" / "claims" / f"{fig}.json").read_text())
         keys = {"claim", "passed", "status", "source", "value", "expected"}
-        assert claims and all(keys <= set(c) <= keys | {"note"} for c in claims)
+        assert claims and all(keys <= set(c) <= keys | {"note", "would_be"} for c in claims)
+        gated = [c for c in claims if c["status"] in ("not_converged", "premise_unmet", "within_noise")]
+        assert all(c.get("would_be", "absent") in ("passed", "failed", None) for c in gated)
+        assert all("would_be" not in c for c in claims if c not in gated)
         assert all(c["passed"] == (c["status"] == "passed") and c["source"] for c in claims)
     depth = json.loads((wd / "results" / "smoke" / "claims" / "pfc_fashionmnist_depth.json").read_text())
     through = [c for c in depth if c["claim"].startswith("prediction passes through")]
