@@ -25,8 +25,8 @@ if (_SOURCE / "ncrepro").is_dir():
 
 # Jobs run the `python` of the interpreter Snakemake itself runs in (a venv's snakemake needs no activated
 # venv); with --sdm conda, the job's environment puts its own first.
-os.environ["PATH"] = os.pathsep.join(
-    [str(Path(sys.executable).parent), os.environ.get("PATH", "")]
+os.environ.update(
+    PATH=os.pathsep.join([str(Path(sys.executable).parent), os.getenv("PATH", "")])
 )
 
 
