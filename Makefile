@@ -1,4 +1,4 @@
-# ncrepro: make venv | lock | test | test-all | test-cluster | lint | demo | results | report | plan | bench | list | clean
+# ncrepro: make venv | lock | test | test-all | test-cluster | lint | demo | quick | results | report | plan | bench | list | clean
 # Everything runs inside .venv, which `make venv` builds from nothing (Python 3.11 + pip only).
 
 PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 CORES ?= 2
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: venv lock test test-all test-cluster lint demo results report plan bench list clean
+.PHONY: venv lock test test-all test-cluster lint demo quick results report plan bench list clean
 
 venv: $(STAMP)
 
@@ -54,6 +54,14 @@ lint: venv
 demo: venv
 	$(BIN)/snakemake --cores $(CORES) --config scale=smoke threads=1
 	@echo "Figures (scale=smoke):"; ls -1 $(CURDIR)/figures/*.pdf
+
+# Every implemented figure at quick scale on the offline layer (delete its entries for the datasets you have),
+# then what the build cost, measured (results/bench/quick.json). Hours on 2 cores: rerun to resume.
+quick: venv
+	$(BIN)/snakemake --cores $(CORES) --keep-going --config scale=quick threads=1 \
+		--configfile config/config.yaml config/offline.yaml
+	$(BIN)/python bench/build_cost.py --scale quick --configfile config/config.yaml config/offline.yaml \
+		--out results/bench/quick.json
 
 # docs/results.md: every built figure's claims with their values, per paper and scale (from results/).
 results: venv

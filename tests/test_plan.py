@@ -195,3 +195,41 @@ def test_plan_uses_the_throughput_the_gpu_check_measured(tmp_path):
     assert plan.throughput(path)[0] == plan.DEFAULT_TFLOPS
     path.write_text(json.dumps({"dry": False, "sustained_tflops_median": 23.5, "machine": {"device_name": "H200"}}))
     assert plan.throughput(path) == (23.5, "measured on H200 by bench/gpu_check.sh")
+
+
+def test_the_measured_cost_of_a_build_sums_its_jobs_benchmark_files(tmp_path):
+    """ncrepro.cost: every benchmark file under results/<scale>/ is one job, summed per stage and paper; a
+    training job's FLOPs are the plan's per seed, scaled to the epochs the run made (train.until)."""
+    import json
+
+    from ncrepro.config import load_file
+    from ncrepro.cost import build_cost
+    from ncrepro.plan import setting_cost
+
+    resolved = load_file(scale="smoke")
+    folder = tmp_path / "smoke"
+    header = "s\th:m:s\tmax_rss\tmax_vms\tmax_uss\tmax_pss\tio_in\tio_out\tmean_load\tcpu_time\n"
+    jobs = {
+        "train/pfc_mnist/seed0/train.benchmark.tsv": (100.0, 90.0),
+        "stats/pfc_mnist/seed0.benchmark.tsv": (20.0, 18.0),
+        "surrogates/pfc_mufm_collapse.benchmark.tsv": (300.0, 299.0),
+        "figures/pfc_mnist.benchmark.tsv": (5.0, 4.0),
+    }
+    for path, (wall, cpu) in jobs.items():
+        (folder / path).parent.mkdir(parents=True, exist_ok=True)
+        (folder / path).write_text(header + f"{wall}\t0:00:00\t500\t0\t0\t0\t0\t0\t0\t{cpu}\n")
+    setting = resolved.setting("pfc_mnist")
+    manifest = {
+        "epochs_run": 2 * setting["train"]["epochs"],
+        "checkpoints": {str(e): {} for e in setting["checkpoints"]},
+    }
+    (folder / "train/pfc_mnist/seed0/manifest.json").write_text(json.dumps(manifest))
+    cost = build_cost(resolved, folder)
+    assert cost["total"] == {"jobs": 4, "wall_h": round(425 / 3600, 3), "cpu_h": round(411 / 3600, 3)}
+    assert set(cost["per_stage"]) == {"train", "stats", "surrogates", "figures"} and set(cost["per_paper"]) == {"pfc"}
+    plan = setting_cost(setting, resolved.datasets[setting["data"]["dataset"]], 1.0)
+    seeds = len(setting["seeds"])
+    expected = (2 * plan["train_PFLOP"] + plan["stats_PFLOP"]) * 1e15 / seeds
+    assert cost["train_stats_flops"] == pytest.approx(expected) and cost["train_stats_cpu_s"] == 108.0
+    assert [j["name"] for j in cost["slowest"]] == ["pfc_mufm_collapse", "pfc_mnist", "pfc_mnist", "pfc_mnist"]
+    assert cost["slowest"][0]["flop_per_cpu_s"] is None

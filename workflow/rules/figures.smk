@@ -47,6 +47,8 @@ rule figure:
         ),
     log:
         f"{RESULTS}/figures/{{figure}}.log",
+    benchmark:
+        f"{RESULTS}/figures/{{figure}}.benchmark.tsv"
     wildcard_constraints:
         figure=IMPLEMENTED_FIGURES,
     conda:

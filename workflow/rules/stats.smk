@@ -36,6 +36,8 @@ rule metrics:
         geodesic=f"{RESULTS}/metrics/{{setting}}/seed{{seed}}/geodesic.parquet",
     log:
         f"{RESULTS}/metrics/{{setting}}/seed{{seed}}/metrics.log",
+    benchmark:
+        f"{RESULTS}/metrics/{{setting}}/seed{{seed}}/metrics.benchmark.tsv"
     conda:
         "../envs/ncrepro.yaml"
     resources:
@@ -89,6 +91,8 @@ use rule metrics as metrics_test with:
         geodesic=f"{RESULTS}/metrics_test/{{setting}}/seed{{seed}}/geodesic.parquet",
     log:
         f"{RESULTS}/metrics_test/{{setting}}/seed{{seed}}/metrics.log",
+    benchmark:
+        f"{RESULTS}/metrics_test/{{setting}}/seed{{seed}}/metrics.benchmark.tsv"
     params:
         stats=run_stats_files_test,
         code=CODE["metrics"],
