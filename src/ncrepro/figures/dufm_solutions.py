@@ -81,6 +81,12 @@ def search_note(table: pd.DataFrame) -> str:
     )
 
 
+def width_text(sel) -> str:
+    """', width 6': the head width of a search's selected run (nothing for a search of one width before
+    widths were recorded)."""
+    return f", width {int(sel.width)}" if "width" in sel and pd.notna(sel.width) else ""
+
+
 def search_title(table: pd.DataFrame, text: str = "{}") -> str:
     """:func:`search_note` placed in ``text`` and wrapped to :data:`TITLE_WIDTH` for a panel title."""
     return textwrap.fill(text.format(search_note(table)), TITLE_WIDTH)
@@ -126,8 +132,8 @@ def small_k_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
         row[0].axhline(refs["loss_dnc"], color="red", ls="--", lw=1, label=r"$\mathcal{L}_{DNC}$")
         row[0].set_yscale("log")
         row[0].set_title(
-            f"K = {k}: λ = {sel.lam:g}, run {int(sel.seed)}, loss/$\\mathcal{{L}}_{{DNC}}$ = {sel.value:.4f}\n"
-            + search_title(table[table.K == k], "({})"),
+            f"K = {k}: λ = {sel.lam:g}{width_text(sel)}, run {int(sel.seed)},"
+            f" loss/$\\mathcal{{L}}_{{DNC}}$ = {sel.value:.4f}\n" + search_title(table[table.K == k], "({})"),
             fontsize=7,
         )
         row[0].set_xlabel("gradient-descent step")
@@ -174,6 +180,7 @@ def small_k_claims(table: pd.DataFrame, meta: dict) -> list[dict]:
         converged = bool(converged_runs(run)[seed])
         low_rank = bool(sel.value < 1 and rank < k)
         value = {"loss / L_DNC": float(sel.value), f"rank M{L - 1}": rank, "lambda": float(sel.lam), "seed": seed}
+        value |= {"width": int(sel.width)} if "width" in sel and pd.notna(sel.width) else {}
         value["rank band"] = rank_band(run, seed, [f"M{L - 1}"])
         note = None if converged else "the selected run was still descending at the step cap"
         if converged and not low_rank:  # the measured reason: what the grid's best run is
@@ -234,7 +241,9 @@ def solution_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
             text = f"${sym}^T{sym}$" if name.startswith("gram:") else f"${sym}$ (run {best})"
             signed_heatmap(ax, matrix(rows, name), text)
         if sel is not None:
-            axes[0, 0].set_title(f"training loss, λ = {sel.lam:g}\n{search_title(table, '({})')}", fontsize=7)
+            axes[0, 0].set_title(
+                f"training loss, λ = {sel.lam:g}{width_text(sel)}\n{search_title(table, '({})')}", fontsize=7
+            )
     for ax in axes[0, 3:]:
         ax.axis("off")
     if mats:
