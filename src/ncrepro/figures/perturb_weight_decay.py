@@ -21,7 +21,6 @@ from .common import (
     claim,
     difference,
     fit_tolerance,
-    fits,
     read_epochs,
     read_runs,
 )
@@ -236,7 +235,7 @@ def weight_decay_claims(table: pd.DataFrame, meta: dict) -> list[dict]:
         out.append(
             claim(
                 f"{loss}: every run reaches zero training error",
-                bool(len(acc)) and bool(fits(acc.value, tol).all()),
+                zero_error(acc, _run_label, "at the final epoch", tol)[0],
                 {f"{r.variant} seed {r.seed}": float(r.value) for r in acc.itertuples()},
                 f"training accuracy >= 1 - {tol:g} at the final epoch (" + ", ".join(dict.fromkeys(acc.metric)) + ")",
                 sources["zero_error"],
