@@ -9,6 +9,7 @@ import pytest
 from conftest import with_pending_figure
 from ncrepro import config
 from ncrepro.config import ConfigError, checkpoint_epochs
+from ncrepro.datasets import DATASETS
 
 
 @pytest.mark.parametrize("scale", ["paper", "quick", "smoke"])
@@ -318,7 +319,7 @@ def test_offline_stand_ins_keep_the_geometry_the_setting_asks_of_the_papers_data
 
 
 def test_apply_standin_rule():
-    specs = config.DATASETS
+    specs = DATASETS
     setting = {"data": {"dataset": "mnist", "per_class": 50, "shape": [3, 6, 6], "blur": {"classes": [1], "kernel": 9}}}
     out = config.apply_standin(setting, {"dataset": "digits", "resize": "pad"}, {}, specs)
     assert out["data"] == {

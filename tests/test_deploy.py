@@ -64,7 +64,7 @@ def test_the_workflow_runs_as_a_module_of_another_snakefile_from_a_non_editable_
         capture_output=True,
         text=True,
     )
-    assert where.stdout.split() == [f"{site}/ncrepro/config.py", f"{site}/ncrepro/_config"], where
+    assert where.stdout.split() == [f"{site}/ncrepro/config/__init__.py", f"{site}/ncrepro/_config"], where
 
     def snakemake(*args: str) -> str:
         run = subprocess.run(

@@ -1,3 +1,5 @@
 """ncrepro: reproduce the figures of neural-collapse papers."""
 
-__version__ = "0.1.0"
+from .version import __version__
+
+__all__ = ["__version__"]

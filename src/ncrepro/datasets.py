@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import DataError
+from .errors import ConfigError, DataError
 
 SPLITS = ("train", "test")
 NPZ_KEYS = ("x_train", "y_train", "x_test", "y_test")
@@ -510,3 +510,45 @@ def stage_config(data_config: dict, name: str) -> dict:
     except DataError:  # the data stage reports it
         staged = None
     return out | {"source": source_fingerprint(staged) if staged else ""}
+
+
+def check_setting_data(data: dict, datasets: dict[str, DatasetSpec], where: str) -> None:
+    """A setting's dataset is known, its class subset is of its classes, and its per-class count fits the
+    smallest class (:class:`ConfigError`, one line)."""
+    spec = datasets.get(data["dataset"])
+    if spec is None:
+        raise ConfigError(
+            f"{where}.dataset: unknown dataset {data['dataset']!r}; known: {', '.join(datasets)}"
+            " (or register your own under data.custom)"
+        )
+    _check_classes(data.get("classes") or [], spec, f"{where}.classes")
+    if data.get("per_class") and spec.min_per_class is not None and data["per_class"] > spec.min_per_class:
+        raise ConfigError(
+            f"{where}.per_class: {data['per_class']} is more than the smallest class of {spec.name}"
+            f" ({spec.min_per_class} samples)"
+        )
+
+
+def check_transfer(setting: dict, spec: DatasetSpec, where: str) -> None:
+    """A transfer evaluation's target classes are classes of the dataset, none trained on, and hold an
+    episode's ways and shots."""
+    transfer = setting.get("measure", {}).get("transfer")
+    if not transfer:
+        return
+    targets = transfer["classes"]
+    _check_classes(targets, spec, f"{where}.classes")
+    trained = set(setting["data"].get("classes") or range(spec.num_classes)) & set(targets)
+    if trained:
+        raise ConfigError(f"{where}.classes: {sorted(trained)} are training classes too; targets are unseen classes")
+    if transfer["ways"] > len(targets):
+        raise ConfigError(f"{where}.ways: {transfer['ways']} ways from {len(targets)} target classes")
+    if spec.min_per_class is not None and transfer["shots"] > spec.min_per_class:
+        raise ConfigError(
+            f"{where}.shots: {transfer['shots']} shots, the smallest class of {spec.name} has {spec.min_per_class}"
+        )
+
+
+def _check_classes(classes: list[int], spec: DatasetSpec, where: str) -> None:
+    outside = [k for k in classes if k >= spec.num_classes]
+    if outside:
+        raise ConfigError(f"{where}: {outside} are not classes of {spec.name} (0 .. {spec.num_classes - 1})")

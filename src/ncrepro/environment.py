@@ -31,7 +31,7 @@ def software() -> dict:
 
     import numpy
 
-    from . import __version__
+    from .version import __version__
 
     spec = importlib.util.find_spec("torch")
     path = Path(next(iter(spec.submodule_search_locations))) / "version.py"

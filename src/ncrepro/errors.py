@@ -8,3 +8,7 @@ class DataError(RuntimeError):
 
 class TrainingDiverged(RuntimeError):
     """The loss became NaN or infinite."""
+
+
+class ConfigError(ValueError):
+    """A configuration problem, described in one line that names the offending key path."""

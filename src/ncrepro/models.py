@@ -27,6 +27,8 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
+from .architectures import VGG_CONFIGS
+
 
 def conv3x3(c_in: int, c_out: int, stride: int = 1) -> nn.Conv2d:
     return nn.Conv2d(c_in, c_out, kernel_size=3, stride=stride, padding=1, bias=False)
@@ -144,15 +146,6 @@ def _stage_shapes(in_shape, stem_stride: int, widths: list[int]) -> list[tuple[i
         h, w = (h - 1) // 2 + 1, (w - 1) // 2 + 1
         shapes.append((c, h, w))
     return shapes
-
-
-# torchvision.models.vgg.cfgs, by depth ("M" = 2x2 max-pool).
-VGG_CONFIGS: dict[int, list] = {
-    11: [64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"],
-    13: [64, 64, "M", 128, 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"],
-    16: [64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M"],
-    19: [64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M", 512, 512, 512, 512, "M", 512, 512, 512, 512, "M"],
-}
 
 
 def torchvision_init(module: nn.Module) -> None:

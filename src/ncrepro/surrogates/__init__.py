@@ -24,7 +24,7 @@ import inspect
 
 import pandas as pd
 
-from ..config import ConfigError
+from ..errors import ConfigError
 
 # model -> (module, function); the function takes the spec's params as keyword arguments.
 SOLVERS: dict[str, tuple[str, str]] = {
