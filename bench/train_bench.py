@@ -81,12 +81,12 @@ def run_ours(setting: dict, cache: Path, workdir: Path, threads: int) -> dict:
     """The trainer itself; epoch times from its own timer, kept in the resume state's history."""
     import torch
 
-    from ncrepro import train
+    from ncrepro import checkpoints, train
     from ncrepro.io import load_torch
 
     manifest = json.loads(train.run(setting, 0, cache, workdir / "ours", "cpu", threads, progress=False).read_text())
     history = load_torch(workdir / "ours" / "ckpt" / "resume.pt")["history"]
-    torch.save(train.load_checkpoint(manifest, setting["train"]["epochs"])["model"], workdir / "state.pt")
+    torch.save(checkpoints.load_checkpoint(manifest, setting["train"]["epochs"])["model"], workdir / "state.pt")
     return {"losses": [h["train_loss"] for h in history], "epoch_seconds": [h["seconds"] for h in history]}
 
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from ncrepro import config, data, io, train
+from ncrepro import checkpoints, config, data, io, train
 from ncrepro.models import VGG_CONFIGS, build_model
 
 
@@ -123,7 +123,7 @@ def test_layerwise_training_freezes_earlier_layers(digits_cache, tmp_path):
     s["train"].update(epochs=6, layerwise={"epochs_per_layer": 2})
     s["checkpoints"] = [0, 2, 4, 6]
     manifest = json.loads(train.run(s, 0, digits_cache, tmp_path, "cpu", 1, progress=False).read_text())
-    ck = {e: train.load_checkpoint(manifest, e)["model"] for e in (0, 2, 4, 6)}
+    ck = {e: checkpoints.load_checkpoint(manifest, e)["model"] for e in (0, 2, 4, 6)}
     assert [int(ck[e]["backbone.active_depth"]) for e in (0, 2, 4, 6)] == [1, 1, 2, 3]
     w = {e: {i: ck[e][f"backbone.hidden.{i}.0.weight"] for i in range(3)} for e in ck}
     assert not torch.equal(w[0][0], w[2][0])  # layer 1 trained in iteration 1
@@ -148,10 +148,10 @@ def test_layerwise_resume_across_an_outer_iteration_is_bit_identical(digits_cach
         if path.name == "resume.pt" and obj["epoch"] == 3:  # mid outer iteration 2
             raise KeyboardInterrupt
 
-    monkeypatch.setattr(train, "atomic_torch_save", dying_save)
+    monkeypatch.setattr(checkpoints, "atomic_torch_save", dying_save)
     with pytest.raises(KeyboardInterrupt):
         train.run(s, 0, digits_cache, tmp_path / "cut", "cpu", 1, progress=False)
-    monkeypatch.setattr(train, "atomic_torch_save", real_save)
+    monkeypatch.setattr(checkpoints, "atomic_torch_save", real_save)
     cut = json.loads(train.run(s, 0, digits_cache, tmp_path / "cut", "cpu", 1, progress=False).read_text())
     assert [c["sha256"] for c in cut["checkpoints"].values()] == [c["sha256"] for c in ref["checkpoints"].values()]
 
@@ -163,7 +163,7 @@ def test_feature_penalty_shrinks_the_backbone_output(digits_cache, tmp_path):
         s = smoke_setting("dufm_dufmlike_cifar10", train__feature_penalty=penalty, train__epochs=5)
         s["checkpoints"] = [5]
         m = json.loads(train.run(s, 0, digits_cache, tmp_path / str(penalty), "cpu", 1, progress=False).read_text())
-        net = train.restore_model(train.load_checkpoint(m, 5), torch.device("cpu"))
+        net = checkpoints.restore_model(checkpoints.load_checkpoint(m, 5), torch.device("cpu"))
         x = data.setting_tensors(s["data"], digits_cache).x
         with torch.no_grad():
             return float(net.forward_with_backbone_output(x)[1].pow(2).sum(1).mean())

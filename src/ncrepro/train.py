@@ -10,19 +10,20 @@ Layout under ``out_dir`` (``results/<scale>/train/<setting>/seed<seed>/``):
   its SHA-256 (written last: its presence means training finished; the statistics stage verifies each
   checkpoint against it).
 
-The checkpoint directory is not a declared Snakemake output, so a killed job keeps it and the rerun
-resumes from ``resume.pt`` -- when, and only when, it was made by the same resolved setting and seed
-from the same data (setting digest and data digest match); otherwise it is discarded. The order of
-samples in epoch ``e`` depends only on ``(seed, e)``, so an interrupted and resumed run is bit-identical
-to an uninterrupted one on CPU.
+The checkpoints, the resume state and the manifest are written and verified by
+:class:`ncrepro.checkpoints.CheckpointStore`. The checkpoint directory is not a declared Snakemake output,
+so a killed job keeps it and the rerun resumes from ``resume.pt`` -- when, and only when, it was made by the
+same resolved setting and seed from the same data (setting digest and data digest match) and its
+checkpoints are intact; otherwise it is discarded. The order of samples in epoch ``e`` depends only on
+``(seed, e)``, so an interrupted and resumed run is bit-identical to an uninterrupted one on CPU.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
-import shutil
 import sys
 import time
 from collections.abc import Callable
@@ -32,16 +33,15 @@ import pandas as pd
 import torch
 from torch import nn
 
-from .config import setting_digest
+from .checkpoints import CheckpointStore
 from .data import setting_tensors
+from .digests import setting_digest
 from .environment import log_environment, machine, resolve_device, software
 from .errors import TrainingDiverged  # noqa: F401  (raised here; ncrepro.train.TrainingDiverged)
-from .io import atomic_torch_save, atomic_write_json, atomic_write_parquet, file_digest, load_torch
+from .io import atomic_write_parquet
 from .models import build_model
 from .progress import progress as progress_bar
 from .regimes import fits, steady
-
-CHECKPOINT_FORMAT_VERSION = 1
 
 
 def configure_torch(threads: int, device: torch.device, log: bool = True) -> None:
@@ -255,8 +255,220 @@ def extended_checkpoint(epoch: int, history: list[dict], train: dict, checkpoint
     return (epoch - epochs) % until["every"] == 0 or training_done(epoch, history, train, checkpoints)
 
 
-def checkpoint_path(out_dir: Path, epoch: int) -> Path:
-    return Path(out_dir) / "ckpt" / f"epoch{epoch:04d}.pt"
+def make_schedule(train: dict, optimizer: torch.optim.Optimizer) -> torch.optim.lr_scheduler.MultiStepLR:
+    """The learning rate times ``gamma`` (default 0.1) at each epoch of ``milestones`` (default none)."""
+    return torch.optim.lr_scheduler.MultiStepLR(
+        optimizer, milestones=train.get("milestones", []), gamma=train.get("gamma", 0.1)
+    )
+
+
+class Trainer:
+    """The training of one (setting, seed) on data resident as tensors: the network, its loss, optimiser
+    and learning-rate schedule, and where training stands -- ``epoch`` (the last finished; 0 before the
+    first), the layer-wise ``stage``, the ``history`` of finished epochs and where the loss stopped being
+    finite (``diverged``, with ``train.divergence: record``). The network is initialised from ``seed``."""
+
+    def __init__(self, setting: dict, seed: int, data, dev: torch.device):
+        self.setting, self.seed, self.dev = setting, seed, dev
+        self.train_cfg = setting["train"]
+        self.checkpoints = set(setting["checkpoints"])
+        self.x, self.y = data.x.to(dev), data.y.to(dev)
+        torch.manual_seed(seed)
+        self.model = build_model(setting["model"], tuple(self.x.shape[1:]), data.num_classes).to(dev)
+        self.loss_fn = make_loss(self.train_cfg)
+        self.feature_penalty = self.train_cfg.get("feature_penalty", 0.0)
+        # DUFM eq. (1), §6.2: lambda_H1/2 ||H1||_F^2 over all N samples, estimated per batch as
+        # N*lambda/2 * mean ||h||^2 (docs/papers/dufm-reading.md, "Network recipe").
+        self.penalty_scale = len(self.y) * self.feature_penalty / 2
+        layerwise = self.train_cfg.get("layerwise")
+        self.layerwise = LayerwiseSchedule(layerwise["epochs_per_layer"]) if layerwise is not None else None
+        self.epoch, self.history, self.diverged = 0, [], None
+        self.enter_stage(1)
+
+    @property
+    def name(self) -> str:
+        return f"{self.setting['name']} seed {self.seed}"
+
+    def enter_stage(self, stage: int) -> None:
+        """Begin outer iteration ``stage`` of layer-wise training (:class:`LayerwiseSchedule`; stage 1
+        throughout without it) with a fresh optimiser and learning-rate schedule."""
+        self.stage = stage
+        if self.layerwise:
+            self.layerwise.enter(self.model, stage)
+        self.optimizer = make_optimizer(self.train_cfg, self.model)
+        self.scheduler = make_schedule(self.train_cfg, self.optimizer)
+
+    def restore(self, state: dict) -> None:
+        """Continue from a resume state (:meth:`ncrepro.checkpoints.CheckpointStore.latest_resumable`)."""
+        self.model.load_state_dict(state["model"])
+        if self.layerwise:
+            self.enter_stage(state["stage"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.scheduler.load_state_dict(state["scheduler"])
+        self.epoch, self.history = state["epoch"], state["history"]
+        print(f"resuming {self.name} from epoch {self.epoch}", file=sys.stderr)
+
+    def resume_state(self) -> dict:
+        """What :meth:`ncrepro.checkpoints.CheckpointStore.save_resume` records of the training."""
+        return {
+            "epoch": self.epoch,
+            "stage": self.stage,
+            "history": self.history,
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict(),
+        }
+
+    def done(self) -> bool:
+        """Whether training ends after the last finished epoch (:func:`training_done`)."""
+        return training_done(self.epoch, self.history, self.train_cfg, self.checkpoints)
+
+    def at_checkpoint(self) -> bool:
+        """Whether the last finished epoch is a checkpoint: configured, or :func:`extended_checkpoint`."""
+        return self.epoch in self.checkpoints or extended_checkpoint(
+            self.epoch, self.history, self.train_cfg, self.checkpoints
+        )
+
+    def objective(self, xb: torch.Tensor, yb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(total loss to minimise, data-fit loss, logits) of one batch: the fit, the feature penalty of
+        DUFM eq. (1) where ``train.feature_penalty`` is set, and L-BFGS's L2 term (:func:`explicit_l2`)."""
+        if self.feature_penalty:
+            logits, h1 = self.model.forward_with_backbone_output(xb)
+            fit = self.loss_fn(logits, yb)
+            total = fit + self.penalty_scale * h1.pow(2).sum() / len(yb)
+        else:
+            logits = self.model(xb)
+            total = fit = self.loss_fn(logits, yb)
+        l2 = explicit_l2(self.train_cfg, self.model)
+        if l2 is not None:
+            total = total + l2
+        return total, fit, logits
+
+    def evaluate(self, xb: torch.Tensor, yb: torch.Tensor, last: dict) -> torch.Tensor:
+        """The optimiser's closure: the batch's total loss with its gradients; ``last`` keeps the fit, the
+        total and the logits of this evaluation."""
+        self.optimizer.zero_grad(set_to_none=True)
+        total, fit, logits = self.objective(xb, yb)
+        total.backward()
+        last["fit"], last["total"], last["logits"] = fit.detach(), total.detach(), logits.detach()
+        return total
+
+    def step(self, xb: torch.Tensor, yb: torch.Tensor) -> dict[str, torch.Tensor]:
+        """One optimiser step on a batch: the fit, total and logits of its last evaluation (L-BFGS
+        evaluates several times a step)."""
+        last: dict[str, torch.Tensor] = {}
+        closure = functools.partial(self.evaluate, xb, yb, last)
+        if isinstance(self.optimizer, torch.optim.LBFGS):
+            self.optimizer.step(closure)
+        else:
+            closure()
+            self.optimizer.step()
+        return last
+
+    def run_batches(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """One pass over the training data in the epoch's order (:func:`epoch_order`), a step a batch: the
+        sums over samples of the data-fit loss and of the minimised total (float64), and the number of
+        samples classified correctly."""
+        n, batch = len(self.y), self.train_cfg["batch_size"]
+        order = epoch_order(n, self.seed, self.epoch).to(self.dev)
+        fit_sum = torch.zeros((), dtype=torch.float64, device=self.dev)
+        total_sum = torch.zeros((), dtype=torch.float64, device=self.dev)
+        correct = torch.zeros((), dtype=torch.int64, device=self.dev)
+        for start in range(0, n, batch):
+            idx = order[start : start + batch]
+            yb = self.y[idx]
+            last = self.step(self.x[idx], yb)
+            fit_sum += last["fit"].double() * len(idx)
+            total_sum += last["total"].double() * len(idx)
+            correct += (last["logits"].argmax(1) == yb).sum()
+        return fit_sum, total_sum, correct
+
+    def train_epoch(self) -> dict | None:
+        """Train the next epoch: its row of the history (appended), or None where its loss is not finite
+        and ``train.divergence`` is ``record`` (then ``diverged`` says where); with ``stop`` (the
+        default) a loss that is not finite raises :class:`TrainingDiverged`."""
+        self.epoch += 1
+        if self.layerwise and self.layerwise.layer_of(self.epoch) != self.stage:
+            self.enter_stage(self.layerwise.layer_of(self.epoch))
+        self.model.train()
+        if self.layerwise:
+            self.layerwise.freeze_modes(self.model)
+        t0 = time.perf_counter()
+        lr = self.optimizer.param_groups[0]["lr"]
+        fit_sum, total_sum, correct = self.run_batches()
+        self.scheduler.step()
+        n = len(self.y)
+        train_loss, train_acc = float(fit_sum) / n, float(correct) / n
+        if not math.isfinite(train_loss):
+            self.diverge(train_loss, lr)
+            return None
+        # the regularised objective: what the batches minimised, plus the coupled weight decay's penalty
+        # (L-BFGS has its L2 term in the batches' loss already)
+        coupled = 0.0 if self.train_cfg["optimizer"] == "lbfgs" else weight_penalty(self.train_cfg, self.model)
+        row = {
+            "epoch": self.epoch,
+            "train_loss": train_loss,
+            "train_acc": train_acc,
+            "train_objective": float(total_sum) / n + coupled,
+            "lr": lr,
+            "seconds": time.perf_counter() - t0,
+        }
+        self.history.append(row)
+        return row
+
+    def diverge(self, train_loss: float, lr: float) -> None:
+        """A loss that is not finite at the last epoch: :class:`TrainingDiverged` with ``train.divergence:
+        stop`` (the default); recorded in ``diverged`` with ``record``."""
+        if self.train_cfg.get("divergence", "stop") == "stop":
+            raise TrainingDiverged(
+                f"{self.name}: training loss is {train_loss} at epoch {self.epoch} (lr {lr}); lower the learning rate"
+            )
+        self.diverged = {"epoch": self.epoch, "train_loss": train_loss, "lr": lr}
+        print(f"{self.name}: diverged at epoch {self.epoch} (lr {lr}), recorded", file=sys.stderr)
+
+
+def network_record(data) -> dict:
+    """What every checkpoint records to rebuild a network trained on ``data``: input shape, number of
+    classes and the inputs' normalisation."""
+    return {
+        "in_shape": list(data.x.shape[1:]),
+        "num_classes": data.num_classes,
+        "normalization": {"mean": data.mean, "std": data.std},
+    }
+
+
+def epoch_bar(setting: dict, seed: int, initial: int, show: bool):
+    """The progress of a run in epochs (:func:`ncrepro.progress.progress`), a line an epoch in a log."""
+    train = setting["train"]
+    return progress_bar(
+        initial=initial,
+        total=train["until"]["max_epochs"] if "until" in train else train["epochs"],
+        disable=not show,
+        desc=f"{setting['name']} seed {seed}",
+        unit="epoch",
+        log_every=0.0,
+        mininterval=1.0,
+    )
+
+
+def write_history(out_dir: Path, history: list[dict], setting: dict, seed: int) -> None:
+    """``history.parquet``: loss, accuracy, objective and learning rate per epoch (setting and seed in its
+    metadata)."""
+    hist = pd.DataFrame(history, columns=["epoch", "train_loss", "train_acc", "train_objective", "lr", "seconds"])
+    atomic_write_parquet(hist.drop(columns="seconds"), out_dir / "history.parquet", {"setting": setting, "seed": seed})
+
+
+def run_summary(history: list[dict], dev: torch.device, started: float) -> dict:
+    """What the manifest records of a run besides its setting and checkpoints: software, machine, wall
+    time since ``started`` (:func:`time.perf_counter`), final running loss and accuracy, epochs run."""
+    return {
+        "software": software(),
+        "machine": machine(dev),
+        "wall_seconds": round(time.perf_counter() - started, 3),
+        "final_train_acc": history[-1]["train_acc"] if history else None,
+        "final_train_loss": history[-1]["train_loss"] if history else None,
+        "epochs_run": history[-1]["epoch"] if history else 0,
+    }
 
 
 def run(
@@ -281,249 +493,28 @@ def run(
     configure_torch(threads, dev)
     started = time.perf_counter()
     digest = setting_digest(setting)
-    train_cfg = setting["train"]
-    epochs = train_cfg["epochs"]
-    checkpoints = set(setting["checkpoints"])
-
     data = setting_tensors(setting["data"], train_cache)
-    x, y = data.x.to(dev), data.y.to(dev)
-    in_shape = tuple(x.shape[1:])
+    trainer = Trainer(setting, seed, data, dev)
+    store = CheckpointStore(out_dir, setting, digest, seed, data.digest, network_record(data))
+    state = store.latest_resumable()
+    if state is not None:
+        trainer.restore(state)
+    if trainer.epoch == 0 and 0 in trainer.checkpoints:
+        store.save(0, trainer.model.state_dict(), math.nan, math.nan)
 
-    torch.manual_seed(seed)
-    model = build_model(setting["model"], in_shape, data.num_classes).to(dev)
-    loss_fn = make_loss(train_cfg)
-    feature_penalty = train_cfg.get("feature_penalty", 0.0)
-    layerwise = LayerwiseSchedule(train_cfg["layerwise"]["epochs_per_layer"]) if "layerwise" in train_cfg else None
-
-    def new_optimizer():
-        opt = make_optimizer(train_cfg, model)
-        sched = torch.optim.lr_scheduler.MultiStepLR(
-            opt, milestones=train_cfg.get("milestones", []), gamma=train_cfg.get("gamma", 0.1)
-        )
-        return opt, sched
-
-    stage = 1
-    if layerwise:
-        layerwise.enter(model, stage)
-    optimizer, scheduler = new_optimizer()
-
-    ckpt_dir = out_dir / "ckpt"
-    resume_path = ckpt_dir / "resume.pt"
-    start_epoch, history = 0, []
-    saved: dict[int, str] = {}  # epoch -> SHA-256 of the checkpoints written so far
-    if resume_path.exists():
-        try:
-            state = load_torch(resume_path)
-        except OSError:
-            state = None
-        if state is not None and "checkpoints" not in state:  # made before resume states listed them
-            state["checkpoints"] = {
-                str(e): file_digest(checkpoint_path(out_dir, e))
-                for e in checkpoints
-                if e <= state.get("epoch", -1) and checkpoint_path(out_dir, e).exists()
-            }
-        intact = state is not None and all(  # every checkpoint written before it, still the same bytes
-            checkpoint_path(out_dir, int(e)).exists() and file_digest(checkpoint_path(out_dir, int(e))) == sha
-            for e, sha in state["checkpoints"].items()
-        )
-        intact = intact and {str(e) for e in checkpoints if e <= state["epoch"]} <= set(state["checkpoints"])
-        same_run = state is not None and (state.get("digest"), state.get("data_digest"), state.get("seed")) == (
-            digest,
-            data.digest,
-            seed,
-        )
-        if intact and same_run:
-            model.load_state_dict(state["model"])
-            if layerwise:
-                stage = state["stage"]
-                layerwise.enter(model, stage)
-                optimizer, scheduler = new_optimizer()
-            optimizer.load_state_dict(state["optimizer"])
-            scheduler.load_state_dict(state["scheduler"])
-            start_epoch, history = state["epoch"], state["history"]
-            saved = {int(e): sha for e, sha in state["checkpoints"].items()}
-            print(f"resuming {setting['name']} seed {seed} from epoch {start_epoch}", file=sys.stderr)
-        else:
-            print(
-                f"discarding checkpoints in {ckpt_dir}: unreadable or corrupt, or made by another setting, seed"
-                " or data",
-                file=sys.stderr,
-            )
-            shutil.rmtree(ckpt_dir)
-
-    def save_checkpoint(epoch: int, train_loss: float, train_acc: float) -> None:
-        atomic_torch_save(
-            {
-                "format_version": CHECKPOINT_FORMAT_VERSION,
-                "setting": setting,
-                "digest": digest,
-                "data_digest": data.digest,
-                "seed": seed,
-                "epoch": epoch,
-                "in_shape": list(in_shape),
-                "num_classes": data.num_classes,
-                "normalization": {"mean": data.mean, "std": data.std},
-                "train_loss": train_loss,
-                "train_acc": train_acc,
-                "model": model.state_dict(),
-            },
-            checkpoint_path(out_dir, epoch),
-        )
-        saved[epoch] = file_digest(checkpoint_path(out_dir, epoch))
-
-    if start_epoch == 0 and 0 in checkpoints:
-        save_checkpoint(0, math.nan, math.nan)
-
-    n = len(y)
-    batch = train_cfg["batch_size"]
-    # DUFM eq. (1), §6.2: lambda_H1/2 ||H1||_F^2 over all N samples, estimated per batch as
-    # N*lambda/2 * mean ||h||^2 (docs/papers/dufm-reading.md, "Network recipe").
-    penalty_scale = n * feature_penalty / 2
-
-    def objective(xb: torch.Tensor, yb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """(total loss to minimise, data-fit loss, logits) of one batch."""
-        if feature_penalty:
-            logits, h1 = model.forward_with_backbone_output(xb)
-            fit = loss_fn(logits, yb)
-            total = fit + penalty_scale * h1.pow(2).sum() / len(yb)
-        else:
-            logits = model(xb)
-            total = fit = loss_fn(logits, yb)
-        l2 = explicit_l2(train_cfg, model)
-        if l2 is not None:
-            total = total + l2
-        return total, fit, logits
-
-    bar = progress_bar(
-        initial=start_epoch,
-        total=train_cfg["until"]["max_epochs"] if "until" in train_cfg else epochs,
-        disable=not progress,
-        desc=f"{setting['name']} seed {seed}",
-        unit="epoch",
-        log_every=0.0,
-        mininterval=1.0,
-    )
-    diverged = None  # train.divergence: record -- where the loss stopped being finite
-    epoch = start_epoch
-    while not training_done(epoch, history, train_cfg, checkpoints):
-        epoch += 1
-        if layerwise and layerwise.layer_of(epoch) != stage:
-            stage = layerwise.layer_of(epoch)
-            layerwise.enter(model, stage)
-            optimizer, scheduler = new_optimizer()
-        model.train()
-        if layerwise:
-            layerwise.freeze_modes(model)
-        t0 = time.perf_counter()
-        order = epoch_order(n, seed, epoch).to(dev)
-        loss_sum = torch.zeros((), dtype=torch.float64, device=dev)
-        total_sum = torch.zeros((), dtype=torch.float64, device=dev)
-        correct = torch.zeros((), dtype=torch.int64, device=dev)
-        lr = optimizer.param_groups[0]["lr"]
-        for start in range(0, n, batch):
-            idx = order[start : start + batch]
-            xb, yb = x[idx], y[idx]
-            last: dict[str, torch.Tensor] = {}
-
-            def closure(xb=xb, yb=yb, last=last, optimizer=optimizer) -> torch.Tensor:
-                optimizer.zero_grad(set_to_none=True)
-                total, fit, logits = objective(xb, yb)
-                total.backward()
-                last["fit"], last["total"], last["logits"] = fit.detach(), total.detach(), logits.detach()
-                return total
-
-            if isinstance(optimizer, torch.optim.LBFGS):
-                optimizer.step(closure)
-            else:
-                closure()
-                optimizer.step()
-            loss_sum += last["fit"].double() * len(idx)
-            total_sum += last["total"].double() * len(idx)
-            correct += (last["logits"].argmax(1) == yb).sum()
-        scheduler.step()
-        train_loss = float(loss_sum) / n
-        train_acc = float(correct) / n
-        if not math.isfinite(train_loss):
-            if train_cfg.get("divergence", "stop") == "stop":
-                raise TrainingDiverged(
-                    f"{setting['name']} seed {seed}: training loss is {train_loss} at epoch {epoch} (lr {lr}); "
-                    "lower the learning rate"
-                )
-            diverged = {"epoch": epoch, "train_loss": train_loss, "lr": lr}
-            print(f"{setting['name']} seed {seed}: diverged at epoch {epoch} (lr {lr}), recorded", file=sys.stderr)
+    bar = epoch_bar(setting, seed, trainer.epoch, progress)
+    while not trainer.done():
+        row = trainer.train_epoch()
+        if row is None:  # diverged, recorded
             break
-        # the regularised objective: what the batches minimised, plus the coupled weight decay's penalty (L-BFGS
-        # has its L2 term in the batches' loss already)
-        coupled = 0.0 if train_cfg["optimizer"] == "lbfgs" else weight_penalty(train_cfg, model)
-        train_objective = float(total_sum) / n + coupled
-        history.append(
-            {
-                "epoch": epoch,
-                "train_loss": train_loss,
-                "train_acc": train_acc,
-                "train_objective": train_objective,
-                "lr": lr,
-                "seconds": time.perf_counter() - t0,
-            }
+        bar.set_postfix(
+            loss=f"{row['train_loss']:.4f}", acc=f"{row['train_acc']:.4f}", lr=f"{row['lr']:.2g}", refresh=False
         )
-        bar.set_postfix(loss=f"{train_loss:.4f}", acc=f"{train_acc:.4f}", lr=f"{lr:.2g}", refresh=False)
         bar.update(1)
-        if epoch in checkpoints or extended_checkpoint(epoch, history, train_cfg, checkpoints):
-            save_checkpoint(epoch, train_loss, train_acc)
-        atomic_torch_save(
-            {
-                "digest": digest,
-                "data_digest": data.digest,
-                "seed": seed,
-                "epoch": epoch,
-                "stage": stage,
-                "history": history,
-                "checkpoints": {str(e): sha for e, sha in saved.items()},
-                "model": model.state_dict(),
-                "optimizer": optimizer.state_dict(),
-                "scheduler": scheduler.state_dict(),
-            },
-            resume_path,
-        )
+        if trainer.at_checkpoint():
+            store.save(trainer.epoch, trainer.model.state_dict(), row["train_loss"], row["train_acc"])
+        store.save_resume(**trainer.resume_state())
     bar.close()
 
-    hist = pd.DataFrame(history, columns=["epoch", "train_loss", "train_acc", "train_objective", "lr", "seconds"])
-    atomic_write_parquet(hist.drop(columns="seconds"), out_dir / "history.parquet", {"setting": setting, "seed": seed})
-    manifest = {
-        "format_version": CHECKPOINT_FORMAT_VERSION,
-        "setting": setting,
-        "digest": digest,
-        "data_digest": data.digest,
-        "seed": seed,
-        "software": software(),
-        "machine": machine(dev),
-        "wall_seconds": round(time.perf_counter() - started, 3),
-        "final_train_acc": history[-1]["train_acc"] if history else None,
-        "final_train_loss": history[-1]["train_loss"] if history else None,
-        "epochs_run": history[-1]["epoch"] if history else 0,
-        "checkpoints": {
-            str(e): {"path": str(checkpoint_path(out_dir, e)), "sha256": saved[e]}
-            for e in sorted(e for e in saved if e in checkpoints or e > epochs)
-        },
-    }
-    if diverged:
-        manifest["diverged"] = diverged
-    atomic_write_json(out_dir / "manifest.json", manifest)
-    return out_dir / "manifest.json"
-
-
-def load_checkpoint(manifest: dict, epoch: int) -> dict:
-    """A checkpoint listed in a training manifest, verified against its recorded SHA-256."""
-    entry = manifest["checkpoints"].get(str(epoch))
-    if entry is None:
-        raise KeyError(f"epoch {epoch} is not a checkpoint of {manifest['setting']['name']}")
-    path = Path(entry["path"])
-    if not path.exists() or file_digest(path) != entry["sha256"]:
-        raise OSError(f"{path}: missing or does not match its manifest checksum; rerun training")
-    return load_torch(path)
-
-
-def restore_model(ckpt: dict, device: torch.device) -> nn.Module:
-    model = build_model(ckpt["setting"]["model"], tuple(ckpt["in_shape"]), ckpt["num_classes"])
-    model.load_state_dict(ckpt["model"])
-    return model.to(device).eval()
+    write_history(out_dir, trainer.history, setting, seed)
+    return store.write_manifest(run_summary(trainer.history, dev, started), trainer.diverged)
