@@ -12,7 +12,7 @@ name: in its own module, or through an import -- at module or function level -- 
 the package. A new import cannot open a hole, and editing one function of a shared module reruns only
 the jobs that use it. Statements that bind no name (``matplotlib.use("Agg")``) count whenever their
 module is imported, as does the body of each package ``__init__`` above it. The package's only dynamic
-imports are its two dispatch tables, the surrogate solvers and the figure kinds: an entry point names
+imports are its two dispatch tables, the surrogate solvers and the figure catalogue: an entry point names
 the solver or kind directly and the table is left out, so adding a model or a kind reruns nothing else.
 
 A digest is of the code, not its text: it hashes syntax trees with docstrings removed (comments and
@@ -41,7 +41,7 @@ STAGE_ENTRY = {
     "figure": "stage_figure",
 }
 # Dispatch tables (module, name): the entry a job selects counts, the table does not.
-DISPATCH_TABLES = {("ncrepro.surrogates", "SOLVERS")}
+DISPATCH_TABLES = {("ncrepro.surrogates", "SOLVERS"), ("ncrepro.figures.catalogue", "KINDS")}
 
 ALL = "*"  # every top-level definition of a module (a module object used as a whole)
 
@@ -284,12 +284,24 @@ def surrogate_closure(model: str, package_dir: Path | str = PACKAGE_DIR) -> Clos
     return stage_closure("surrogate", package_dir).add(module, (function,))
 
 
-def figure_closure(kind: str, package_dir: Path | str = PACKAGE_DIR) -> Closure:
-    """A figure: its stage function and the functions of its kind (``figures.registry``)."""
-    from .figures import registry
+@functools.cache
+def kind_entries(package_dir: Path | str = PACKAGE_DIR) -> dict[str, tuple[str, tuple[str, ...]]]:
+    """Every figure kind's paper module and the names its ``KINDS`` entry uses (its functions), read from the
+    source of ``figures/*.py`` (so that a copy of the package can be digested without importing it)."""
+    out: dict[str, tuple[str, tuple[str, ...]]] = {}
+    for path in sorted((Path(package_dir) / "figures").glob("*.py")):
+        for stmt in ast.parse(path.read_text()).body:
+            if isinstance(stmt, ast.Assign) and [ast.unparse(t) for t in stmt.targets] == ["KINDS"]:
+                for key, value in zip(stmt.value.keys, stmt.value.values, strict=True):
+                    uses = sorted({n.id for n in ast.walk(value) if isinstance(n, ast.Name)})
+                    out[key.value] = (path.stem, tuple(uses))
+    return out
 
-    entry = registry(package_dir)[kind]
-    return stage_closure("figure", package_dir).add(f"{PACKAGE}.figures.{entry.module}", entry.uses)
+
+def figure_closure(kind: str, package_dir: Path | str = PACKAGE_DIR) -> Closure:
+    """A figure: its stage function and the functions of its kind (its paper module's ``KINDS`` entry)."""
+    module, uses = kind_entries(package_dir)[kind]
+    return stage_closure("figure", package_dir).add(f"{PACKAGE}.figures.{module}", uses)
 
 
 @functools.cache

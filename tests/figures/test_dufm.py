@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import torch
 
-from ncrepro import config, data, train
+from ncrepro import checkpoints, config, data, train
 from ncrepro.figures import dufm, dufm_network, dufm_solutions
 from ncrepro.metrics import RANK_TAU, RANK_TAUS
 from ncrepro.surrogates.dufm import edges
@@ -337,7 +337,9 @@ def test_mse_objective_and_dnc1_of_a_dufm_network_match_brute_force(base_config,
     table = pd.read_parquet(tmp_path / "m.parquet")
     got = {(r.layer, r.metric): r.value for r in table.itertuples()}
 
-    model = train.restore_model(train.load_checkpoint(json.loads(manifest.read_text()), 2), torch.device("cpu"))
+    model = checkpoints.restore_model(
+        checkpoints.load_checkpoint(json.loads(manifest.read_text()), 2), torch.device("cpu")
+    )
     tensors = data.setting_tensors(setting["data"], str(digits_cache), str(digits_cache))
     y = tensors.y
     with torch.no_grad():
@@ -360,7 +362,8 @@ def test_mse_objective_and_dnc1_of_a_dufm_network_match_brute_force(base_config,
 
     # Fig. 2's bottom row from these files: the objective per epoch, DNC1 per head layer, the final
     # singular values of the class means, L_DNC / L_SRG with the network's lambdas; drawn, claims checked
-    from ncrepro.figures import FigureInputs, draw
+    from ncrepro.figures import FigureInputs
+    from ncrepro.figures.catalogue import draw
     from ncrepro.statsfile import StatsFile
     from ncrepro.surrogates.dufm import loss_dnc
 

@@ -1,5 +1,5 @@
-"""The figure registry (ncrepro.figures): read from the paper modules without importing them, equal to
-what they define, equal to the schema's kinds; paper modules keep to their own paper."""
+"""The figure catalogue (ncrepro.figures.catalogue): every paper module's kinds, equal to what the source
+declares and to the schema's kinds, without a plotting library; paper modules keep to their own paper."""
 
 import ast
 import subprocess
@@ -8,8 +8,10 @@ from pathlib import Path
 
 import yaml
 
-from ncrepro import figures
 from ncrepro.config import load_file
+from ncrepro.figures import INPUTS
+from ncrepro.figures.catalogue import KINDS, PAPER_MODULES
+from ncrepro.provenance import kind_entries
 
 ROOT = Path(__file__).resolve().parents[2]
 FIGURES_DIR = ROOT / "src" / "ncrepro" / "figures"
@@ -32,26 +34,29 @@ SURROGATES_OF = {"pfc": {"mufm", "geodesic"}, "perturb": {"perturb"}, "ulpm": {"
 SURROGATES_OF["review"] = {"mixon"}
 
 
-def test_the_registry_equals_the_kinds_the_modules_define():
-    registry = figures.registry()
-    assert {entry.module for entry in registry.values()} == set(PAPER_OF)
-    for name, entry in registry.items():
-        kind = figures.kind(name)
-        assert entry.reads == kind.reads, name
-        assert {kind.data.__name__, kind.plot.__name__} <= set(entry.uses), name
-        assert set(kind.reads) <= set(figures.INPUTS)
+def test_the_catalogue_holds_every_paper_modules_kinds_as_the_source_declares_them():
+    """The catalogue imports every paper module; the digests' reading of the source finds the same kinds in
+    the same modules, naming the kinds' own functions."""
+    entries = kind_entries()
+    assert {module.__name__.rsplit(".", 1)[1] for module in PAPER_MODULES} == set(PAPER_OF)
+    assert set(entries) == set(KINDS)
+    for name, kind in KINDS.items():
+        module, uses = entries[name]
+        assert kind.plot.__module__ == f"ncrepro.figures.{module}", name
+        assert {kind.data.__name__, kind.plot.__name__} <= set(uses), name
+        assert set(kind.reads) <= set(INPUTS)
 
 
-def test_the_schemas_kind_enum_equals_the_registry_and_every_paper_figure_names_a_kind():
+def test_the_schemas_kind_enum_equals_the_catalogue_and_every_paper_figure_names_a_kind():
     schema = yaml.safe_load((ROOT / "src" / "ncrepro" / "schemas" / "paper.schema.yaml").read_text())
     enum = schema["properties"]["figures"]["additionalProperties"]["properties"]["kind"]["enum"]
-    assert sorted(enum) == sorted(figures.registry())
+    assert sorted(enum) == sorted(KINDS)
     used = {fig.kind for fig in load_file(scale="paper").figures.values() if fig.implemented}
-    assert used == set(figures.registry())  # no kind without a figure
+    assert used == set(KINDS)  # no kind without a figure
 
 
-def test_the_registry_loads_no_plotting_library():
-    code = "import sys; from ncrepro import figures; figures.registry(); sys.exit('matplotlib' in sys.modules)"
+def test_the_catalogue_loads_no_plotting_library():
+    code = "import sys; from ncrepro.figures import catalogue; sys.exit('matplotlib' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
 
 
@@ -75,7 +80,7 @@ def test_a_paper_module_uses_no_other_papers_code_and_no_private_names():
             assert imported not in {"ncrepro.stages", "ncrepro.cli", "ncrepro.report", "ncrepro.results"}, where
             if imported.startswith("ncrepro.figures."):
                 other = imported.rsplit(".", 1)[1]
-                assert other in ("common", "style") or PAPER_OF.get(other) == paper, where
+                assert other in ("common", "style", "kind") or PAPER_OF.get(other) == paper, where
             if imported.startswith("ncrepro.surrogates."):
                 assert imported.rsplit(".", 1)[1] in SURROGATES_OF[paper], where
             if imported.startswith("ncrepro"):
@@ -83,14 +88,15 @@ def test_a_paper_module_uses_no_other_papers_code_and_no_private_names():
 
 
 def test_the_figure_command_and_rule_pass_every_input_a_kind_may_read(tmp_path):
-    """Each of figures.INPUTS is a flag of `ncrepro figure` and is passed by the figure rule."""
+    """Each of INPUTS is a flag of `ncrepro figure` and is passed by the figure rule."""
     from ncrepro.cli import build_parser
+    from ncrepro.commands import shell_line
 
-    flags = {name: f"--{name.replace('_', '-')}" for name in figures.INPUTS}
+    flags = {name: f"--{name.replace('_', '-')}" for name in INPUTS}
     spec = tmp_path / "spec.json"
     spec.write_text("{}")
     required = ["--kind", "k", "--pdf", "p", "--figdata", "f", "--claims", "c", "--spec", str(spec)]
     args = build_parser().parse_args(["figure", *required, *[x for flag in flags.values() for x in (flag, "in")]])
     assert {name: getattr(args, name) for name in flags} == {name: ["in"] for name in flags}
-    rule = (ROOT / "workflow" / "rules" / "figures.smk").read_text()
+    rule = shell_line("figure")
     assert [name for name, flag in flags.items() if f"{flag} {{input.{name}}}" not in rule] == []

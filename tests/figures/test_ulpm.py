@@ -243,7 +243,7 @@ def test_ulpm_dynamics_premise_falls_back_to_the_training_accuracy_without_the_s
 def test_table1_transcription_agrees_with_what_the_text_says_of_each_work(tmp_path):
     """ULPM Table 1: every claim checks transcribed cells against the paper's text about that work; a
     cell transcribed wrongly makes the claim that cites it fail."""
-    from ncrepro.figures import draw
+    from ncrepro.figures.catalogue import draw
 
     kind = ulpm.KINDS["ulpm_literature"]
     table = kind.data(None, {})

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .. import __version__
 from ..regimes import FIT_TOLERANCE, fits, sustained_from  # noqa: F401  (the figures' gates read them here)
+from ..version import __version__
 
 DATASET_NAMES = {
     "mnist": "MNIST",
@@ -341,5 +341,5 @@ def per_setting(check):
                 out.append(dict(c, claim=f"{name}: {c['claim']}") if len(names) > 1 else c)
         return out
 
-    run.__doc__ = check.__doc__
+    run.__doc__, run.__wrapped__ = check.__doc__, check
     return run

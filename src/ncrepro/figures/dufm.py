@@ -13,14 +13,13 @@ threshold of a claim here is the project's reading: the paper gives none.
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
 from ..metrics import RANK_TAU, ZERO_FIT
-from . import Kind
 from .common import OURS, claim, difference, rounded, surrogate_data, surrogate_params
-from .style import finish, layer_colors, signed_heatmap
+from .kind import Kind
+from .style import finish, layer_colors, plt, signed_heatmap
 
 
 def ranks_at(table: pd.DataFrame, tau: float = RANK_TAU) -> pd.DataFrame:

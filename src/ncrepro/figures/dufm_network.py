@@ -7,17 +7,14 @@ rate). The L-DUFM's own figures and the shared panels: :mod:`ncrepro.figures.duf
 
 from __future__ import annotations
 
-import itertools
 import re
 from pathlib import Path
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
 from ..metrics import RANK_TAU, RANK_TAUS, ZERO_FIT
 from ..regimes import SETTLED, steady
-from . import FigureInputs, Kind
 from .common import (
     OURS,
     claim,
@@ -42,8 +39,9 @@ from .dufm import (
     ranks_at,
     singular_value_panel,
 )
-from .dufm_solutions import solution_claims
-from .style import finish, signed_heatmap
+from .dufm_solutions import final_losses, head_references, solution_claims, srg_class_order
+from .kind import FigureInputs, Kind
+from .style import finish, plt, signed_heatmap
 
 OBJECTIVE_PARTS = {"objective": "total", "objective_fit": "fit", "objective_reg": "reg"}
 SWEPT = {"lr": "learning rate", "weight_decay": "weight decay"}
@@ -82,37 +80,6 @@ def swept_value(train: dict) -> dict[str, float]:
 # ---------------------------------------------------------------------------------------------
 
 
-def srg_class_order(gram: np.ndarray) -> list[int] | None:
-    """The classes of a trained solution carry labels in an arbitrary permutation of the SRG's edge
-    labels (DUFM Def. 3-4; docs/papers/dufm-reading.md, "SRG class order"). Build the graph "off-diagonal Gram
-    entry > half the largest off-diagonal entry"; if it is the triangular graph T(r) (the line graph of
-    K_r, K = C(r, 2), r >= 5: its r maximum cliques of size r - 1 are the vertices of K_r, and every
-    class lies in exactly two), return the classes ordered by their edge {a, b} of K_r as in Fig. 1;
-    None when the graph is not T(r)."""
-    K = len(gram)
-    r = int(round((1 + np.sqrt(1 + 8 * K)) / 2))
-    if r * (r - 1) // 2 != K or r < 5:
-        return None
-    off = gram - np.diag(np.diag(gram))
-    adjacent = off > 0.5 * off[~np.eye(K, dtype=bool)].max()
-    if not (adjacent.sum(1) == 2 * (r - 2)).all():
-        return None
-    cliques = [
-        c
-        for c in itertools.combinations(range(K), r - 1)
-        if all(adjacent[i, j] for i, j in itertools.combinations(c, 2))
-    ]
-    if len(cliques) != r:
-        return None
-    edge = [tuple(v for v, c in enumerate(cliques) if k in c) for k in range(K)]
-    if any(len(e) != 2 for e in edge) or len(set(edge)) != K:
-        return None
-    shares = np.array([[i != j and bool(set(a) & set(b)) for j, b in enumerate(edge)] for i, a in enumerate(edge)])
-    if not (shares == adjacent).all():
-        return None
-    return sorted(range(K), key=lambda k: edge[k])
-
-
 def final_stats(inputs: FigureInputs, name: str, seed: int, meta: dict):
     """The statistics of the last checkpoint of one run (from the run's statistics directory)."""
     from ..statsfile import StatsFile
@@ -122,63 +89,24 @@ def final_stats(inputs: FigureInputs, name: str, seed: int, meta: dict):
     return StatsFile.load(Path(folder) / f"epoch{epoch}.npz")
 
 
-def head_references(setting: dict, L: int, K: int, n: float) -> list[dict]:
-    """L_DNC and, for triangular K, L_SRG (DUFM Thm. 5) of the L-DUFM whose lambdas are the network's:
-    lambda_H1 = ``train.feature_penalty``, lambda_W = the weight decay the optimiser gave the head (the
-    last layer: the classifier's); only under DUFM-like regularisation (a feature penalty and no
-    backbone decay)."""
-    from ..surrogates.dufm import reference_losses
-    from ..train import group_weight_decay
-
-    train = setting["train"]
-    decay = group_weight_decay(train)
-    if not train.get("feature_penalty") or decay["backbone"]:
-        return []
-    lam_W = [decay["head"]] * (L - 1) + [decay["classifier"]]
-    refs = reference_losses(K, L, n, train["feature_penalty"], lam_W)
-    return [{"metric": "reference", "name": k, "value": v} for k, v in refs.items()]
+def epoch_rows(run: pd.DataFrame, index: dict[str, int]) -> list[pd.DataFrame]:
+    """Per epoch of one setting's runs: the objective of DUFM eq. (1) and its parts (``loss``), DNC1 of
+    every head layer (``dnc1``; ``index``: l of each head layer H_l)."""
+    loss = run[run.metric.isin(list(OBJECTIVE_PARTS))]
+    dnc1 = run[(run.metric == "dnc1") & run.layer.isin(list(index))]
+    objective = {"metric": "loss", "seed": loss.seed, "step": loss.epoch, "name": loss.metric.map(OBJECTIVE_PARTS)}
+    per_layer = {"metric": "dnc1", "seed": dnc1.seed, "step": dnc1.epoch, "layer": dnc1.layer.map(index)}
+    return [pd.DataFrame(objective | {"value": loss.value}), pd.DataFrame(per_layer | {"value": dnc1.value})]
 
 
-def network_rows(
-    inputs: FigureInputs, metrics: pd.DataFrame, name: str, meta: dict, gram_layer: str | None
-) -> pd.DataFrame:
-    """One trained setting in the long format of the DUFM tables (``step`` = epoch, layer l of H_l):
-    loss = the objective of DUFM eq. (1) (:func:`ncrepro.metrics.mse_objective`) and its parts, DNC1 of
-    every head layer, at the last checkpoint the singular values and rank_tau of every M_l (uncentred
-    class means of H_l), the reference losses where the objective is an L-DUFM's, and for the
-    lowest-loss run the Gram matrix M_l^T M_l of ``gram_layer``, classes in the SRG order of
-    :func:`srg_class_order` when its graph is T(r) (``srg_pattern`` 1, else 0 and the label order)."""
+def final_checkpoint_rows(inputs: FigureInputs, name: str, meta: dict, index: dict[str, int]) -> tuple[list[dict], int]:
+    """At the last checkpoint of each run of setting ``name``: the singular values (``sv``) and rank_tau
+    (``rank``) of every M_l, the uncentred class means of H_l (``index``: l of each head layer H_l); then
+    the reference losses where the objective is an L-DUFM's (:func:`head_references`). Returns the rows
+    and K."""
     from ..metrics import rank_tau
 
-    run = metrics[metrics.setting == name]
-    heads = head_layers(run.layer.unique())
-    index = {h: int(h[1:]) for h in heads}
-    parts = []
-    loss = run[run.metric.isin(list(OBJECTIVE_PARTS))]
-    parts.append(
-        pd.DataFrame(
-            {
-                "metric": "loss",
-                "seed": loss.seed,
-                "step": loss.epoch,
-                "name": loss.metric.map(OBJECTIVE_PARTS),
-                "value": loss.value,
-            }
-        )
-    )
-    dnc1 = run[(run.metric == "dnc1") & run.layer.isin(heads)]
-    parts.append(
-        pd.DataFrame(
-            {
-                "metric": "dnc1",
-                "seed": dnc1.seed,
-                "step": dnc1.epoch,
-                "layer": dnc1.layer.map(index),
-                "value": dnc1.value,
-            }
-        )
-    )
-    rows, n_per_class = [], None
+    heads, rows, n_per_class = list(index), [], None
     for seed in meta["settings"][name]["seeds"]:
         stats = final_stats(inputs, name, seed, meta)
         for h in heads:
@@ -193,7 +121,46 @@ def network_rows(
             ]
         n_per_class = float(stats.layers[heads[0]]["counts"].mean())
     K = len(stats.layers[heads[0]]["counts"])
-    rows += head_references(meta["settings"][name], len(heads), K, n_per_class)
+    return rows + head_references(meta["settings"][name], len(heads), K, n_per_class), K
+
+
+def gram_rows(
+    inputs: FigureInputs, table: pd.DataFrame, name: str, meta: dict, gram_layer: str, label: str, K: int
+) -> list[dict]:
+    """The Gram matrix M_l^T M_l of ``gram_layer`` of the lowest-loss run of ``table`` (one setting's rows)
+    under ``label``, classes in the SRG order of :func:`~ncrepro.figures.dufm_solutions.srg_class_order`
+    when its graph is T(r) (``srg_pattern`` 1, else 0 and the label order)."""
+    best = lowest_loss_seed(table) if (table.metric == "loss").any() else meta["settings"][name]["seeds"][0]
+    M = final_stats(inputs, name, best, meta).layers[gram_layer]["means"]
+    gram = M @ M.T
+    order = srg_class_order(gram)
+    shown = order or list(range(K))
+    gram = gram[np.ix_(shown, shown)]
+    rows = [
+        {"metric": "matrix", "seed": best, "name": label, "row": i, "col": j, "value": float(gram[i, j])}
+        for i in range(K)
+        for j in range(K)
+    ]
+    rows += [
+        {"metric": "class_order", "seed": best, "name": label, "index": i, "value": float(c)}
+        for i, c in enumerate(shown)
+    ]
+    return rows + [{"metric": "srg_pattern", "seed": best, "name": label, "value": float(order is not None)}]
+
+
+def network_rows(
+    inputs: FigureInputs, metrics: pd.DataFrame, name: str, meta: dict, gram_layer: str | None
+) -> pd.DataFrame:
+    """One trained setting in the long format of the DUFM tables (``step`` = epoch, layer l of H_l):
+    loss = the objective of DUFM eq. (1) (:func:`ncrepro.metrics.mse_objective`) and its parts, DNC1 of
+    every head layer (:func:`epoch_rows`), at the last checkpoint the singular values and rank_tau of
+    every M_l (uncentred class means of H_l) and the reference losses where the objective is an L-DUFM's
+    (:func:`final_checkpoint_rows`), whether each run's objective settled (``converged``), and for the
+    lowest-loss run the Gram matrix M_l^T M_l of ``gram_layer`` (:func:`gram_rows`)."""
+    run = metrics[metrics.setting == name]
+    index = {h: int(h[1:]) for h in head_layers(run.layer.unique())}
+    parts = epoch_rows(run, index)
+    rows, K = final_checkpoint_rows(inputs, name, meta, index)
     objective = run[run.metric == "objective"]
     rows += [
         {"metric": "converged", "seed": seed, "value": float(objective_settled(sub.set_index("epoch").value))}
@@ -201,24 +168,8 @@ def network_rows(
     ]
     table = pd.concat([*parts, pd.DataFrame(rows)], ignore_index=True)
     if gram_layer:
-        best = lowest_loss_seed(table) if (table.metric == "loss").any() else meta["settings"][name]["seeds"][0]
-        M = final_stats(inputs, name, best, meta).layers[gram_layer]["means"]
-        gram = M @ M.T
-        order = srg_class_order(gram)
-        shown = order or list(range(K))
-        gram = gram[np.ix_(shown, shown)]
-        label = f"gram:M{index[gram_layer]}"
-        extra = [
-            {"metric": "matrix", "seed": best, "name": label, "row": i, "col": j, "value": float(gram[i, j])}
-            for i in range(K)
-            for j in range(K)
-        ]
-        extra += [
-            {"metric": "class_order", "seed": best, "name": label, "index": i, "value": float(c)}
-            for i, c in enumerate(shown)
-        ]
-        extra.append({"metric": "srg_pattern", "seed": best, "name": label, "value": float(order is not None)})
-        table = pd.concat([table, pd.DataFrame(extra)], ignore_index=True)
+        gram = gram_rows(inputs, table, name, meta, gram_layer, f"gram:M{index[gram_layer]}", K)
+        table = pd.concat([table, pd.DataFrame(gram)], ignore_index=True)
     return table.assign(source=name)
 
 
@@ -294,133 +245,198 @@ def training_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
     finish(fig, pdf, meta, bottom=0.06, top=0.93, h_pad=3.0)
 
 
-def network_claims(table: pd.DataFrame, meta: dict, name: str) -> list[dict]:
-    """DUFM Figs. 2 (bottom), 4, one trained setting (:func:`network_rows`), every run: "all DNNs display
-    DNC1 across all layers" (§6.3; §6.2 "still achieve DNC1": every head layer's final DNC1 at least
-    :data:`DNC1_DROP` times below its value at the first checkpoint). DUFM-like regularisation (Fig. 2
-    bottom, §6.2; reference lines present): "the DNNs consistently outperform the DNC loss" (every
-    run's final objective < L_DNC), low-rank intermediate class means ("range from 5 to 6") that "are
-    always the same in all intermediate layers within one run". Standard regularisation (Fig. 4, §6.3; a
-    Gram panel): the middle layer is low rank ("the rank in the third layer ranges between 8 and 9" for
-    CIFAR-10, "between 5 and 7" for MNIST), it is the "rank bottleneck", the last layer's class-mean
-    singular values are imbalanced (§1: "ruling out orthogonality"; sigma_K / sigma_1 < :data:`IMBALANCED`)
-    and on MNIST "the solution found by gradient descent is the SRG solution" (the Gram graph is T(r),
-    :func:`srg_class_order`; premise: a low-rank run). Premise of every claim: no run at the zero solution
-    (its fit term >= ZERO_FIT found nothing); runs whose objective had not settled are not converged."""
-    ranks = ranks_at(table)
-    layers = sorted(ranks.columns, key=lambda m: int(m[1:]))
-    inter, middle = layers[1:-1], layers[(len(layers) - 1) // 2]
-    K = num_classes(meta, name)
-    seeds = list(ranks.index)
+def network_gate(table: pd.DataFrame) -> dict:
+    """The gate of a trained setting's claims, as :func:`~ncrepro.figures.common.claim`'s keywords.
+    Premise: no run at the zero solution (its final fit term >= ZERO_FIT found nothing). Converged: every
+    run's objective settled (:func:`objective_settled`)."""
     fit = table[(table.metric == "loss") & (table.name == "fit")]
     final_fit = fit[fit.step == fit.step.max()].set_index("seed").value.rename(index=int)
     zero = [int(s) for s, v in final_fit.items() if not v < ZERO_FIT]
     converged = table[table.metric == "converged"].set_index("seed").value.astype(bool).rename(index=int)
-    common = {"premise": not zero, "converged": bool(converged.all())}
-    common["note"] = f"runs {zero} at the zero solution" if zero else not_converged_note(converged, UNSETTLED)
+    note = f"runs {zero} at the zero solution" if zero else not_converged_note(converged, UNSETTLED)
+    return {"premise": not zero, "converged": bool(converged.all()), "note": note}
+
+
+def dnc1_in_every_head_layer(table: pd.DataFrame, source: str, gate: dict) -> dict:
+    """DUFM §6.3: "all DNNs display DNC1 across all layers" (§6.2: "still achieve DNC1"): in every run,
+    every head layer's final DNC1 at least :data:`DNC1_DROP` times below its value at the first checkpoint."""
     dnc1 = table[table.metric == "dnc1"]
     first, last = (dnc1[dnc1.step == f(dnc1.step)].set_index(["seed", "layer"]).value for f in (min, max))
     start = int(dnc1.step.min())
-    band = {str(s): rank_band(table, s, layers) for s in seeds}
+    return claim(
+        f"DNC1 across all head layers of every run (final DNC1 at least {DNC1_DROP:g}x below epoch {start})",
+        bool((last * DNC1_DROP <= first).all()),
+        {
+            f"seed {int(s)} layer {int(l)}": [float(f"{first[s, l]:.4g}"), float(f"{last[s, l]:.4g}")]
+            for s, l in first.index
+        },
+        f"final <= first / {DNC1_DROP:g}",
+        source,
+        **gate,
+    )
+
+
+def class_means_low_rank(
+    ranks: pd.DataFrame, band: dict, checked: list[str], what: str, K: int, source: str, gate: dict
+) -> dict:
+    """DUFM §6.2, Fig. 2 (bottom): the intermediate class means are low rank ("range from 5 to 6"); §6.3,
+    Fig. 4: the middle layer is ("the rank in the third layer ranges between 8 and 9" for CIFAR-10,
+    "between 5 and 7" for MNIST): rank < K in the layers ``checked`` of every run (``band``: per run, the
+    ranks at the thresholds around RANK_TAU, :func:`~ncrepro.figures.dufm.rank_band`)."""
+    return claim(
+        f"low-rank {what} (rank < K = {K} in every run)",
+        bool((ranks[checked] < K).all().all()),
+        {str(s): [int(ranks.loc[s, m]) for m in ranks.columns] for s in ranks.index} | {"band": band},
+        f"< {K} in {', '.join(checked)}",
+        source,
+        **gate,
+    )
+
+
+def networks_beat_dnc_loss(table: pd.DataFrame, gate: dict) -> list[dict]:
+    """DUFM §6.2, Fig. 2 (bottom): "the DNNs consistently outperform the DNC loss": every run's final
+    objective < L_DNC (under DUFM-like regularisation, where the reference lines exist)."""
+    refs = table[table.metric == "reference"].set_index("name").value
+    if "loss_dnc" not in refs:
+        return []
+    final_loss = final_losses(table)
+    return [
+        claim(
+            "the networks outperform the DNC loss (every run's final objective < L_DNC)",
+            bool((final_loss < refs["loss_dnc"]).all()),
+            {"final objective": rounded(final_loss), "L_DNC": float(refs["loss_dnc"])}
+            | ({"L_SRG": float(refs["loss_srg"])} if "loss_srg" in refs else {}),
+            "< L_DNC",
+            "DUFM §6.2, Fig. 2",
+            **gate,
+        )
+    ]
+
+
+def intermediate_ranks_equal(ranks: pd.DataFrame, inter: list[str], gate: dict) -> dict:
+    """DUFM §6.2, Fig. 2 (bottom): the intermediate ranks "are always the same in all intermediate layers
+    within one run"."""
+    return claim(
+        "the intermediate layers share one rank within a run",
+        bool(all(ranks.loc[s, inter].nunique() == 1 for s in ranks.index)),
+        {str(s): [int(ranks.loc[s, m]) for m in inter] for s in ranks.index},
+        "equal ranks",
+        "DUFM §6.2, Fig. 2",
+        **gate,
+    )
+
+
+def middle_layer_is_rank_bottleneck(ranks: pd.DataFrame, middle: str, gate: dict) -> dict:
+    """DUFM §6.3: the middle layer of the head is the "rank bottleneck" (the lowest mean rank over runs)."""
+    mean_rank = ranks.mean()
+    return claim(
+        f"the middle layer of the head ({middle}) is the rank bottleneck (lowest mean rank)",
+        bool(mean_rank[middle] <= mean_rank.min()),
+        {m: round(float(mean_rank[m]), 2) for m in ranks.columns},
+        f"rank {middle} = min",
+        "DUFM §6.3",
+        **gate,
+    )
+
+
+def last_layer_imbalanced(table: pd.DataFrame, last: str, gate: dict) -> dict:
+    """DUFM §1 ("ruling out orthogonality"), §6.3, Fig. 4: the last layer's class-mean singular values are
+    imbalanced, NC2 not attained: sigma_K / sigma_1 below :data:`IMBALANCED` on the mean over runs."""
+    sv = table[(table.metric == "sv") & (table.name == last)]
+    spread = sv.groupby("seed").value.agg(lambda v: v.min() / v.max())
+    return claim(
+        f"the last layer's class-mean singular values are imbalanced (NC2 not attained in {last})",
+        bool(spread.mean() < IMBALANCED),
+        {"sigma_K / sigma_1": rounded(spread)},
+        f"mean < {IMBALANCED:g}",
+        "DUFM §1, §6.3, Fig. 4",
+        **gate,
+    )
+
+
+def mnist_solution_is_srg(table: pd.DataFrame, ranks: pd.DataFrame, middle: str, K: int, gate: dict) -> dict:
+    """DUFM §6.3, Fig. 4: on MNIST "the solution found by gradient descent is the SRG solution": the Gram
+    graph of the shown run is T(r) (:func:`~ncrepro.figures.dufm_solutions.srg_class_order`); a run whose
+    middle layer has rank K (a DNC-like solution) is named in the note."""
+    pattern = table[table.metric == "srg_pattern"]
+    layer = pattern.name.iloc[0].removeprefix("gram:")
+    low_rank = bool(ranks.loc[int(pattern.seed.iloc[0]), middle] < K)
+    found = bool(pattern.value.iloc[0] == 1)
+    why = None if found or low_rank else f"the shown run's {middle} has rank K = {K}: a DNC-like solution, not SRG"
+    return claim(
+        f"MNIST: gradient descent finds the SRG solution (the Gram graph of {layer} is T(r))",
+        found,
+        int(pattern.value.iloc[0]),
+        "1 (isomorphic to the triangular graph)",
+        "DUFM §6.3, Fig. 4",
+        **gate | {"note": gate["note"] or why},
+    )
+
+
+def network_claims(table: pd.DataFrame, meta: dict, name: str) -> list[dict]:
+    """DUFM Figs. 2 (bottom), 4, one trained setting (:func:`network_rows`), every run, gated by
+    :func:`network_gate`: the statements it calls, those of DUFM-like regularisation (Fig. 2 bottom, §6.2;
+    reference lines present) or of standard regularisation (Fig. 4, §6.3; a Gram panel)."""
+    ranks = ranks_at(table)
+    layers = sorted(ranks.columns, key=lambda m: int(m[1:]))
+    inter, middle = layers[1:-1], layers[(len(layers) - 1) // 2]
+    K = num_classes(meta, name)
+    gate = network_gate(table)
     gram = (table.metric == "matrix").any()
     source = "DUFM §6.3, Fig. 4" if gram else "DUFM §6.2, Fig. 2"
+    checked, what = ([middle], "middle layer") if gram else (inter, "intermediate class means")
+    band = {str(s): rank_band(table, s, layers) for s in ranks.index}
     out = [
-        claim(
-            f"DNC1 across all head layers of every run (final DNC1 at least {DNC1_DROP:g}x below epoch {start})",
-            bool((last * DNC1_DROP <= first).all()),
-            {
-                f"seed {int(s)} layer {int(l)}": [float(f"{first[s, l]:.4g}"), float(f"{last[s, l]:.4g}")]
-                for s, l in first.index
-            },
-            f"final <= first / {DNC1_DROP:g}",
-            source,
-            **common,
-        ),
-        claim(
-            f"low-rank {'middle layer' if gram else 'intermediate class means'} (rank < K = {K} in every run)",
-            bool((ranks[[middle] if gram else inter] < K).all().all()),
-            {str(s): [int(ranks.loc[s, m]) for m in layers] for s in seeds} | {"band": band},
-            f"< {K} in {middle if gram else ', '.join(inter)}",
-            source,
-            **common,
-        ),
+        dnc1_in_every_head_layer(table, source, gate),
+        class_means_low_rank(ranks[layers], band, checked, what, K, source, gate),
+        *networks_beat_dnc_loss(table, gate),
     ]
-    refs = table[table.metric == "reference"].set_index("name").value
-    if "loss_dnc" in refs:
-        loss = table[(table.metric == "loss") & (table.name == "total")]
-        final_loss = loss[loss.step == loss.step.max()].set_index("seed").value
-        out.append(
-            claim(
-                "the networks outperform the DNC loss (every run's final objective < L_DNC)",
-                bool((final_loss < refs["loss_dnc"]).all()),
-                {"final objective": rounded(final_loss), "L_DNC": float(refs["loss_dnc"])}
-                | ({"L_SRG": float(refs["loss_srg"])} if "loss_srg" in refs else {}),
-                "< L_DNC",
-                "DUFM §6.2, Fig. 2",
-                **common,
-            )
-        )
     if not gram:
-        out.append(
-            claim(
-                "the intermediate layers share one rank within a run",
-                bool(all(ranks.loc[s, inter].nunique() == 1 for s in seeds)),
-                {str(s): [int(ranks.loc[s, m]) for m in inter] for s in seeds},
-                "equal ranks",
-                "DUFM §6.2, Fig. 2",
-                **common,
-            )
-        )
-        return out
-    mean_rank = ranks.mean()
-    out.append(
-        claim(
-            f"the middle layer of the head ({middle}) is the rank bottleneck (lowest mean rank)",
-            bool(mean_rank[middle] <= mean_rank.min()),
-            {m: round(float(mean_rank[m]), 2) for m in layers},
-            f"rank {middle} = min",
-            "DUFM §6.3",
-            **common,
-        )
-    )
-    sv = table[(table.metric == "sv") & (table.name == layers[-1])]
-    spread = sv.groupby("seed").value.agg(lambda v: v.min() / v.max())
-    out.append(
-        claim(
-            f"the last layer's class-mean singular values are imbalanced (NC2 not attained in {layers[-1]})",
-            bool(spread.mean() < IMBALANCED),
-            {"sigma_K / sigma_1": rounded(spread)},
-            f"mean < {IMBALANCED:g}",
-            "DUFM §1, §6.3, Fig. 4",
-            **common,
-        )
-    )
+        return [*out, intermediate_ranks_equal(ranks, inter, gate)]
+    out += [
+        middle_layer_is_rank_bottleneck(ranks[layers], middle, gate),
+        last_layer_imbalanced(table, layers[-1], gate),
+    ]
     if meta["settings"][name].get("paper_dataset") == "mnist":
-        pattern = table[table.metric == "srg_pattern"]
-        layer = pattern.name.iloc[0].removeprefix("gram:")
-        low_rank = bool(ranks.loc[int(pattern.seed.iloc[0]), middle] < K)
-        found = bool(pattern.value.iloc[0] == 1)
-        why = None if found or low_rank else f"the shown run's {middle} has rank K = {K}: a DNC-like solution, not SRG"
-        out.append(
-            claim(
-                f"MNIST: gradient descent finds the SRG solution (the Gram graph of {layer} is T(r))",
-                found,
-                int(pattern.value.iloc[0]),
-                "1 (isomorphic to the triangular graph)",
-                "DUFM §6.3, Fig. 4",
-                **common | {"note": common["note"] or why},
-            )
-        )
+        out.append(mnist_solution_is_srg(table, ranks, middle, K, gate))
     return out
+
+
+def harder_dataset_keeps_higher_rank(table: pd.DataFrame, meta: dict, networks: list[str]) -> dict:
+    """DUFM §6.3, Fig. 4: CIFAR-10's middle-layer rank ("between 8 and 9") above MNIST's ("between 5 and
+    7"). Premise: the rows are CIFAR-10 and MNIST (their paper datasets), trained on different data (not one
+    stand-in for both). Converged: every run of both rows settled (the ranks are read "at convergence",
+    Fig. 4 caption)."""
+    middle = {n: ranks_at(table[table.source == n]).mean() for n in networks}
+    mid = sorted(middle[networks[0]].index, key=lambda m: int(m[1:]))
+    mid = mid[(len(mid) - 1) // 2]
+    a, b = (float(middle[n][mid]) for n in networks)
+    datasets = [meta["settings"][n].get("paper_dataset") for n in networks]
+    trained = [meta["settings"][n]["data"]["dataset"] for n in networks]
+    settled = table[(table.metric == "converged") & table.source.isin(networks)]
+    unsettled = sorted({f"{r.source} seed {int(r.seed)}" for r in settled.itertuples() if not r.value})
+    if datasets != ["cifar10", "mnist"]:
+        note = f"rows are {datasets}, not CIFAR-10 then MNIST"
+    elif trained[0] == trained[1]:
+        note = f"both rows train on {trained[0]}: no harder dataset"
+    else:
+        note = None
+    return claim(
+        f"the harder dataset keeps a higher middle-layer rank ({networks[0]} > {networks[1]}, {mid})",
+        a > b,
+        {networks[0]: round(a, 2), networks[1]: round(b, 2)},
+        "first > second",
+        "DUFM §6.3, Fig. 4",
+        premise=note is None,
+        converged=not unsettled,
+        note=note or (f"{', '.join(unsettled)} {UNSETTLED}" if unsettled else None),
+    )
 
 
 def training_claims(table: pd.DataFrame, meta: dict) -> list[dict]:
     """DUFM Figs. 2, 4: the 4-DUFM's claims (:func:`ncrepro.figures.dufm_solutions.solution_claims`) where
     the figure has its solves, each trained setting's (:func:`network_claims`), and for Fig. 4 the
-    dataset ordering (§6.3): CIFAR-10's middle-layer rank ("between 8 and 9") above MNIST's ("between 5
-    and 7"); premise: the rows are CIFAR-10 and MNIST (their paper datasets), trained on different data
-    (not one stand-in for both); converged: every run of both rows settled (the ranks are read "at
-    convergence", Fig. 4 caption)."""
+    dataset ordering (§6.3, :func:`harder_dataset_keeps_higher_rank`)."""
     out = []
     if (table.source == "dufm").any():
         out += [dict(c, claim=f"4-DUFM: {c['claim']}") for c in solution_claims(table[table.source == "dufm"], meta)]
@@ -428,32 +444,7 @@ def training_claims(table: pd.DataFrame, meta: dict) -> list[dict]:
     for name in networks:
         out += [dict(c, claim=f"{name}: {c['claim']}") for c in network_claims(table[table.source == name], meta, name)]
     if len(networks) == 2 and (table.metric == "matrix").any():
-        middle = {n: ranks_at(table[table.source == n]).mean() for n in networks}
-        mid = sorted(middle[networks[0]].index, key=lambda m: int(m[1:]))
-        mid = mid[(len(mid) - 1) // 2]
-        a, b = (float(middle[n][mid]) for n in networks)
-        datasets = [meta["settings"][n].get("paper_dataset") for n in networks]
-        trained = [meta["settings"][n]["data"]["dataset"] for n in networks]
-        settled = table[(table.metric == "converged") & table.source.isin(networks)]
-        unsettled = sorted({f"{r.source} seed {int(r.seed)}" for r in settled.itertuples() if not r.value})
-        if datasets != ["cifar10", "mnist"]:
-            note = f"rows are {datasets}, not CIFAR-10 then MNIST"
-        elif trained[0] == trained[1]:
-            note = f"both rows train on {trained[0]}: no harder dataset"
-        else:
-            note = None
-        out.append(
-            claim(
-                f"the harder dataset keeps a higher middle-layer rank ({networks[0]} > {networks[1]}, {mid})",
-                a > b,
-                {networks[0]: round(a, 2), networks[1]: round(b, 2)},
-                "first > second",
-                "DUFM §6.3, Fig. 4",
-                premise=note is None,
-                converged=not unsettled,
-                note=note or (f"{', '.join(unsettled)} {UNSETTLED}" if unsettled else None),
-            )
-        )
+        out.append(harder_dataset_keeps_higher_rank(table, meta, networks))
     return out
 
 

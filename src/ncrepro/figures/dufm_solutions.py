@@ -12,14 +12,14 @@ Every numeric threshold of a claim here is the project's reading: the paper give
 
 from __future__ import annotations
 
+import itertools
 import textwrap
+from dataclasses import dataclass
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
 from ..metrics import RANK_TAU
-from . import Kind
 from .common import OURS, claim, rounded, surrogate_data, surrogate_params
 from .dufm import (
     class_mean_symbol,
@@ -32,7 +32,8 @@ from .dufm import (
     ranks_at,
     singular_value_panel,
 )
-from .style import finish, signed_heatmap
+from .kind import Kind
+from .style import finish, plt, signed_heatmap
 
 DNC1_HOLDS = 1e-3  # "DNC1 holds in a clear way" (DUFM §6.1): final truncated-pinv DNC1 below this
 SQUARE_TOL = 0.1  # |Gram entry| / diagonal below this counts as orthogonal (DUFM App. B.1, Fig. 5, K = 4)
@@ -61,6 +62,24 @@ def final_losses(rows: pd.DataFrame) -> pd.Series:
     """Per seed, the total loss at the last logged step."""
     total = rows[(rows.metric == "loss") & (rows.name == "total")]
     return total[total.step == total.step.max()].set_index("seed").value.rename(index=int)
+
+
+def head_references(setting: dict, L: int, K: int, n: float) -> list[dict]:
+    """L_DNC and, for triangular K, L_SRG (DUFM Thm. 5) of the L-DUFM whose lambdas are a trained network's
+    (:mod:`ncrepro.figures.dufm_network`, ``setting`` its recipe, a head of ``L`` layers):
+    lambda_H1 = ``train.feature_penalty``, lambda_W = the weight decay the optimiser gave the head (the
+    last layer: the classifier's); only under DUFM-like regularisation (a feature penalty and no
+    backbone decay)."""
+    from ..surrogates.dufm import reference_losses
+    from ..train import group_weight_decay
+
+    train = setting["train"]
+    decay = group_weight_decay(train)
+    if not train.get("feature_penalty") or decay["backbone"]:
+        return []
+    lam_W = [decay["head"]] * (L - 1) + [decay["classifier"]]
+    refs = reference_losses(K, L, n, train["feature_penalty"], lam_W)
+    return [{"metric": "reference", "name": k, "value": v} for k, v in refs.items()]
 
 
 def search_note(table: pd.DataFrame) -> str:
@@ -252,6 +271,37 @@ def solution_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
     finish(fig, pdf, meta, bottom=0.06, top=0.95)
 
 
+def srg_class_order(gram: np.ndarray) -> list[int] | None:
+    """The classes of a trained solution carry labels in an arbitrary permutation of the SRG's edge
+    labels (DUFM Def. 3-4; docs/papers/dufm-reading.md, "SRG class order"). Build the graph "off-diagonal Gram
+    entry > half the largest off-diagonal entry"; if it is the triangular graph T(r) (the line graph of
+    K_r, K = C(r, 2), r >= 5: its r maximum cliques of size r - 1 are the vertices of K_r, and every
+    class lies in exactly two), return the classes ordered by their edge {a, b} of K_r as in Fig. 1;
+    None when the graph is not T(r)."""
+    K = len(gram)
+    r = int(round((1 + np.sqrt(1 + 8 * K)) / 2))
+    if r * (r - 1) // 2 != K or r < 5:
+        return None
+    off = gram - np.diag(np.diag(gram))
+    adjacent = off > 0.5 * off[~np.eye(K, dtype=bool)].max()
+    if not (adjacent.sum(1) == 2 * (r - 2)).all():
+        return None
+    cliques = [
+        c
+        for c in itertools.combinations(range(K), r - 1)
+        if all(adjacent[i, j] for i, j in itertools.combinations(c, 2))
+    ]
+    if len(cliques) != r:
+        return None
+    edge = [tuple(v for v, c in enumerate(cliques) if k in c) for k in range(K)]
+    if any(len(e) != 2 for e in edge) or len(set(edge)) != K:
+        return None
+    shares = np.array([[i != j and bool(set(a) & set(b)) for j, b in enumerate(edge)] for i, a in enumerate(edge)])
+    if not (shares == adjacent).all():
+        return None
+    return sorted(range(K), key=lambda k: edge[k])
+
+
 def srg_like_in_grid(table: pd.DataFrame, names: list[str], r: int) -> str:
     """Where the weight-decay search's grid holds runs off the zero solution whose matrices ``names``
     all have rank ``r`` (at RANK_TAU), and their loss / L_SRG: what the grid says of a selected run that
@@ -290,168 +340,247 @@ def _relu_idle(rows: pd.DataFrame, seed: int, layers: range) -> bool:
     return all(np.abs(sv[f"M{l}"] - sv[f"Mt{l}"]).sum() <= RELU_IDLE * sv[f"Mt{l}"].sum() for l in layers)
 
 
-def solution_claims(table: pd.DataFrame, meta: dict) -> list[dict]:
-    """DUFM Figs. 2 (top; §6.1), 6, 7, 8 (App. B.1) on the runs the figure shows: Fig. 2 every run (its
-    curves are means over runs), Fig. 6 the lowest-loss run, Figs. 7, 8 the run the weight-decay search
-    selected by the lowest loss / L_SRG. Gradient descent beats DNC; DNC1 holds in every layer (§6.1;
-    §7: "none of our experiments converged to a solution that would not be DNC1-collapsed"); for L <= 5
-    and K <= 30 (§6.1) the intermediate layers M~_2 .. M~_{L-1} are low rank (Fig. 2: "range from 5 to
-    8"), share one rank, the ReLU has no effect on them and the rank jumps to K after the final ReLU;
-    Fig. 2's loss is "rather close to that of the SRG solution"; for large L (Fig. 6) the first layers'
-    rank is below the SRG's r and the rank grows in the last layers where the ReLU is active; Figs. 7, 8
-    find solutions "very similar to SRG" (intermediate rank r) whose loss is below L_SRG. Claims are "at
-    convergence": Fig. 2's are judged on its runs that converged (the others counted in the note), and are
-    not converged when none did; a single shown run still descending at the step cap makes them not
-    converged."""
-    from ..surrogates.dufm import r_of
+@dataclass(frozen=True)
+class ShownRuns:
+    """The runs a solution figure's claims read (:func:`shown_runs`) and what they share."""
 
-    p = surrogate_params(meta)
+    rows: pd.DataFrame  # the rows of the shown runs' batch (:func:`shown`)
+    refs: pd.Series  # the reference losses by name (loss_dnc, loss_srg)
+    K: int
+    L: int
+    final: pd.Series  # per seed, the total loss at the last step
+    ranks: pd.DataFrame  # per seed, the rank of each matrix
+    runs: list[int]  # the seeds the claims read
+    one_run: bool  # the figure shows one run (Figs. 6-8), not the mean over runs (Fig. 2)
+    gate: dict  # converged, note: the convergence of the runs read
+    source: str
+
+    @property
+    def inter(self) -> list[str]:
+        """The intermediate layers M~_2 .. M~_{L-1}."""
+        return [f"Mt{l}" for l in range(2, self.L)]
+
+    @property
+    def shown_loss(self) -> float:
+        """The mean final loss of the runs read."""
+        return float(self.final[self.runs].mean())
+
+    @property
+    def refs_value(self) -> dict:
+        """L_DNC and, where known, L_SRG, for a claim's value."""
+        refs = self.refs
+        return {"L_DNC": float(refs["loss_dnc"])} | ({"L_SRG": float(refs["loss_srg"])} if "loss_srg" in refs else {})
+
+
+def shown_runs(rows: pd.DataFrame, refs: pd.Series, sel, p: dict, meta: dict) -> ShownRuns:
+    """The :class:`ShownRuns` of a solution figure: Fig. 2 every run (its curves are means over runs), Fig. 6
+    the lowest-loss run, Figs. 7, 8 the run the weight-decay search selected by the lowest loss / L_SRG.
+    Claims are "at convergence": Fig. 2's are judged on its runs that converged (the others counted in the
+    note), and are not converged when none did; a single shown run still descending at the step cap makes
+    them not converged. ``p``: the parameters of the figure's solves."""
     K, L = p["K"], p["L"]
-    rows, refs, sel = shown(table)
-    if rows.empty:
-        return [search_claim(table)]
     final = final_losses(rows)
     ranks = ranks_at(rows)
     one_run = sel is not None or L > 5
     runs = [int(sel.seed)] if sel is not None else [int(final.idxmin())] if one_run else list(final.index)
     converged = converged_runs(rows)[runs]
-    common = {"converged": bool(converged.all()), "note": not_converged_note(converged)}
+    gate = {"converged": bool(converged.all()), "note": not_converged_note(converged)}
     if converged.any() and not converged.all():  # Fig. 2: the statements are of the solutions found
         runs = [s for s in runs if converged[s]]
         note = f"judged on the {len(runs)} of {len(converged)} runs that converged"
-        common = {"converged": True, "note": note + "; the rest were still descending at the step cap"}
+        gate = {"converged": True, "note": note + "; the rest were still descending at the step cap"}
     source = f"DUFM App. B.1, {meta['number']}" if one_run else "DUFM §6.1, Fig. 2"
-    shown_loss = float(final[runs].mean())
-    inter = [f"Mt{l}" for l in range(2, L)]
-    refs_value = {"L_DNC": float(refs["loss_dnc"])} | ({"L_SRG": float(refs["loss_srg"])} if "loss_srg" in refs else {})
-    final_dnc1 = rows[(rows.metric == "dnc1") & rows.seed.isin(runs)]
+    return ShownRuns(rows, refs, K, L, final, ranks, runs, one_run, gate, source)
+
+
+def descent_beats_dnc(s: ShownRuns) -> list[dict]:
+    """DUFM §6.1, Fig. 2; App. B.1: gradient descent finds solutions below the DNC loss: the shown run's
+    (or the mean) final loss < L_DNC."""
+    return [
+        claim(
+            "gradient descent beats DNC: the "
+            + ("shown run's" if s.one_run else "mean")
+            + " final loss is below L_DNC",
+            s.shown_loss < s.refs["loss_dnc"],
+            {"final losses": rounded(s.final[s.runs])} | s.refs_value,
+            "< L_DNC",
+            s.source,
+            **s.gate,
+        )
+    ]
+
+
+def dnc1_in_every_layer(s: ShownRuns) -> list[dict]:
+    """DUFM §6.1, Fig. 2: "DNC1 holds in a clear way"; §7: "none of our experiments converged to a solution
+    that would not be DNC1-collapsed": final DNC1 < :data:`DNC1_HOLDS` in every layer of every shown run."""
+    final_dnc1 = s.rows[(s.rows.metric == "dnc1") & s.rows.seed.isin(s.runs)]
     final_dnc1 = final_dnc1[final_dnc1.step == final_dnc1.step.max()]
     dnc1 = final_dnc1.groupby("layer").value.max()
-    uncollapsed = sorted({int(s) for s in final_dnc1[final_dnc1.value >= DNC1_HOLDS].seed})
-    unequal = [s for s in runs if ranks.loc[s, inter].nunique() > 1]
-    out = [search_claim(table)] if sel is not None else []
-    out += [
-        claim(
-            "gradient descent beats DNC: the " + ("shown run's" if one_run else "mean") + " final loss is below L_DNC",
-            shown_loss < refs["loss_dnc"],
-            {"final losses": rounded(final[runs])} | refs_value,
-            "< L_DNC",
-            source,
-            **common,
-        ),
+    uncollapsed = sorted({int(seed) for seed in final_dnc1[final_dnc1.value >= DNC1_HOLDS].seed})
+    return [
         claim(
             f"DNC1 holds in every layer (final DNC1 < {DNC1_HOLDS:g} in every shown run)",
             bool((dnc1 < DNC1_HOLDS).all()),
             {f"layer {int(k)} (largest)": float(v) for k, v in dnc1.items()},
             f"< {DNC1_HOLDS:g}",
-            "DUFM §6.1, Fig. 2" if not one_run else "DUFM §7",
-            converged=common["converged"],
-            note=_naming_runs(f"final DNC1 >= {DNC1_HOLDS:g}", uncollapsed, common["note"]),
+            "DUFM §6.1, Fig. 2" if not s.one_run else "DUFM §7",
+            converged=s.gate["converged"],
+            note=_naming_runs(f"final DNC1 >= {DNC1_HOLDS:g}", uncollapsed, s.gate["note"]),
+        )
+    ]
+
+
+def shallow_intermediate_layers(s: ShownRuns) -> list[dict]:
+    """DUFM §6.1, for L <= 5 and K <= 30: the intermediate layers M~_2 .. M~_{L-1} are low rank (Fig. 2:
+    "range from 5 to 8"), share one rank within a run, the ReLU has no effect on them (in most runs) and
+    the rank jumps to K after the final ReLU."""
+    K, L, ranks, runs, inter = s.K, s.L, s.ranks, s.runs, s.inter
+    if not (L <= 5 and K <= 30):
+        return []
+    unequal = [seed for seed in runs if ranks.loc[seed, inter].nunique() > 1]
+    band = {str(seed): rank_band(s.rows, seed, inter) for seed in runs}
+    idle = {seed: _relu_idle(s.rows, seed, range(2, L)) for seed in runs}
+    return [
+        claim(
+            f"low-rank intermediate layers: rank M~_2 .. M~_{L - 1} < K = {K} in every shown run",
+            bool((ranks.loc[runs, inter] < K).all().all()),
+            {str(seed): per_run(ranks, seed, inter) for seed in runs} | {"band": band},
+            f"< {K}",
+            s.source,
+            **s.gate,
+        ),
+        claim(
+            "the intermediate layers share one rank within a run",
+            not unequal,
+            {str(seed): per_run(ranks, seed, inter) for seed in runs},
+            "equal ranks",
+            "DUFM §6.1",
+            converged=s.gate["converged"],
+            note=_naming_runs("unequal intermediate ranks", unequal, s.gate["note"]),
+        ),
+        claim(
+            "the ReLU has no effect on the intermediate layers (M_l = M~_l, l = 2 .. L-1) in most runs",
+            2 * sum(idle.values()) > len(runs),
+            {str(seed): v for seed, v in idle.items()},
+            f"singular values of M_l and M~_l within {RELU_IDLE:g} (relative)",
+            "DUFM §6.1",
+            **s.gate,
+        ),
+        claim(
+            f"the rank jumps to K = {K} after the final ReLU (rank M_{L} = K)",
+            bool((ranks.loc[runs, f"M{L}"] == K).all()),
+            {str(seed): int(ranks.loc[seed, f"M{L}"]) for seed in runs},
+            f"= {K}",
+            "DUFM §6.1",
+            **s.gate,
         ),
     ]
-    band = {str(s): rank_band(rows, s, inter) for s in runs}
-    if L <= 5 and K <= 30:
-        out += [
-            claim(
-                f"low-rank intermediate layers: rank M~_2 .. M~_{L - 1} < K = {K} in every shown run",
-                bool((ranks.loc[runs, inter] < K).all().all()),
-                {str(s): per_run(ranks, s, inter) for s in runs} | {"band": band},
-                f"< {K}",
-                source,
-                **common,
-            ),
-            claim(
-                "the intermediate layers share one rank within a run",
-                not unequal,
-                {str(s): per_run(ranks, s, inter) for s in runs},
-                "equal ranks",
-                "DUFM §6.1",
-                converged=common["converged"],
-                note=_naming_runs("unequal intermediate ranks", unequal, common["note"]),
-            ),
-            claim(
-                "the ReLU has no effect on the intermediate layers (M_l = M~_l, l = 2 .. L-1) in most runs",
-                2 * sum(_relu_idle(rows, s, range(2, L)) for s in runs) > len(runs),
-                {str(s): _relu_idle(rows, s, range(2, L)) for s in runs},
-                f"singular values of M_l and M~_l within {RELU_IDLE:g} (relative)",
-                "DUFM §6.1",
-                **common,
-            ),
-            claim(
-                f"the rank jumps to K = {K} after the final ReLU (rank M_{L} = K)",
-                bool((ranks.loc[runs, f"M{L}"] == K).all()),
-                {str(s): int(ranks.loc[s, f"M{L}"]) for s in runs},
-                f"= {K}",
-                "DUFM §6.1",
-                **common,
-            ),
-        ]
-    if not one_run and "loss_srg" in refs:
-        covered = (refs["loss_dnc"] - shown_loss) / (refs["loss_dnc"] - refs["loss_srg"])
-        out.append(
-            claim(
-                "the training loss is rather close to that of the SRG solution (over half the gap from L_DNC)",
-                bool(covered > CLOSE_TO_SRG),
-                {"mean final loss": float(shown_loss), "fraction of the gap covered": float(covered)} | refs_value,
-                f"> {CLOSE_TO_SRG:g}",
-                source,
-                **common,
-            )
+
+
+def loss_close_to_srg(s: ShownRuns) -> list[dict]:
+    """DUFM §6.1, Fig. 2: the training loss is "rather close to that of the SRG solution": the mean final
+    loss covers more than :data:`CLOSE_TO_SRG` of the gap from L_DNC to L_SRG."""
+    if s.one_run or "loss_srg" not in s.refs:
+        return []
+    covered = (s.refs["loss_dnc"] - s.shown_loss) / (s.refs["loss_dnc"] - s.refs["loss_srg"])
+    return [
+        claim(
+            "the training loss is rather close to that of the SRG solution (over half the gap from L_DNC)",
+            bool(covered > CLOSE_TO_SRG),
+            {"mean final loss": float(s.shown_loss), "fraction of the gap covered": float(covered)} | s.refs_value,
+            f"> {CLOSE_TO_SRG:g}",
+            s.source,
+            **s.gate,
         )
-    if L > 5:
-        s = runs[0]
-        first = [f"Mt{l}" for l in range(2, L - 1)]
-        relu_last = not _relu_idle(rows, s, range(L - 1, L))
-        per_layer = {m: int(ranks.loc[s, m]) for m in [*first, f"Mt{L - 1}", f"M{L - 1}"]}
-        out += [
-            claim(
-                f"deep model: the rank of the first layers is below the SRG solution's r = {r_of(K)}",
-                max(int(ranks.loc[s, m]) for m in first) < r_of(K),
-                per_layer | {"band": rank_band(rows, s, first)},
-                f"rank M~_2 .. M~_{L - 2} < {r_of(K)}",
-                source,
-                **common,
-            ),
-            claim(
-                "deep model: the rank grows in the last layers, where the ReLU is active (rank M_{L-1} > rank M~_2)",
-                bool(ranks.loc[s, f"M{L - 1}"] > ranks.loc[s, "Mt2"] and relu_last),
-                per_layer | {"ReLU active in layer L-1": relu_last},
-                f"rank M_{L - 1} > rank M~_2 and M_{L - 1} != M~_{L - 1}",
-                "DUFM §6.1, App. B.1, Fig. 6",
-                **common,
-            ),
-        ]
-    if sel is not None and "loss_srg" in refs:
-        s, r = runs[0], r_of(K)
-        like_srg = bool((ranks.loc[s, inter] == r).all())
-        out.append(
-            claim(
-                f"solutions very similar to SRG are recovered: intermediate ranks = r = {r}",
-                like_srg,
-                {"intermediate ranks": per_run(ranks, s, inter), "band": band[str(s)]},
-                f"rank M~_2 .. M~_{L - 1} = {r}",
-                source,
-                converged=common["converged"],
-                note=common["note"] or (None if like_srg else srg_like_in_grid(table, inter, r)),
-            )
-        )
-        out.append(
-            claim(
-                "the solution found is below the SRG construction: SRG is not optimal",
-                bool(final[s] < refs["loss_srg"]),
-                {"shown run's loss": float(final[s])} | refs_value | {"intermediate ranks": per_run(ranks, s, inter)},
-                "< L_SRG",
-                source,
-                converged=common["converged"],
-                note="; ".join(
-                    filter(
-                        None, [common["note"], None if like_srg else f"the selected run's ranks are not SRG's r = {r}"]
-                    )
-                )
-                or None,
-            )
-        )
-    return out
+    ]
+
+
+def deep_model_ranks(s: ShownRuns) -> list[dict]:
+    """DUFM §6.1, App. B.1, Fig. 6, for large L: the first layers' rank is below the SRG solution's r, and
+    the rank grows in the last layers, where the ReLU is active."""
+    from ..surrogates.dufm import r_of
+
+    K, L, ranks = s.K, s.L, s.ranks
+    if not L > 5:
+        return []
+    seed = s.runs[0]
+    first = [f"Mt{l}" for l in range(2, L - 1)]
+    relu_last = not _relu_idle(s.rows, seed, range(L - 1, L))
+    per_layer = {m: int(ranks.loc[seed, m]) for m in [*first, f"Mt{L - 1}", f"M{L - 1}"]}
+    return [
+        claim(
+            f"deep model: the rank of the first layers is below the SRG solution's r = {r_of(K)}",
+            max(int(ranks.loc[seed, m]) for m in first) < r_of(K),
+            per_layer | {"band": rank_band(s.rows, seed, first)},
+            f"rank M~_2 .. M~_{L - 2} < {r_of(K)}",
+            s.source,
+            **s.gate,
+        ),
+        claim(
+            "deep model: the rank grows in the last layers, where the ReLU is active (rank M_{L-1} > rank M~_2)",
+            bool(ranks.loc[seed, f"M{L - 1}"] > ranks.loc[seed, "Mt2"] and relu_last),
+            per_layer | {"ReLU active in layer L-1": relu_last},
+            f"rank M_{L - 1} > rank M~_2 and M_{L - 1} != M~_{L - 1}",
+            "DUFM §6.1, App. B.1, Fig. 6",
+            **s.gate,
+        ),
+    ]
+
+
+def solutions_near_srg(s: ShownRuns, table: pd.DataFrame) -> list[dict]:
+    """DUFM App. B.1, Figs. 7, 8: the search finds solutions "very similar to SRG" (intermediate ranks r),
+    whose loss is below L_SRG: SRG is not optimal. Where the selected run is not SRG-like, the note says
+    what the search grid holds (:func:`srg_like_in_grid`)."""
+    from ..surrogates.dufm import r_of
+
+    seed, r, ranks, inter = s.runs[0], r_of(s.K), s.ranks, s.inter
+    like_srg = bool((ranks.loc[seed, inter] == r).all())
+    not_srg = None if like_srg else f"the selected run's ranks are not SRG's r = {r}"
+    return [
+        claim(
+            f"solutions very similar to SRG are recovered: intermediate ranks = r = {r}",
+            like_srg,
+            {"intermediate ranks": per_run(ranks, seed, inter), "band": rank_band(s.rows, seed, inter)},
+            f"rank M~_2 .. M~_{s.L - 1} = {r}",
+            s.source,
+            converged=s.gate["converged"],
+            note=s.gate["note"] or (None if like_srg else srg_like_in_grid(table, inter, r)),
+        ),
+        claim(
+            "the solution found is below the SRG construction: SRG is not optimal",
+            bool(s.final[seed] < s.refs["loss_srg"]),
+            {"shown run's loss": float(s.final[seed])}
+            | s.refs_value
+            | {"intermediate ranks": per_run(ranks, seed, inter)},
+            "< L_SRG",
+            s.source,
+            converged=s.gate["converged"],
+            note="; ".join(filter(None, [s.gate["note"], not_srg])) or None,
+        ),
+    ]
+
+
+SOLUTION_STATEMENTS = (
+    descent_beats_dnc,
+    dnc1_in_every_layer,
+    shallow_intermediate_layers,
+    loss_close_to_srg,
+    deep_model_ranks,
+)
+
+
+def solution_claims(table: pd.DataFrame, meta: dict) -> list[dict]:
+    """DUFM Figs. 2 (top; §6.1), 6, 7, 8 (App. B.1) on the runs the figure shows (:func:`shown_runs`): the
+    statements of :data:`SOLUTION_STATEMENTS` in order; for a weight-decay search (Figs. 7, 8), first the
+    project's check of the search (:func:`search_claim`) and last :func:`solutions_near_srg`."""
+    p = surrogate_params(meta)
+    rows, refs, sel = shown(table)
+    if rows.empty:
+        return [search_claim(table)]
+    s = shown_runs(rows, refs, sel, p, meta)
+    out = [search_claim(table)] if sel is not None else []
+    out += [c for statement in SOLUTION_STATEMENTS for c in statement(s)]
+    return out + (solutions_near_srg(s, table) if sel is not None and "loss_srg" in refs else [])
 
 
 KINDS = {

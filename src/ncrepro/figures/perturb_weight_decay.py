@@ -9,11 +9,9 @@ Thresholds the paper does not give are the project's reading (docs/papers/pertur
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from . import FigureInputs, Kind
 from .common import (
     DATASET_NAMES,
     OURS,
@@ -24,8 +22,9 @@ from .common import (
     read_epochs,
     read_runs,
 )
+from .kind import FigureInputs, Kind
 from .perturb import ACC_METRICS, training_accuracy, zero_error
-from .style import draw_table, finish, write_table_texts
+from .style import draw_table, finish, plt, write_table_texts
 
 # The weight-decay settings of Perturb §5 (Figs. 3-5, Table 1): the baseline, and the weight decay
 # doubled (x2) or removed (0) on the last layer W or on the feature mapping H.
@@ -347,22 +346,90 @@ def table_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
     finish(fig, pdf, meta, bottom=0.08, top=0.9)
 
 
+TABLE1_SOURCES = {"direction": "Perturb §5; App. E.2, Table 1", "deviation": "Perturb App. E.2, Table 1 (caption)"}
+
+
+def table1_gate(acc: pd.DataFrame, epochs: str, rows: pd.DataFrame, v: pd.Series, metric: str, tol: float):
+    """The gate of a Table 1 column's claims, ``gate(variants)`` -> :func:`~ncrepro.figures.common.claim`'s
+    keywords (``acc``: the column's training-accuracy rows, ``rows``: its rows of ``metric``, ``v`` their
+    means per variant). Premise (Perturb §5, "as long as entering the zero training error phase of training is
+    maintained"): every seed of each compared variant at zero training error (within ``tol``) at the
+    table's epoch. Convergence (App. E.2, "at the 100 epoch (which is already after the NC metrics reach
+    plateaus)"): the metric of each compared variant moved by at most :data:`PLATEAU_LOG` in |log| over the
+    last :data:`PLATEAU_EPOCHS` epochs before the read epoch (the project's numbers)."""
+    if "value_prev" in rows.columns:
+        moving = np.abs(np.log(v / rows.groupby("variant").value_prev.mean()))
+        prev_epochs = ", ".join(f"{e:g}" for e in sorted(rows.epoch_prev.dropna().unique()))
+    else:
+        moving, prev_epochs = pd.Series(np.nan, index=v.index), ""
+
+    def gate(variants):
+        ok, note = zero_error(acc[acc.variant.isin(variants)], _run_label, f"at epoch {epochs}", tol)
+        still = {k: float(moving[k]) for k in variants if moving[k] > PLATEAU_LOG}
+        if ok and still:
+            note = f"{metric} not at a plateau: |log(epoch {epochs} / epoch {prev_epochs})| " + ", ".join(
+                f"{k} {x:.3g}" for k, x in still.items()
+            )
+            note += f" > {PLATEAU_LOG:g}"
+        return {"premise": ok, "converged": not still, "note": note}
+
+    return gate
+
+
+def largest_without_feature_wd(where: str, v: pd.Series, gate) -> dict:
+    """The project's check of the printed Perturb Table 1: WD=0 for H gives the largest of the five values
+    of every column (the paper does not comment on it)."""
+    return claim(
+        f"{where}: WD=0 for H gives the largest value (as in Perturb Table 1)",
+        bool(v.idxmax() == "wd0_h"),
+        {k: float(v[k]) for k in WD_VARIANTS},
+        "max = wd0_h",
+        OURS,
+        **gate(list(WD_VARIANTS)),
+    )
+
+
+def doubled_last_layer_wd_lowers(where: str, v: pd.Series, samples: dict[str, np.ndarray], loss: str, gate) -> dict:
+    """Perturb §5: "sometimes (e.g., with CE loss) increasing the WD of the last layer can also decrease the
+    gap from collapse" (App. E.2, Table 1): WDx2 for W below the baseline, a paper claim for the CE columns,
+    the project's check of Table 1's pattern for MSE."""
+    value = {k: float(v[k]) for k in ("wd2_w", "wd0_w", "baseline")}
+    lowered = difference(samples["wd2_w"], samples["baseline"])
+    return claim(
+        f"{where}: WDx2 for W lowers the metric",
+        lowered["difference"] > 0,
+        value | {"baseline - wd2_w": lowered},
+        "wd2_w < baseline, beyond the seeds' noise",
+        "Perturb §5 ('sometimes (e.g., with CE loss)'); App. E.2, Table 1" if loss == "ce" else OURS,
+        decided=lowered["decided"],
+        **gate(["baseline", "wd2_w"]),
+    )
+
+
+def zero_last_layer_wd_raises(where: str, v: pd.Series, samples: dict[str, np.ndarray], gate) -> dict:
+    """The project's check of the printed Perturb Table 1: WD=0 for W raises the metric above the baseline,
+    checked where the printed table has it rise (the paper does not comment on it)."""
+    value = {k: float(v[k]) for k in ("wd2_w", "wd0_w", "baseline")}
+    raised = difference(samples["baseline"], samples["wd0_w"])
+    return claim(
+        f"{where}: WD=0 for W raises the metric (as in Perturb Table 1)",
+        raised["difference"] > 0,
+        value | {"wd0_w - baseline": raised},
+        "wd0_w > baseline, beyond the seeds' noise",
+        OURS,
+        decided=raised["decided"],
+        **gate(["baseline", "wd0_w"]),
+    )
+
+
 def table_claims(table: pd.DataFrame, meta: dict) -> list[dict]:
     """Perturb Table 1 (§5, App. E.2), per column (dataset, loss, NC1 | NC2; means over seeds at the
     table's epoch): the orderings (i)-(iii) of :func:`wd_ordering_claims`; (iv) doubling the last layer's
-    WD lowers the metric, a paper claim for the CE columns only (§5: "sometimes (e.g., with CE loss)
-    increasing the WD of the last layer can also decrease the gap from collapse"), the project's check of
-    Table 1's pattern for MSE; the project's checks of two more patterns of the printed table: WD=0 for H
-    gives the largest of the five values, and WD=0 for W raises the metric where the printed table has it
-    rise (the paper comments on neither; where the printed value falls, CIFAR-10 MSE, within about one
-    SD, nothing is checked).
-
-    Premise (Perturb §5, "as long as entering the zero training error phase of training is maintained"):
-    every seed of each compared variant is at zero training error (within the one tolerance) at the
-    table's epoch. Convergence
-    (App. E.2, "at the 100 epoch (which is already after the NC metrics reach plateaus)"): the metric of
-    each compared variant changed by at most :data:`PLATEAU_LOG` in |log| over the last
-    :data:`PLATEAU_EPOCHS` epochs before the read epoch (the project's numbers)."""
+    WD lowers the metric (:func:`doubled_last_layer_wd_lowers`); the project's checks of two more patterns
+    of the printed table: WD=0 for H gives the largest of the five values (:func:`largest_without_feature_wd`),
+    and WD=0 for W raises the metric where the printed table has it rise (:func:`zero_last_layer_wd_raises`;
+    where the printed value falls, CIFAR-10 MSE, within about one SD, nothing is checked). Every claim is
+    gated by :func:`table1_gate`: zero training error and the plateau at the table's epoch."""
     out = []
     tol = fit_tolerance(meta)
     for (family, dataset, loss), runs in table.groupby(["family", "paper_dataset", "loss"], sort=False):
@@ -373,68 +440,15 @@ def table_claims(table: pd.DataFrame, meta: dict) -> list[dict]:
             v = rows.groupby("variant").value.mean()
             if set(WD_VARIANTS) - set(v.index):
                 continue
-            if "value_prev" in rows.columns:
-                before = rows.groupby("variant").value_prev.mean()
-                moving = np.abs(np.log(v / before))
-                prev_epochs = ", ".join(f"{e:g}" for e in sorted(rows.epoch_prev.dropna().unique()))
-            else:
-                moving, prev_epochs = pd.Series(np.nan, index=v.index), ""
-
-            def gate(variants, acc=acc, moving=moving, prev_epochs=prev_epochs, metric=metric, epochs=epochs):
-                ok, note = zero_error(acc[acc.variant.isin(variants)], _run_label, f"at epoch {epochs}", tol)
-                still = {k: float(moving[k]) for k in variants if moving[k] > PLATEAU_LOG}
-                if ok and still:
-                    note = f"{metric} not at a plateau: |log(epoch {epochs} / epoch {prev_epochs})| " + ", ".join(
-                        f"{k} {x:.3g}" for k, x in still.items()
-                    )
-                    note += f" > {PLATEAU_LOG:g}"
-                return {"premise": ok, "converged": not still, "note": note}
-
+            gate = table1_gate(acc, epochs, rows, v, metric, tol)
             where = f"{family} {metric}"
-            sources = {
-                "direction": "Perturb §5; App. E.2, Table 1",
-                "deviation": "Perturb App. E.2, Table 1 (caption)",
-            }
             samples = {k: g.to_numpy() for k, g in rows.groupby("variant").value}
-            out += wd_ordering_claims(where, samples, sources, gate)
-            value = {k: float(v[k]) for k in WD_VARIANTS}
-            out.append(
-                claim(
-                    f"{where}: WD=0 for H gives the largest value (as in Perturb Table 1)",
-                    bool(v.idxmax() == "wd0_h"),
-                    value,
-                    "max = wd0_h",
-                    OURS,
-                    **gate(list(WD_VARIANTS)),
-                )
-            )
-            value = {"wd2_w": float(v["wd2_w"]), "wd0_w": float(v["wd0_w"]), "baseline": float(v["baseline"])}
-            lowered = difference(samples["wd2_w"], samples["baseline"])
-            out.append(
-                claim(
-                    f"{where}: WDx2 for W lowers the metric",
-                    lowered["difference"] > 0,
-                    value | {"baseline - wd2_w": lowered},
-                    "wd2_w < baseline, beyond the seeds' noise",
-                    "Perturb §5 ('sometimes (e.g., with CE loss)'); App. E.2, Table 1" if loss == "ce" else OURS,
-                    decided=lowered["decided"],
-                    **gate(["baseline", "wd2_w"]),
-                )
-            )
+            out += wd_ordering_claims(where, samples, TABLE1_SOURCES, gate)
+            out.append(largest_without_feature_wd(where, v, gate))
+            out.append(doubled_last_layer_wd_lowers(where, v, samples, loss, gate))
             paper = PERTURB_TABLE1.get((dataset, loss))
             if paper and paper["wd0_w"][metric][0] > paper["baseline"][metric][0]:
-                raised = difference(samples["baseline"], samples["wd0_w"])
-                out.append(
-                    claim(
-                        f"{where}: WD=0 for W raises the metric (as in Perturb Table 1)",
-                        raised["difference"] > 0,
-                        value | {"wd0_w - baseline": raised},
-                        "wd0_w > baseline, beyond the seeds' noise",
-                        OURS,
-                        decided=raised["decided"],
-                        **gate(["baseline", "wd0_w"]),
-                    )
-                )
+                out.append(zero_last_layer_wd_raises(where, v, samples, gate))
     return out
 
 

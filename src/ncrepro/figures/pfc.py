@@ -11,9 +11,8 @@ the claims on the ResNets (Figs. 2-3) instead of being verdicts of their own:
 
 - the terminal phase of training (PFC Conj. 1, §III-A; Assumption 1, §II-C): ``not_converged`` where the
   training error is above the one tolerance (:data:`~ncrepro.figures.common.FIT_TOLERANCE`, the figure's
-  ``fit_tolerance``). The accuracy is ``classifier_acc`` (the
-  network's own classifier in eval mode on the training split at the checkpoint), or the running
-  in-epoch ``train_acc`` where a table lacks it;
+  ``fit_tolerance``). The accuracy is ``classifier_acc`` (the network's own classifier in eval mode on the
+  training split at the checkpoint), or the running in-epoch ``train_acc`` where a table lacks it;
 - NC at the last layer, i.e. the last measured layer NCC separable (PFC3 >= 1 - epsilon), for which the
   paper selected its architectures (PFC §IV-A): ``premise_unmet`` otherwise;
 - "before effective depth" (PFC Conj. 1, §IV-A): the order is checked on layers 0..L0, L0 the
@@ -23,18 +22,15 @@ the claims on the ResNets (Figs. 2-3) instead of being verdicts of their own:
 A gated claim keeps what it would say as ``would_be``: the order checked on layers 0..L0 where L0 exists,
 on every measured layer where none is separable, nothing where L0 is layer0.
 
-The paper reports no numbers: every numeric threshold here is the project's reading
-(docs/papers/pfc-reading.md).
+The paper reports no numbers: every numeric threshold here is the project's reading (docs/papers/pfc-reading.md).
 """
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
 from ..metrics import PFC_METRICS
-from . import FigureInputs, Kind
 from .common import (
     DATASET_NAMES,
     OURS,
@@ -47,7 +43,8 @@ from .common import (
     row_label,
     setting_rows,
 )
-from .style import draw_table, layer_colors, save_pdf, title, write_table_texts
+from .kind import FigureInputs, Kind
+from .style import draw_table, layer_colors, plt, save_pdf, title, write_table_texts
 
 PFC_LABELS = {"pfc1": r"$\mathcal{PFC}_1$", "pfc2": r"$\mathcal{PFC}_2$", "pfc3": r"$\mathcal{PFC}_3$"}
 PFC_LOG = {"pfc1": True, "pfc2": True, "pfc3": False}  # as the paper's Figs. 2-3: log y for PFC1/PFC2
@@ -112,17 +109,17 @@ def training_accuracy(table: pd.DataFrame) -> tuple[pd.Series, str | None]:
     return pd.Series(dtype=float), None
 
 
-def terminal_phase(acc: pd.Series, metric: str | None, epochs, tol: float) -> tuple[bool, str | None]:
+def terminal_phase(acc: pd.Series, metric: str | None, epochs, tol: float) -> dict:
     """Whether training is in the terminal phase (training error at most ``tol``, the one tolerance) at
-    every one of ``epochs``, and a note naming the first epoch where it is not."""
+    every one of ``epochs`` (``converged``), and a ``note`` naming the first epoch where it is not."""
     if metric is None:
-        return False, "no training accuracy recorded"
+        return {"converged": False, "note": "no training accuracy recorded"}
     for e in epochs:
         a = acc.get(e, np.nan)
         if not fits(a, tol):
             measured = "not recorded" if np.isnan(a) else f"{a:.6g} < 1 - {tol:g}"
-            return False, f"{ACCURACIES[metric]} {measured} at epoch {e}"
-    return True, None
+            return {"converged": False, "note": f"{ACCURACIES[metric]} {measured} at epoch {e}"}
+    return {"converged": True, "note": None}
 
 
 def _number(x) -> float | None:
@@ -136,11 +133,9 @@ def ordered_layers(L0: int | None, n_layers: int) -> int | None:
     return n_layers if L0 is None else None if L0 == 0 else L0 + 1
 
 
-def order_claims(
-    per_layer: dict[str, np.ndarray], where: str, source: str, converged: bool, tp_note, tol: float
-) -> list[dict]:
+def order_claims(per_layer: dict[str, np.ndarray], where: str, source: str, terminal: dict, tol: float) -> list[dict]:
     """PFC's depth ordering (Conj. 1) on layers 0..L0 of one epoch's per-layer values: PFC1 and PFC2
-    strictly decrease, PFC3 increases. Gated by :func:`depth_premise` and the terminal phase."""
+    strictly decrease, PFC3 increases. Gated by :func:`depth_premise` and ``terminal`` (:func:`terminal_phase`)."""
     premise, note, L0 = depth_premise(per_layer["pfc3"], tol)
     top = ordered_layers(L0, len(per_layer["pfc3"]))
     out = []
@@ -155,8 +150,8 @@ def order_claims(
                 ("strictly decreasing" if metric != "pfc3" else "non-decreasing, L0 > layer0") + " over layers 0..L0",
                 source,
                 premise=premise,
-                converged=converged,
-                note=note if not premise else tp_note,
+                converged=terminal["converged"],
+                note=note if not premise else terminal["note"],
             )
         )
     return out
@@ -234,7 +229,7 @@ def dynamics_claims(table: pd.DataFrame, meta: dict) -> list[dict]:
     tol = fit_tolerance(meta)
     premise, premise_note, L0 = depth_premise(per_epoch["pfc3"].loc[final].to_numpy(), tol)
     acc, acc_metric = training_accuracy(table)
-    converged, tp_note = terminal_phase(acc, acc_metric, window, tol)
+    terminal = terminal_phase(acc, acc_metric, window, tol)
     top = ordered_layers(L0, per_epoch["pfc1"].shape[1])
     out = []
     for metric, verb in (("pfc1", "decreases strictly"), ("pfc2", "decreases strictly"), ("pfc3", "increases")):
@@ -258,8 +253,8 @@ def dynamics_claims(table: pd.DataFrame, meta: dict) -> list[dict]:
                 + f" over layers 0..L0 at epochs {window}",
                 "PFC Conj. 1 (§III-A), §IV-A, Fig. 2",
                 premise=premise,
-                converged=converged,
-                note=premise_note if not premise else tp_note,
+                converged=terminal["converged"],
+                note=premise_note if not premise else terminal["note"],
             )
         )
     return out
@@ -323,116 +318,113 @@ def depth_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
     save_pdf(fig, pdf, meta)
 
 
-def depth_claims(table: pd.DataFrame, meta: dict) -> list[dict]:
-    """PFC Fig. 3 for one setting, at its final epoch: the observed depth ordering on layers 0..L0
-    (:func:`order_claims`; PFC Conj. 1, §IV-A, Fig. 3 caption "Both observations and predictions are
-    monotonic"); NCC separability persisting with depth (PFC §II-A); the prediction along the geodesic
-    monotone (Fig. 3 caption, §IV-A: "Under the geodesic curve assumption, the metrics monotonically
-    decrease along the straight line"); Thm. 1's condition (§III-B: "Empirical result in Section IV-A
-    shows that this assumption is valid"). Each is gated by the terminal phase at the final epoch;
-    the ordering and the prediction also by NC at the last layer (PFC §IV-A). The prediction's
-    theoretical backing (Thms. 1-2) assumes a collapsed end point and, for PFC2, a small transport cost;
-    the measured last layer's PFC1, PFC2 and the transport cost are reported beside it. That the
-    prediction meets the observed end points and that the relative depth runs from 0 to 1 are the
-    project's own consistency checks (source ncrepro). Tolerances are float slack, the project's."""
-    obs = table[table.curve == "observed"]
-    pred = table[table.curve == "predicted"]
-    side = table[table.curve == "side"]
-    final = int(table.epoch.max())
-    per_layer = {
-        m: obs[obs.metric == m].groupby("layer_index").value.mean().sort_index().to_numpy()
-        for m in ("pfc1", "pfc2", "pfc3")
-    }
-    acc, acc_metric = training_accuracy(side)
-    tol = fit_tolerance(meta)
-    converged, tp_note = terminal_phase(acc, acc_metric, [final], tol)
-    where, source = f"observed, epoch {final}", "PFC Conj. 1 (§III-A), §IV-A, Fig. 3"
-    out = order_claims(per_layer, where, source, converged, tp_note, tol)
-
-    pfc3 = per_layer["pfc3"]
+def separability_persists(pfc3: np.ndarray, final: int, tol: float, terminal: dict) -> dict:
+    """PFC §II-A: once a layer is NCC separable (PFC3 >= 1 - epsilon), every deeper layer is; premise: one is."""
     separable = np.flatnonzero(fits(pfc3, tol))
-    out.append(
-        claim(
-            f"epoch {final}: once a layer is NCC separable, every deeper layer is",
-            bool(np.all(fits(pfc3[separable[0] :], tol))) if len(separable) else None,
-            rounded(pfc3),
-            f"PFC3 >= 1 - {tol:g} from the effective depth L0 to the last layer",
-            "PFC §II-A",
-            premise=bool(len(separable)),
-            converged=converged,
-            note=tp_note
-            if len(separable)
-            else f"no measured layer is NCC separable (max NCC accuracy {pfc3.max():.6g})",
-        )
+    unmet = f"no measured layer is NCC separable (max NCC accuracy {pfc3.max():.6g})"
+    return claim(
+        f"epoch {final}: once a layer is NCC separable, every deeper layer is",
+        bool(np.all(fits(pfc3[separable[0] :], tol))) if len(separable) else None,
+        rounded(pfc3),
+        f"PFC3 >= 1 - {tol:g} from the effective depth L0 to the last layer",
+        "PFC §II-A",
+        premise=bool(len(separable)),
+        converged=terminal["converged"],
+        note=terminal["note"] if len(separable) else unmet,
     )
 
-    separable_last, last_note = last_layer_separable(pfc3, tol)
-    side_value = side.groupby("metric").value
-    cost = (
-        float(side_value.mean()["theorem1_transport_cost"]) if "theorem1_transport_cost" in set(side.metric) else None
-    )
+
+def prediction_is_monotone(curves: dict, per_layer: dict, cost, tol: float, terminal: dict) -> list[dict]:
+    """PFC Fig. 3 caption ("Both observations and predictions are monotonic"), §IV-A ("Under the geodesic curve
+    assumption, the metrics monotonically decrease along the straight line"): PFC1, PFC2 along the geodesic
+    non-increasing in t, PFC3 non-decreasing; premise: NC at the last layer (PFC §IV-A). The backing (Thms.
+    1-2) assumes a collapsed end point and, for PFC2, a small transport cost: both are reported beside it."""
+    separable_last, last_note = last_layer_separable(per_layer["pfc3"], tol)
     end_point = {"transport cost": cost, "last layer PFC1": float(per_layer["pfc1"][-1])}
     end_point["last layer PFC2"] = float(per_layer["pfc2"][-1])
-    curves = {m: pred[pred.metric == m].groupby("position").value.mean().sort_index() for m in ("pfc1", "pfc2", "pfc3")}
+    out = []
     for metric, sign in (("pfc1", -1), ("pfc2", -1), ("pfc3", 1)):
         v = curves[metric].to_numpy()
+        rise = sign * np.diff(v)
         direction = "non-increasing" if sign < 0 else "non-decreasing"
         out.append(
             claim(
                 f"prediction: {metric.upper()} along the geodesic is monotone ({direction} in t)",
-                bool(np.all(sign * np.diff(v) >= -NUMERICAL_SLACK)),
-                {
-                    "first": float(v[0]),
-                    "last": float(v[-1]),
-                    "max_violation": float(max(0.0, np.max(-sign * np.diff(v)))),
-                }
+                bool(np.all(rise >= -NUMERICAL_SLACK)),
+                {"first": float(v[0]), "last": float(v[-1]), "max_violation": float(max(0.0, np.max(-rise)))}
                 | end_point,
                 "monotone",
                 "PFC Fig. 3 caption, §IV-A",
                 premise=separable_last,
-                converged=converged,
-                note=last_note if not separable_last else tp_note,
+                converged=terminal["converged"],
+                note=last_note if not separable_last else terminal["note"],
             )
         )
+    return out
 
+
+def prediction_meets_end_points(curves: dict, per_layer: dict) -> dict:
+    """The project's consistency check: the prediction passes through the first and last measured points."""
     gaps = []
     for metric in ("pfc1", "pfc2", "pfc3"):
         v, c = per_layer[metric], curves[metric].to_numpy()
         gaps += [abs(c[0] - v[0]) / max(abs(v[0]), 1e-300), abs(c[-1] - v[-1]) / max(abs(v[-1]), 1e-300)]
-    out.append(
-        claim(
-            "prediction passes through the first and last measured points (t = 0 and t = 1)",
-            max(gaps) < 1e-9,
-            float(max(gaps)),
-            "relative difference < 1e-9",
-            OURS,
-        )
+    return claim(
+        "prediction passes through the first and last measured points (t = 0 and t = 1)",
+        max(gaps) < 1e-9,
+        float(max(gaps)),
+        "relative difference < 1e-9",
+        OURS,
     )
+
+
+def relative_depth_spans_unit_interval(obs: pd.DataFrame) -> dict:
+    """The project's consistency check: the relative depth (PFC §IV-A) runs from 0 to 1, increasing."""
     pos = obs[obs.metric == "pfc1"].groupby("layer_index").position.mean().sort_index().to_numpy()
-    out.append(
-        claim(
-            "relative depth runs from 0 (layer0) to 1 (last layer), increasing",
-            bool(abs(pos[0]) < NUMERICAL_SLACK and abs(pos[-1] - 1) < NUMERICAL_SLACK and np.all(np.diff(pos) > 0)),
-            rounded(pos),
-            "0 = s_0 < s_1 < ... < s_L = 1",
-            OURS,
-        )
+    return claim(
+        "relative depth runs from 0 (layer0) to 1 (last layer), increasing",
+        bool(abs(pos[0]) < NUMERICAL_SLACK and abs(pos[-1] - 1) < NUMERICAL_SLACK and np.all(np.diff(pos) > 0)),
+        rounded(pos),
+        "0 = s_0 < s_1 < ... < s_L = 1",
+        OURS,
     )
+
+
+def theorem1_condition_holds(side: pd.DataFrame, final: int, cost, terminal: dict) -> list[dict]:
+    """PFC §III-B, after Thm. 1: "Empirical result in Section IV-A shows that this assumption is valid":
+    sum_k <h~0_k, h~L_k> >= 0 in every seed (where measured)."""
     inner = side[side.metric == "theorem1_inner_product"].groupby("seed").value.mean()
     if not len(inner):
-        return out
-    out.append(
+        return []
+    return [
         claim(
             f"epoch {final}: Theorem 1 condition sum_k <h~0_k, h~L_k> >= 0 holds (every seed)",
             bool((inner >= 0).all()),
             {"min over seeds": float(inner.min()), "transport cost": cost},
             ">= 0",
             "PFC §III-B (after Thm. 1)",
-            converged=converged,
-            note=tp_note,
+            **terminal,
         )
-    )
-    return out
+    ]
+
+
+def depth_claims(table: pd.DataFrame, meta: dict) -> list[dict]:
+    """PFC Fig. 3 for one setting at its final epoch: the observed depth ordering (:func:`order_claims`), then
+    the statements it calls in turn, the paper's gated by the terminal phase there. Float-slack tolerances (ours)."""
+    obs, pred, side = (table[table.curve == c] for c in ("observed", "predicted", "side"))
+    final = int(table.epoch.max())
+    per_layer = {m: obs[obs.metric == m].groupby("layer_index").value.mean().sort_index().to_numpy() for m in PFC_LOG}
+    tol = fit_tolerance(meta)
+    terminal = terminal_phase(*training_accuracy(side), [final], tol)
+    out = order_claims(per_layer, f"observed, epoch {final}", "PFC Conj. 1 (§III-A), §IV-A, Fig. 3", terminal, tol)
+    out.append(separability_persists(per_layer["pfc3"], final, tol, terminal))
+    side_means = side.groupby("metric").value.mean()
+    cost = float(side_means["theorem1_transport_cost"]) if "theorem1_transport_cost" in side_means else None
+    curves = {m: pred[pred.metric == m].groupby("position").value.mean().sort_index() for m in PFC_LOG}
+    out += prediction_is_monotone(curves, per_layer, cost, tol, terminal)
+    out.append(prediction_meets_end_points(curves, per_layer))
+    out.append(relative_depth_spans_unit_interval(obs))
+    return out + theorem1_condition_holds(side, final, cost, terminal)
 
 
 # ---------------------------------------------------------------------------------------------

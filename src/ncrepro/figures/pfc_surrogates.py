@@ -5,15 +5,14 @@ surrogate solves: Fig. 1 (features of three classes moving on straight lines to 
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
 from ..metrics import PFC_METRICS, collapse_metrics
-from . import FigureInputs, Kind
 from .common import OURS, claim, rounded, surrogate_data, surrogate_params
+from .kind import FigureInputs, Kind
 from .pfc import NUMERICAL_SLACK, PFC_LABELS
-from .style import finish
+from .style import finish, plt
 
 # ---------------------------------------------------------------------------------------------
 # PFC Fig. 1: features of three classes moving on straight lines to a collapsed simplex ETF

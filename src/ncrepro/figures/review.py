@@ -8,11 +8,9 @@ test accuracy of a ResNet18 trained with SGD, Adam and L-BFGS (docs/papers/revie
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from . import Kind
 from .common import (
     OURS,
     claim,
@@ -26,7 +24,8 @@ from .common import (
     surrogate_params,
     sustained_from,
 )
-from .style import finish, layer_colors
+from .kind import Kind
+from .style import finish, layer_colors, plt
 
 # ---------------------------------------------------------------------------------------------
 # Review Fig. 3 (§3.1.2): SNC errors against gradient-descent step, one curve per epsilon

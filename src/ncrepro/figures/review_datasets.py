@@ -10,16 +10,15 @@ selected ones marked, so that the selection can be checked and redone.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from matplotlib.ticker import NullFormatter
 
-from . import Kind
 from .common import OURS, claim, data_description, dataset_label, fit_tolerance, read_runs, rounded, sustained_from
+from .kind import Kind
 from .review import COLLAPSE_FACTOR, TEX, settled
-from .style import finish
+from .style import finish, plt, pyplot
 
 # The caption's networks, by the last word of a Fig. 5 setting's name (review_nc1_<dataset>_<network>).
 NETWORKS = {
@@ -118,7 +117,7 @@ def sweep_plot(table: pd.DataFrame, pdf: str, meta: dict) -> None:
         column[0].set_title(f"{dataset}: {TEX['NC1']}", fontsize=9)
         column[0].legend(fontsize=6)
         column[1].set_xscale("log")
-        column[1].xaxis.set_minor_formatter(NullFormatter())
+        column[1].xaxis.set_minor_formatter(pyplot().NullFormatter())
         column[1].set_xlabel("learning rate")
         column[1].set_title("final test accuracy (%), * selected", fontsize=8)
     finish(fig, pdf, meta)
@@ -177,45 +176,39 @@ def own_data(setting: dict) -> bool:
     return setting.get("paper_dataset") in (None, setting["data"]["dataset"])
 
 
-def sweep_claims(table: pd.DataFrame, meta: dict) -> list[dict]:
-    """Review §3.1.6 ("Data independence") on Fig. 5, on the selected run of each (dataset, network):
+@dataclass(frozen=True)
+class SelectedRuns:
+    """The selected run of each sweep of Fig. 5 (:func:`sweep_runs`) and the sweeps with no lr to select."""
 
-    - "experiments by Papyan et al. (2020) (see figure 5) show varying magnitude/extent of variance
-      collapse": per dataset (panel), every network's NC1 ends at least :data:`COLLAPSE_FALL` (a decade)
-      below its value at the initialisation (the extent the review speaks of is the one reached "after
-      memorizing the training data", not the fall within TPT, whose start depends on how fast a network
-      fits).
-    - "For smaller data sets such as CIFAR10, a ResNet18 network attains a NC1 value of ~1e-2": the final
-      NC1 of ResNet18 on CIFAR10 within :data:`QUOTED_DECADES` decades of 1e-2. Premise: the paper's
-      ResNet18 trained for 350 epochs on CIFAR10's whole training set.
-    - "... varying magnitude/extent of variance collapse depending on the complexity of data": the
-      panels' final NC1s (the median of each panel's networks) span at least :data:`DATA_SPREAD` (a
-      decade). Premise: the panels train on at least two different datasets.
-    - "even after memorizing the training data, empirical results show deviation from the ideal UFM
-      behaviour for larger, complex data sets": CIFAR100's networks end with a higher median NC1 than
-      CIFAR10's, the review's example of a smaller data set (CIFAR100, a hundred classes, the most
-      complex of the six panels: the project's reading). Premise: both train on their own datasets (a
-      stand-in need not be as complex as the dataset it stands for).
+    runs: pd.DataFrame
+    unselected: list[str]
+    lost: set[str]  # the datasets of the sweeps with no lr to select
+    tol: float
 
-    Every statement is about networks that memorised their training data: a verdict needs each selected
-    run it reads to have trained in TPT over at least the last quarter of its epochs with a finite NC1,
-    and every sweep to have an lr to select (else ``not_converged``). ImageNet's panel, whose ResNet152
-    the review quotes at NC1 ~1, is not built, so that value is not checked. The project's own check:
-    each sweep's selected lr lies inside its grid (an lr at the grid's end may be the grid's choice, not
-    the data's); premise: a grid of more than one lr."""
-    tol = fit_tolerance(meta)
+    def ready(self, rows: pd.DataFrame, datasets) -> bool:
+        """A verdict on ``rows`` (selected runs) about ``datasets``: every run in TPT long enough with a finite
+        NC1 (:func:`sweep_runs`), and every sweep of those datasets with an lr to select."""
+        return bool(rows.ready.all()) and not self.lost & set(datasets)
+
+
+def selected_runs(table: pd.DataFrame, tol: float) -> SelectedRuns:
+    """The :class:`SelectedRuns` of a Fig. 5 table."""
     runs = sweep_runs(table, tol)
-    settings = meta["settings"]
     unselected = [s for s in dict.fromkeys(table.sweep) if s not in set(runs.sweep)]
     lost = {d for d, s in zip(table.dataset, table.sweep, strict=True) if s in unselected}
+    return SelectedRuns(runs, unselected, lost, tol)
 
-    def ready(rows: pd.DataFrame, datasets) -> bool:
-        return bool(rows.ready.all()) and not lost & set(datasets)
 
+def nc1_collapses_in_every_panel(table: pd.DataFrame, sel: SelectedRuns) -> list[dict]:
+    """Review §3.1.6, Fig. 5: "experiments by Papyan et al. (2020) (see figure 5) show varying magnitude/extent
+    of variance collapse": per dataset (panel), every network's NC1 ends at least :data:`COLLAPSE_FALL` (a
+    decade) below its value at the initialisation (the extent the review speaks of is the one reached "after
+    memorizing the training data", not the fall within TPT, whose start depends on how fast a network fits)."""
     out = []
     for dataset in dict.fromkeys(table.dataset):
-        rows = runs[runs.dataset == dataset]
+        rows = sel.runs[sel.runs.dataset == dataset]
         fall = rows.nc1_first / rows.nc1_last
+        lost = [s for s in sel.unselected if s in set(table.sweep[table.dataset == dataset])]
         out.append(
             claim(
                 f"{dataset}: NC1 collapses for every network",
@@ -230,44 +223,57 @@ def sweep_claims(table: pd.DataFrame, meta: dict) -> list[dict]:
                 },
                 f"NC1 at the last epoch <= NC1 at the initialisation / {COLLAPSE_FALL:g}, in TPT",
                 "Review §3.1.6, Fig. 5",
-                converged=ready(rows, [dataset]),
-                note=unready_note(
-                    rows, tol, [s for s in unselected if s in set(table.sweep[table.dataset == dataset])]
-                ),
+                converged=sel.ready(rows, [dataset]),
+                note=unready_note(rows, sel.tol, lost),
             )
         )
-    quoted = runs[(runs.dataset == "CIFAR10") & (runs.network == "ResNet18")]
-    if len(quoted):
-        r = quoted.iloc[0]
-        setting = settings[r.setting]
-        model = setting["model"]
-        paper = (
-            own_data(setting)
-            and setting["data"]["dataset"] == "cifar10"
-            and not setting["data"].get("per_class")
-            and all(model.get(k) == v for k, v in PAPER_RESNET18.items())
-            and setting["train"]["epochs"] == PAPER_EPOCHS
+    return out
+
+
+def resnet18_attains_quoted_nc1(sel: SelectedRuns, meta: dict) -> list[dict]:
+    """Review §3.1.6, Fig. 5: "For smaller data sets such as CIFAR10, a ResNet18 network attains a NC1 value of
+    ~1e-2": the final NC1 of ResNet18 on CIFAR10 within :data:`QUOTED_DECADES` decades of 1e-2. Premise: the
+    paper's ResNet18 trained for 350 epochs on CIFAR10's whole training set."""
+    quoted = sel.runs[(sel.runs.dataset == "CIFAR10") & (sel.runs.network == "ResNet18")]
+    if not len(quoted):
+        return []
+    r = quoted.iloc[0]
+    setting = meta["settings"][r.setting]
+    model = setting["model"]
+    paper = (
+        own_data(setting)
+        and setting["data"]["dataset"] == "cifar10"
+        and not setting["data"].get("per_class")
+        and all(model.get(k) == v for k, v in PAPER_RESNET18.items())
+        and setting["train"]["epochs"] == PAPER_EPOCHS
+    )
+    return [
+        claim(
+            "CIFAR10: ResNet18 attains NC1 ~1e-2",
+            bool(abs(np.log10(r.nc1_last) - np.log10(QUOTED_NC1)) <= QUOTED_DECADES),
+            {"nc1_last": float(f"{r.nc1_last:.6g}"), "lr": r.lr},
+            f"within {QUOTED_DECADES:g} decades of {QUOTED_NC1:g}",
+            "Review §3.1.6, Fig. 5",
+            premise=paper,
+            converged=sel.ready(quoted, []),
+            note=unready_note(quoted, sel.tol)
+            if paper
+            else "the value is of the paper's ResNet18 trained 350 epochs on CIFAR10's whole training set;"
+            f" here {data_description(setting, meta)}, {model['arch']} of widths {model.get('widths')},"
+            f" {setting['train']['epochs']} epochs",
         )
-        out.append(
-            claim(
-                "CIFAR10: ResNet18 attains NC1 ~1e-2",
-                bool(abs(np.log10(r.nc1_last) - np.log10(QUOTED_NC1)) <= QUOTED_DECADES),
-                {"nc1_last": float(f"{r.nc1_last:.6g}"), "lr": r.lr},
-                f"within {QUOTED_DECADES:g} decades of {QUOTED_NC1:g}",
-                "Review §3.1.6, Fig. 5",
-                premise=paper,
-                converged=ready(quoted, []),
-                note=unready_note(quoted, tol)
-                if paper
-                else "the value is of the paper's ResNet18 trained 350 epochs on CIFAR10's whole training set;"
-                f" here {data_description(setting, meta)}, {model['arch']} of widths {model.get('widths')},"
-                f" {setting['train']['epochs']} epochs",
-            )
-        )
+    ]
+
+
+def collapse_depends_on_dataset(table: pd.DataFrame, sel: SelectedRuns, meta: dict) -> list[dict]:
+    """Review §3.1.6, Fig. 5: "... varying magnitude/extent of variance collapse depending on the complexity of
+    data": the panels' final NC1s (the median of each panel's networks) span at least :data:`DATA_SPREAD` (a
+    decade). Premise: the panels train on at least two different datasets."""
+    runs, settings = sel.runs, meta["settings"]
     panel = runs.groupby("dataset", sort=False).nc1_last.median()
     data_of = runs.groupby("dataset", sort=False).setting.first().map(lambda name: settings[name]["data"]["dataset"])
     distinct = data_of.nunique() >= 2
-    out.append(
+    return [
         claim(
             "the extent of NC1's collapse depends on the dataset",
             bool(len(panel) and panel.max() >= DATA_SPREAD * panel.min()),
@@ -275,32 +281,49 @@ def sweep_claims(table: pd.DataFrame, meta: dict) -> list[dict]:
             f"the largest >= {DATA_SPREAD:g} x the smallest",
             "Review §3.1.6, Fig. 5",
             premise=distinct,
-            converged=ready(runs, table.dataset),
-            note=unready_note(runs, tol, unselected) if distinct else f"every panel trains on {data_of.iloc[0]}",
+            converged=sel.ready(runs, table.dataset),
+            note=unready_note(runs, sel.tol, sel.unselected)
+            if distinct
+            else f"every panel trains on {data_of.iloc[0]}",
         )
-    )
-    if {SMALLER, MOST_COMPLEX} <= set(panel.index):
-        pair = runs[runs.dataset.isin([SMALLER, MOST_COMPLEX])]
-        stand_ins = [d for d, name in zip(pair.dataset, pair.setting, strict=True) if not own_data(settings[name])]
-        out.append(
-            claim(
-                f"{MOST_COMPLEX}'s networks end less collapsed than {SMALLER}'s",
-                bool(panel[MOST_COMPLEX] > panel[SMALLER]),
-                {MOST_COMPLEX: float(f"{panel[MOST_COMPLEX]:.6g}"), SMALLER: float(f"{panel[SMALLER]:.6g}")},
-                f"median final NC1 of {MOST_COMPLEX} > that of {SMALLER}",
-                "Review §3.1.6, Fig. 5",
-                premise=not stand_ins,
-                converged=ready(pair, [SMALLER, MOST_COMPLEX]),
-                note=unready_note(pair, tol)
-                if not stand_ins
-                else f"{' and '.join(dict.fromkeys(stand_ins))} train on a stand-in, which need not be as complex",
-            )
+    ]
+
+
+def complex_data_less_collapsed(sel: SelectedRuns, meta: dict) -> list[dict]:
+    """Review §3.1.6, Fig. 5: "even after memorizing the training data, empirical results show deviation from
+    the ideal UFM behaviour for larger, complex data sets": CIFAR100's networks end with a higher median NC1
+    than CIFAR10's, the review's example of a smaller data set (CIFAR100, a hundred classes, the most complex
+    of the six panels: the project's reading). Premise: both train on their own datasets (a stand-in need not
+    be as complex as the dataset it stands for)."""
+    panel = sel.runs.groupby("dataset", sort=False).nc1_last.median()
+    if not {SMALLER, MOST_COMPLEX} <= set(panel.index):
+        return []
+    pair = sel.runs[sel.runs.dataset.isin([SMALLER, MOST_COMPLEX])]
+    stand_ins = [d for d, name in zip(pair.dataset, pair.setting, strict=True) if not own_data(meta["settings"][name])]
+    return [
+        claim(
+            f"{MOST_COMPLEX}'s networks end less collapsed than {SMALLER}'s",
+            bool(panel[MOST_COMPLEX] > panel[SMALLER]),
+            {MOST_COMPLEX: float(f"{panel[MOST_COMPLEX]:.6g}"), SMALLER: float(f"{panel[SMALLER]:.6g}")},
+            f"median final NC1 of {MOST_COMPLEX} > that of {SMALLER}",
+            "Review §3.1.6, Fig. 5",
+            premise=not stand_ins,
+            converged=sel.ready(pair, [SMALLER, MOST_COMPLEX]),
+            note=unready_note(pair, sel.tol)
+            if not stand_ins
+            else f"{' and '.join(dict.fromkeys(stand_ins))} train on a stand-in, which need not be as complex",
         )
+    ]
+
+
+def selected_lr_inside_grid(table: pd.DataFrame, sel: SelectedRuns) -> list[dict]:
+    """The project's own check: each sweep's selected lr lies inside its grid (an lr at the grid's end may be
+    the grid's choice, not the data's). Premise: a grid of more than one lr."""
     grids = table.groupby("sweep").lr.agg(["min", "max"])
-    edge = runs.join(grids, on="sweep")
+    edge = sel.runs.join(grids, on="sweep")
     at_edge = edge[(edge.lr == edge["min"]) | (edge.lr == edge["max"])]
     single = [r.sweep for r in edge.itertuples() if r.min == r.max]
-    out.append(
+    return [
         claim(
             "every selected learning rate lies inside its sweep's grid",
             at_edge.empty,
@@ -313,8 +336,27 @@ def sweep_claims(table: pd.DataFrame, meta: dict) -> list[dict]:
             else "; ".join(f"{r.dataset} {r.network}: lr {r.lr:.3g} at the grid's end" for r in at_edge.itertuples())
             or None,
         )
-    )
-    return out
+    ]
+
+
+def sweep_claims(table: pd.DataFrame, meta: dict) -> list[dict]:
+    """Review §3.1.6 ("Data independence") on Fig. 5, on the selected run of each (dataset, network)
+    (:func:`selected_runs`): :func:`nc1_collapses_in_every_panel`, :func:`resnet18_attains_quoted_nc1`,
+    :func:`collapse_depends_on_dataset`, :func:`complex_data_less_collapsed` and the project's
+    :func:`selected_lr_inside_grid`.
+
+    Every statement is about networks that memorised their training data: a verdict needs each selected
+    run it reads to have trained in TPT over at least the last quarter of its epochs with a finite NC1,
+    and every sweep to have an lr to select (else ``not_converged``; :meth:`SelectedRuns.ready`). ImageNet's
+    panel, whose ResNet152 the review quotes at NC1 ~1, is not built, so that value is not checked."""
+    sel = selected_runs(table, fit_tolerance(meta))
+    return [
+        *nc1_collapses_in_every_panel(table, sel),
+        *resnet18_attains_quoted_nc1(sel, meta),
+        *collapse_depends_on_dataset(table, sel, meta),
+        *complex_data_less_collapsed(sel, meta),
+        *selected_lr_inside_grid(table, sel),
+    ]
 
 
 KINDS = {

@@ -10,12 +10,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
 from ..statsfile import StatsFile
-from . import Kind
 from .common import (
     OURS,
     claim,
@@ -29,8 +27,9 @@ from .common import (
     stats_runs,
     sustained_from,
 )
+from .kind import Kind
 from .review import COLLAPSE_FACTOR, TPT_SHARE, settled
-from .style import finish, layer_colors
+from .style import finish, layer_colors, plt
 
 # ---------------------------------------------------------------------------------------------
 # Review Fig. 1 (§1; after Papyan et al. 2020): penultimate features, class means, classifier rows and a
@@ -290,129 +289,145 @@ def effective_depth(last: pd.DataFrame, tol: float) -> int | None:
     return int(separable.min()) if len(separable) else None
 
 
+def at_last_epoch(rows: pd.DataFrame) -> pd.DataFrame:
+    """One setting's means over seeds (:func:`layerwise_runs`) at its last epoch, by layer."""
+    return rows[rows.epoch == rows.epoch.max()].sort_values("layer")
+
+
+def final_layer(rows: pd.DataFrame) -> pd.DataFrame:
+    """One setting's means over seeds (:func:`layerwise_runs`) of its final layer, by epoch."""
+    return rows[rows.layer == rows.layer.max()].sort_values("epoch")
+
+
+def cdnv_collapses_from_effective_depth(rows: pd.DataFrame, tol: float) -> dict:
+    """Review §4.2, Fig. 9: "a clear indication of CDNV collapse as NCC train accuracy reaches 1 after a
+    certain depth": at the last epoch some layer's NCC training error is at most epsilon, the one tolerance
+    (the effective depth), and every layer from it on has a lower training CDNV than every layer before it.
+    Converged: the network fits its training set (training error at most the one tolerance); the statement
+    is about a trained network."""
+    last = at_last_epoch(rows)
+    fitted = bool(fits(last.fit.iloc[0], tol))
+    fit_note = None if fitted else f"training accuracy {last.fit.iloc[0]:.4g} < 1 - {tol:g} at the last epoch"
+    l0 = effective_depth(last, tol)
+    before, after = last[last.layer < (l0 or 0)], last[last.layer >= (l0 or np.inf)]
+    holds = l0 is not None and (before.empty or after.cdnv_train.max() < before.cdnv_train.min())
+    return claim(
+        f"{int(rows.depth.iloc[0])} layers: CDNV collapses from the depth at which NCC train accuracy reaches 1",
+        bool(holds),
+        {
+            "effective_depth": l0,
+            "ncc_train_by_layer": rounded(last.ncc_acc_train),
+            "cdnv_train_by_layer": rounded(last.cdnv_train),
+        },
+        f"a layer with NCC train error <= {tol:g}; from it on, CDNV train below every shallower layer's",
+        "Review §4.2, Fig. 9",
+        converged=fitted,
+        note=fit_note,
+    )
+
+
+def final_layer_test_values_saturate(rows: pd.DataFrame) -> dict:
+    """Review §4.2, Fig. 9: "NCC test accuracy and CDNV test of the final layer of the MLP saturates" (in both
+    cases): over the last :data:`TPT_SHARE` of the epochs the final layer's test NCC accuracy moves by <=
+    :data:`SATURATED_NCC` and its test CDNV by <= :data:`SATURATED_LOG2` in log2."""
+    final = final_layer(rows)
+    tail = final[final.epoch >= (1 - TPT_SHARE) * rows.epoch.max()]
+    ncc_move = float(tail.ncc_acc_test.max() - tail.ncc_acc_test.min())
+    log2_move = float(np.log2(tail.cdnv_test.max()) - np.log2(tail.cdnv_test.min()))
+    return claim(
+        f"{int(rows.depth.iloc[0])} layers: the final layer's NCC test accuracy and CDNV test saturate",
+        ncc_move <= SATURATED_NCC and log2_move <= SATURATED_LOG2,
+        {"epochs": rounded(tail.epoch), "ncc_test": rounded(tail.ncc_acc_test), "cdnv_test": rounded(tail.cdnv_test)},
+        f"over the last {TPT_SHARE:g} of the epochs NCC test moves <= {SATURATED_NCC:g},"
+        f" log2 CDNV test <= {SATURATED_LOG2:g}",
+        "Review §4.2, Fig. 9",
+    )
+
+
+def final_layer_saturates_at_quoted_values(rows: pd.DataFrame, setting: dict, meta: dict) -> dict:
+    """Review §4.2, Fig. 9: the final layer "saturates at ~0.6, ~2^-1 respectively in both the cases": its
+    test NCC accuracy within :data:`NCC_TOLERANCE` of 0.6 and its test CDNV within
+    :data:`CDNV_LOG2_TOLERANCE` of -1 in log2 at the last epoch. Premise: the paper's data, CIFAR10's whole
+    training set (the values are a dataset's)."""
+    end = final_layer(rows).iloc[-1]
+    paper_data = setting["data"]["dataset"] == PAPER_DATA and not setting["data"].get("per_class")
+    near = abs(end.ncc_acc_test - QUOTED_NCC) <= NCC_TOLERANCE
+    near &= abs(np.log2(end.cdnv_test) - QUOTED_LOG2_CDNV) <= CDNV_LOG2_TOLERANCE
+    return claim(
+        f"{int(rows.depth.iloc[0])} layers: the final layer saturates at NCC test accuracy ~0.6 and CDNV test ~2^-1",
+        bool(near),
+        {"ncc_test": float(f"{end.ncc_acc_test:.6g}"), "log2_cdnv_test": float(f"{np.log2(end.cdnv_test):.6g}")},
+        f"NCC test {QUOTED_NCC:g} +- {NCC_TOLERANCE:g}, log2 CDNV test {QUOTED_LOG2_CDNV:g} +- {CDNV_LOG2_TOLERANCE:g}",
+        "Review §4.2, Fig. 9",
+        premise=paper_data,
+        note=None
+        if paper_data
+        else f"the values are of CIFAR10's whole training set; here {data_description(setting, meta)}",
+    )
+
+
+def pre_tpt_pair_matches(rows: pd.DataFrame, tol: float) -> dict:
+    """Review §4.2, Fig. 9: "we can observe a similar pair of these values during training, i.e when NCC train
+    is ~0.6 in the pre-TPT stages, the CDNV train is ~2^-1" (the pair of the final layer): over the final
+    layer's checkpoints during training (after the initialisation) before the terminal phase (its first epoch
+    of sustained interpolation, :func:`~ncrepro.figures.common.sustained_from`) whose NCC training accuracy
+    is within :data:`NCC_TOLERANCE` of 0.6, the median training CDNV is within :data:`CDNV_LOG2_TOLERANCE` of
+    -1 in log2. Premise: such checkpoints were measured."""
+    final = final_layer(rows)
+    since = sustained_from(final.set_index("epoch").fit, tol)  # the terminal phase (TPT) starts there
+    early = final[(final.epoch > 0) & ~(final.epoch >= since)]  # the final layer during training, before TPT
+    early = early[(early.ncc_acc_train - QUOTED_NCC).abs() <= NCC_TOLERANCE]
+    median = float(np.median(np.log2(early.cdnv_train))) if len(early) else None
+    return claim(
+        f"{int(rows.depth.iloc[0])} layers: before the terminal phase, NCC train ~0.6 goes with CDNV train ~2^-1",
+        None if median is None else abs(median - QUOTED_LOG2_CDNV) <= CDNV_LOG2_TOLERANCE,
+        {"points": len(early), "median_log2_cdnv_train": median and float(f"{median:.6g}")},
+        f"median log2 CDNV train {QUOTED_LOG2_CDNV:g} +- {CDNV_LOG2_TOLERANCE:g} where NCC train is "
+        f"{QUOTED_NCC:g} +- {NCC_TOLERANCE:g}",
+        "Review §4.2, Fig. 9",
+        premise=len(early) > 0,
+        note=None
+        if len(early)
+        else f"no checkpoint of the final layer before the terminal phase had NCC train "
+        f"{QUOTED_NCC:g} +- {NCC_TOLERANCE:g}",
+    )
+
+
+def training_cdnv_falls_with_depth(seeds: pd.DataFrame, rows: pd.DataFrame) -> dict:
+    """The project's own check (the review states no ordering): at the last epoch the training CDNV does not
+    increase with depth, no rise beyond the seeds' noise (:func:`~ncrepro.figures.common.non_increasing`;
+    ``seeds``: the setting's rows of the figure table, per seed)."""
+    cdnv = seeds[(seeds.split == "train") & (seeds.metric == "cdnv")]
+    cdnv = cdnv[cdnv.epoch == rows.epoch.max()]
+    holds, decided, noise = non_increasing([g.value.to_numpy() for _, g in cdnv.groupby("layer")])
+    return claim(
+        f"{int(rows.depth.iloc[0])} layers: training CDNV at the last epoch does not increase with depth",
+        holds,
+        {"by layer": rounded(at_last_epoch(rows).cdnv_train)} | noise,
+        "non-increasing in layer, no rise beyond the seeds' noise",
+        OURS,
+        decided=decided,
+    )
+
+
 def layerwise_claims(table: pd.DataFrame, meta: dict) -> list[dict]:
-    """Review §4.2 on Fig. 9, per setting (a depth: the "both cases" of the text), on the means over seeds:
-
-    - "a clear indication of CDNV collapse as NCC train accuracy reaches 1 after a certain depth": at the
-      last epoch some layer's NCC training error is at most epsilon, the one tolerance (the effective
-      depth), and every layer from it on has a lower training CDNV than every layer before it. Converged:
-      the network fits its training set (training error at most the one tolerance); the statement is
-      about a trained network.
-    - "NCC test accuracy and CDNV test of the final layer of the MLP saturates at ~0.6, ~2^-1 respectively in
-      both the cases": (a) they saturate: over the last :data:`TPT_SHARE` of the epochs the final layer's
-      test NCC accuracy moves by <= :data:`SATURATED_NCC` and its test CDNV by <= :data:`SATURATED_LOG2` in
-      log2; (b) at the values quoted: within :data:`NCC_TOLERANCE` of 0.6 and :data:`CDNV_LOG2_TOLERANCE` of
-      -1 in log2. Premise of (b): the paper's data, CIFAR10's whole training set (the values are a dataset's).
-    - "we can observe a similar pair of these values during training, i.e when NCC train is ~0.6 in the
-      pre-TPT stages, the CDNV train is ~2^-1" (the pair of the final layer): over the final layer's
-      checkpoints during training (after the initialisation) before the terminal phase (its first epoch of
-      sustained interpolation, :func:`~ncrepro.figures.common.sustained_from`) whose
-      NCC training accuracy is within :data:`NCC_TOLERANCE` of 0.6, the median training CDNV is within
-      :data:`CDNV_LOG2_TOLERANCE` of -1 in log2. Premise: such checkpoints were measured.
-    - The project's own check (the review states no ordering): at the last epoch the training CDNV does not
-      increase with depth, no rise beyond the seeds' noise (:func:`~ncrepro.figures.common.non_increasing`).
-
-    The tolerances, epsilon and the last-quarter reading are the project's; the review gives none."""
+    """Review §4.2 on Fig. 9, per setting (a depth: the "both cases" of the text), on the means over seeds
+    (:func:`layerwise_runs`): :func:`cdnv_collapses_from_effective_depth`,
+    :func:`final_layer_test_values_saturate`, :func:`final_layer_saturates_at_quoted_values`,
+    :func:`pre_tpt_pair_matches` and the project's :func:`training_cdnv_falls_with_depth`. The tolerances,
+    epsilon and the last-quarter reading are the project's; the review gives none."""
     runs = layerwise_runs(table)
     tol = fit_tolerance(meta)
     out = []
     for name in runs.drop_duplicates("setting").sort_values("depth").setting:  # the shallower case first
         rows = runs[runs.setting == name]
-        depth = int(rows.depth.iloc[0])
-        last_epoch = rows.epoch.max()
-        last = rows[rows.epoch == last_epoch].sort_values("layer")
-        fitted = bool(fits(last.fit.iloc[0], tol))
-        fit_note = None if fitted else f"training accuracy {last.fit.iloc[0]:.4g} < 1 - {tol:g} at the last epoch"
-        l0 = effective_depth(last, tol)
-        before, after = last[last.layer < (l0 or 0)], last[last.layer >= (l0 or np.inf)]
-        holds = l0 is not None and (before.empty or after.cdnv_train.max() < before.cdnv_train.min())
-        out.append(
-            claim(
-                f"{depth} layers: CDNV collapses from the depth at which NCC train accuracy reaches 1",
-                bool(holds),
-                {
-                    "effective_depth": l0,
-                    "ncc_train_by_layer": rounded(last.ncc_acc_train),
-                    "cdnv_train_by_layer": rounded(last.cdnv_train),
-                },
-                f"a layer with NCC train error <= {tol:g}; from it on, CDNV train below every shallower layer's",
-                "Review §4.2, Fig. 9",
-                converged=fitted,
-                note=fit_note,
-            )
-        )
-        final = rows[rows.layer == rows.layer.max()].sort_values("epoch")
-        tail = final[final.epoch >= (1 - TPT_SHARE) * last_epoch]
-        ncc_move = float(tail.ncc_acc_test.max() - tail.ncc_acc_test.min())
-        log2_move = float(np.log2(tail.cdnv_test.max()) - np.log2(tail.cdnv_test.min()))
-        end = final.iloc[-1]
-        out.append(
-            claim(
-                f"{depth} layers: the final layer's NCC test accuracy and CDNV test saturate",
-                ncc_move <= SATURATED_NCC and log2_move <= SATURATED_LOG2,
-                {
-                    "epochs": rounded(tail.epoch),
-                    "ncc_test": rounded(tail.ncc_acc_test),
-                    "cdnv_test": rounded(tail.cdnv_test),
-                },
-                f"over the last {TPT_SHARE:g} of the epochs NCC test moves <= {SATURATED_NCC:g},"
-                f" log2 CDNV test <= {SATURATED_LOG2:g}",
-                "Review §4.2, Fig. 9",
-            )
-        )
-        setting = meta["settings"][name]
-        paper_data = setting["data"]["dataset"] == PAPER_DATA and not setting["data"].get("per_class")
-        near = abs(end.ncc_acc_test - QUOTED_NCC) <= NCC_TOLERANCE
-        near &= abs(np.log2(end.cdnv_test) - QUOTED_LOG2_CDNV) <= CDNV_LOG2_TOLERANCE
-        out.append(
-            claim(
-                f"{depth} layers: the final layer saturates at NCC test accuracy ~0.6 and CDNV test ~2^-1",
-                bool(near),
-                {
-                    "ncc_test": float(f"{end.ncc_acc_test:.6g}"),
-                    "log2_cdnv_test": float(f"{np.log2(end.cdnv_test):.6g}"),
-                },
-                f"NCC test {QUOTED_NCC:g} +- {NCC_TOLERANCE:g},"
-                f" log2 CDNV test {QUOTED_LOG2_CDNV:g} +- {CDNV_LOG2_TOLERANCE:g}",
-                "Review §4.2, Fig. 9",
-                premise=paper_data,
-                note=None
-                if paper_data
-                else f"the values are of CIFAR10's whole training set; here {data_description(setting, meta)}",
-            )
-        )
-        since = sustained_from(final.set_index("epoch").fit, tol)  # the terminal phase (TPT) starts there
-        early = final[(final.epoch > 0) & ~(final.epoch >= since)]  # the final layer during training, before TPT
-        early = early[(early.ncc_acc_train - QUOTED_NCC).abs() <= NCC_TOLERANCE]
-        median = float(np.median(np.log2(early.cdnv_train))) if len(early) else None
-        out.append(
-            claim(
-                f"{depth} layers: before the terminal phase, NCC train ~0.6 goes with CDNV train ~2^-1",
-                None if median is None else abs(median - QUOTED_LOG2_CDNV) <= CDNV_LOG2_TOLERANCE,
-                {"points": len(early), "median_log2_cdnv_train": median and float(f"{median:.6g}")},
-                f"median log2 CDNV train {QUOTED_LOG2_CDNV:g} +- {CDNV_LOG2_TOLERANCE:g} where NCC train is "
-                f"{QUOTED_NCC:g} +- {NCC_TOLERANCE:g}",
-                "Review §4.2, Fig. 9",
-                premise=len(early) > 0,
-                note=None
-                if len(early)
-                else f"no checkpoint of the final layer before the terminal phase had NCC train "
-                f"{QUOTED_NCC:g} +- {NCC_TOLERANCE:g}",
-            )
-        )
-        cdnv = table[(table.setting == name) & (table.split == "train") & (table.metric == "cdnv")]
-        cdnv = cdnv[cdnv.epoch == last_epoch]
-        holds, decided, noise = non_increasing([g.value.to_numpy() for _, g in cdnv.groupby("layer")])
-        out.append(
-            claim(
-                f"{depth} layers: training CDNV at the last epoch does not increase with depth",
-                holds,
-                {"by layer": rounded(last.cdnv_train)} | noise,
-                "non-increasing in layer, no rise beyond the seeds' noise",
-                OURS,
-                decided=decided,
-            )
-        )
+        out += [
+            cdnv_collapses_from_effective_depth(rows, tol),
+            final_layer_test_values_saturate(rows),
+            final_layer_saturates_at_quoted_values(rows, meta["settings"][name], meta),
+            pre_tpt_pair_matches(rows, tol),
+            training_cdnv_falls_with_depth(table[table.setting == name], rows),
+        ]
     return out
 
 

@@ -7,14 +7,13 @@ CDNV of the penultimate features on training and test data for several numbers o
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
 from ..datasets import setting_num_classes
-from . import Kind
 from .common import OURS, claim, fit_tolerance, fits, means_by_split, read_runs, rounded
-from .style import finish, layer_colors
+from .kind import Kind
+from .style import finish, layer_colors, plt
 
 ORDER_OF_MAGNITUDE = (10**0.5, 10**1.5)  # "approximately an order of magnitude": a ratio within half a decade of 10
 

@@ -5,29 +5,48 @@ colours, heat maps and tables (PDF + Markdown + LaTeX). No paper knowledge."""
 from __future__ import annotations
 
 import contextlib
+import functools
 from pathlib import Path
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+from ..digests import setting_digest
+from ..io import atomic_write, atomic_write_text
+from ..version import __version__
+from .common import footer_text
 
-from .. import __version__  # noqa: E402
-from ..config import setting_digest  # noqa: E402
-from ..io import atomic_write, atomic_write_text  # noqa: E402
-from .common import footer_text  # noqa: E402
+HOUSE_RC = {
+    "font.size": 9,
+    "axes.titlesize": 10,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "pdf.fonttype": 42,
+    "svg.hashsalt": "ncrepro",
+}
 
-plt.rcParams.update(
-    {
-        "font.size": 9,
-        "axes.titlesize": 10,
-        "axes.grid": True,
-        "grid.alpha": 0.3,
-        "pdf.fonttype": 42,
-        "svg.hashsalt": "ncrepro",
-    }
-)
+
+@functools.cache
+def pyplot():
+    """``matplotlib.pyplot`` on the Agg backend with the house settings (:data:`HOUSE_RC`), imported at its
+    first use."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot
+
+    matplotlib.pyplot.rcParams.update(HOUSE_RC)
+    return matplotlib.pyplot
+
+
+class _Pyplot:
+    """Stands for ``matplotlib.pyplot`` (:func:`pyplot`), imported when an attribute is first read: the
+    figure modules draw with ``plt`` while importing them (the catalogue) loads no plotting library."""
+
+    def __getattr__(self, name: str):
+        return getattr(pyplot(), name)
+
+
+plt = _Pyplot()
 
 
 def save_pdf(fig, path: str | Path, meta: dict) -> None:
