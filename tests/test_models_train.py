@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 import torch
 
-from ncrepro import config, data, train
+from ncrepro import checkpoints, config, data, train
 from ncrepro.models import _stage_shapes, build_model, measured_dim
 
 # PFC Table I and Sec. IV-A (docs/papers/pfc-reading.md, "Layer0 and the measured segment"): measured dimension
@@ -126,12 +126,12 @@ def test_same_seed_gives_identical_checkpoints(base_config, digits_cache, tmp_pa
 def test_checkpoint_tampering_detected(base_config, digits_cache, tmp_path):
     setting = tiny_setting(base_config)
     manifest = json.loads(train.run(setting, 1, digits_cache, tmp_path, "cpu", 1, progress=False).read_text())
-    ckpt = train.load_checkpoint(manifest, 2)
+    ckpt = checkpoints.load_checkpoint(manifest, 2)
     assert ckpt["epoch"] == 2 and ckpt["setting"]["name"] == "pfc_fashionmnist"
-    path = train.checkpoint_path(tmp_path, 2)
+    path = checkpoints.checkpoint_path(tmp_path, 2)
     path.write_bytes(path.read_bytes()[:100])
     with pytest.raises(OSError, match="does not match its manifest"):
-        train.load_checkpoint(manifest, 2)
+        checkpoints.load_checkpoint(manifest, 2)
 
 
 def test_divergence_fails_with_clear_message(base_config, digits_cache, tmp_path):
@@ -164,6 +164,13 @@ def test_a_recorded_divergence_ends_training_and_the_later_checkpoints_measure_a
     assert len(after) == len(before) * sum(e > epoch for e in (0, 2, 4)) // len(before.epoch.unique())
 
 
+def setting_file(setting: dict, folder) -> Path:
+    """The setting as the train job reads it: a spec file (results/<scale>/specs/settings/<name>.json)."""
+    path = Path(folder) / "setting.json"
+    path.write_text(json.dumps(setting))
+    return path
+
+
 def test_sigkill_and_resume_is_bit_identical(base_config, digits_cache, tmp_path):
     """Kill a real training process mid-run with SIGKILL, rerun, compare with an uninterrupted run."""
     setting = tiny_setting(base_config)
@@ -177,7 +184,7 @@ def test_sigkill_and_resume_is_bit_identical(base_config, digits_cache, tmp_path
         "ncrepro.cli",
         "train",
         "--setting",
-        json.dumps(setting),
+        str(setting_file(setting, tmp_path)),
         "--seed",
         "0",
         "--data",
@@ -250,7 +257,8 @@ def test_sigkill_mid_checkpoint_write_then_rerun_is_bit_identical(base_config, d
     setting["checkpoints"] = [0, 4, 8]
     reference = json.loads(train.run(setting, 0, digits_cache, tmp_path / "ref", "cpu", 1, progress=False).read_text())
     out = tmp_path / "killed"
-    args = ["train", "--setting", json.dumps(setting), "--seed", "0", "--data", str(digits_cache), "--out", str(out)]
+    args = ["train", "--setting", str(setting_file(setting, tmp_path)), "--seed", "0", "--data", str(digits_cache)]
+    args += ["--out", str(out)]
     args += ["--device", "cpu", "--threads", "1"]
     die_in_write = (
         "import os, signal, sys\n"
@@ -265,7 +273,7 @@ def test_sigkill_mid_checkpoint_write_then_rerun_is_bit_identical(base_config, d
     )
     killed = subprocess.run([sys.executable, "-c", die_in_write], capture_output=True, text=True)
     assert killed.returncode == -signal.SIGKILL, killed.stderr
-    assert not train.checkpoint_path(out, 4).exists() and not (out / "manifest.json").exists()
+    assert not checkpoints.checkpoint_path(out, 4).exists() and not (out / "manifest.json").exists()
     assert list((out / "ckpt").glob(".epoch0004.pt.*.tmp")), "the kill did not happen mid-write"
     rerun = subprocess.run([sys.executable, "-m", "ncrepro.cli", *args], capture_output=True, text=True)
     assert rerun.returncode == 0, rerun.stderr
@@ -280,13 +288,13 @@ def test_a_corrupt_checkpoint_is_retrained_not_resumed_over(base_config, digits_
     makes the rerun discard the run's checkpoints and retrain, to the same bytes."""
     setting = tiny_setting(base_config)
     reference = json.loads(train.run(setting, 0, digits_cache, tmp_path, "cpu", 1, progress=False).read_text())
-    path = train.checkpoint_path(tmp_path, 2)
+    path = checkpoints.checkpoint_path(tmp_path, 2)
     path.write_bytes(path.read_bytes()[:1000])
     (tmp_path / "manifest.json").unlink()
     train.run(setting, 0, digits_cache, tmp_path, "cpu", 1, progress=False)
     again = json.loads((tmp_path / "manifest.json").read_text())
     assert again["checkpoints"] == reference["checkpoints"]
-    assert train.load_checkpoint(again, 2)["epoch"] == 2
+    assert checkpoints.load_checkpoint(again, 2)["epoch"] == 2
 
 
 class _Payload:
@@ -305,20 +313,6 @@ def test_checkpoints_are_loaded_weights_only(tmp_path):
         load_torch(path)
     torch.save({"model": {"w": torch.ones(2)}}, tmp_path / "ok.pt")
     assert torch.equal(load_torch(tmp_path / "ok.pt")["model"]["w"], torch.ones(2))
-
-
-def test_a_resume_state_of_an_older_version_still_resumes(base_config, digits_cache, tmp_path):
-    """resume.pt written before it listed its checkpoints' digests: the checkpoints on disk are taken as
-    written (and a missing one means retraining); the manifest is the same."""
-    setting = tiny_setting(base_config)
-    reference = json.loads(train.run(setting, 0, digits_cache, tmp_path, "cpu", 1, progress=False).read_text())
-    resume = tmp_path / "ckpt" / "resume.pt"
-    state = torch.load(resume, weights_only=True)
-    del state["checkpoints"]
-    torch.save(state, resume)
-    (tmp_path / "manifest.json").unlink()
-    train.run(setting, 0, digits_cache, tmp_path, "cpu", 1, progress=False)
-    assert json.loads((tmp_path / "manifest.json").read_text())["checkpoints"] == reference["checkpoints"]
 
 
 def test_stats_carry_the_linear_classifier_and_metrics_match_brute_force(base_config, digits_cache, tmp_path):
@@ -347,7 +341,9 @@ def test_stats_carry_the_linear_classifier_and_metrics_match_brute_force(base_co
     table = pd.read_parquet(tmp_path / "m.parquet")
     got = {r.metric: r.value for r in table[table.layer == "layer4"].itertuples()}
 
-    model = train.restore_model(train.load_checkpoint(json.loads(manifest.read_text()), 2), torch.device("cpu"))
+    model = checkpoints.restore_model(
+        checkpoints.load_checkpoint(json.loads(manifest.read_text()), 2), torch.device("cpu")
+    )
     tensors = data.setting_tensors(setting["data"], str(digits_cache), str(digits_cache))
     with torch.no_grad():
         H = model.features(tensors.x)[-1].double()
@@ -513,7 +509,7 @@ def test_an_extended_training_killed_midway_resumes_bit_identically(base_config,
     with the same checkpoints to the bit."""
     setting = until_setting(base_config, tolerance=0.05)
     reference = json.loads(train.run(setting, 0, digits_cache, tmp_path / "ref", "cpu", 1, progress=False).read_text())
-    save = train.atomic_torch_save
+    save = checkpoints.atomic_torch_save
 
     class Killed(Exception):
         pass
@@ -523,10 +519,10 @@ def test_an_extended_training_killed_midway_resumes_bit_identically(base_config,
         if Path(path).name == "resume.pt" and obj["epoch"] == 5:
             raise Killed
 
-    monkeypatch.setattr(train, "atomic_torch_save", dying_save)
+    monkeypatch.setattr(checkpoints, "atomic_torch_save", dying_save)
     with pytest.raises(Killed):
         train.run(setting, 0, digits_cache, tmp_path / "killed", "cpu", 1, progress=False)
-    monkeypatch.setattr(train, "atomic_torch_save", save)
+    monkeypatch.setattr(checkpoints, "atomic_torch_save", save)
     assert not (tmp_path / "killed" / "manifest.json").exists()
     resumed = json.loads(train.run(setting, 0, digits_cache, tmp_path / "killed", "cpu", 1, progress=False).read_text())
     assert resumed["epochs_run"] == reference["epochs_run"] == 6

@@ -42,15 +42,16 @@ MAX_ARGUMENT = 100_000  # bytes; Linux refuses one argument of 128 KiB or more (
 )
 def test_no_job_of_any_figure_gets_an_argument_linux_refuses(tmp_path, scale):
     """Every job of every figure, its shell line as Snakemake runs it: no single argument reaches
-    MAX_ARGUMENT (a paper-scale figure's resolved spec did, 395,906 characters for Review Fig. 5); figures
-    read their spec from a file (results/<scale>/specs/figures/<id>.json)."""
+    MAX_ARGUMENT (a paper-scale figure's resolved spec did, 395,906 characters for Review Fig. 5); figures,
+    trainings and solves read their spec from a file (results/<scale>/specs/<what>/<name>.json)."""
     import shlex
 
     out = snakemake(workdir(tmp_path), "-n", "-p", "--config", f"scale={scale}").stdout
     commands = [line.strip().removeprefix("Shell command: ") for line in out.splitlines()]
     commands = [c for c in commands if c.startswith("python -m ncrepro.cli")]
-    figures = [c for c in commands if c.startswith("python -m ncrepro.cli figure")]
-    assert figures and all(f"results/{scale}/specs/figures/" in c for c in figures)
+    for stage, specs in (("figure", "figures"), ("train", "settings"), ("surrogate", "surrogates")):
+        jobs = [c for c in commands if c.startswith(f"python -m ncrepro.cli {stage} ")]
+        assert jobs and all(f"results/{scale}/specs/{specs}/" in c for c in jobs), stage
     longest = max((len(a), a[:60]) for c in commands for a in shlex.split(c))
     assert longest[0] < MAX_ARGUMENT, longest
 

@@ -1,96 +1,23 @@
-"""Command line: ``ncrepro <stage> ...`` -- what each Snakemake rule runs -- plus ``list-figures``
-and ``check-config`` for people. Errors the user can fix print one line and exit with status 2."""
+"""Command line: ``ncrepro <stage> ...`` -- what each Snakemake rule runs (:mod:`ncrepro.commands`) -- plus
+``list-figures``, ``explain``, ``plan``, ``results`` and ``check-config`` for people. Errors the user can fix
+print one line and exit with status 2."""
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
-from pathlib import Path
 
-from . import __version__
-from .config import ConfigError
-
-
-def _json(text: str):
-    return json.loads(text)
-
-
-def _json_file(path: str):
-    """The JSON of a spec file (a job's resolved spec, ``results/<scale>/specs/``)."""
-    try:
-        return json.loads(Path(path).read_text())
-    except (OSError, ValueError) as exc:
-        raise argparse.ArgumentTypeError(f"{path}: not a readable JSON spec ({exc})") from None
+from .commands import add_stage_parsers, stage_arguments
+from .errors import ConfigError
+from .version import __version__
 
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="ncrepro", description=__doc__)
     p.add_argument("--version", action="version", version=f"ncrepro {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
-
-    s = sub.add_parser("data", help="stage a dataset into cached tensor files")
-    s.add_argument("--dataset", required=True)
-    s.add_argument("--data-config", type=_json, required=True, help="the config's data block as JSON")
-
-    s = sub.add_parser("train", help="train one (setting, seed)")
-    s.add_argument("--setting", type=_json, required=True, help="resolved setting as JSON")
-    s.add_argument("--seed", type=int, required=True)
-    s.add_argument("--data", required=True, help="cached training split (.pt)")
-    s.add_argument("--out", required=True, help="run directory")
-    s.add_argument("--device", default="auto")
-    s.add_argument("--threads", type=int, default=1)
-
-    s = sub.add_parser("stats", help="per-layer statistics of the checkpoints of one run")
-    s.add_argument("--manifest", required=True)
-    s.add_argument("--epochs", type=int, nargs="+", required=True)
-    s.add_argument("--data", required=True, help="cached training split (.pt)")
-    s.add_argument("--split-data", default=None, help="cached split to measure instead (default: training)")
-    s.add_argument("--split", default="train", help="name of the measured split, recorded in the file")
-    s.add_argument("--out-dir", required=True, help="writes epoch<E>.npz per checkpoint here")
-    s.add_argument("--device", default="auto")
-    s.add_argument("--threads", type=int, default=1)
-    s.add_argument("--memory-mb", type=int, default=None, help="memory the job may use on the CPU (its batch fits)")
-    s.add_argument(
-        "--reference-stats", default=None, help="the run's training-split statistics: also classify by their means"
-    )
-
-    s = sub.add_parser("transfer", help="few-shot transfer of the checkpoints of one run (Review Fig. 10)")
-    s.add_argument("--manifest", required=True)
-    s.add_argument("--epochs", type=int, nargs="+", required=True)
-    s.add_argument("--data", required=True, help="cached training split (.pt)")
-    s.add_argument("--test-data", required=True, help="cached test split (.pt)")
-    s.add_argument("--out", required=True, help="the table (.parquet)")
-    s.add_argument("--device", default="auto")
-    s.add_argument("--threads", type=int, default=1)
-
-    s = sub.add_parser("metrics", help="tidy metric tables of one run")
-    s.add_argument("--manifest", required=True)
-    s.add_argument("--stats", nargs="+", required=True)
-    s.add_argument("--out-metrics", required=True)
-    s.add_argument("--out-geodesic", required=True)
-
-    s = sub.add_parser("surrogate", help="solve one surrogate model")
-    s.add_argument("--spec", type=_json, required=True, help="the resolved surrogate spec (JSON)")
-    s.add_argument("--out", required=True)
-    s.add_argument("--threads", type=int, default=1)
-    s = sub.add_parser("figure", help="build one figure (PDF, figdata, claims)")
-    s.add_argument("--kind", required=True, help="the figure kind (ncrepro.figures)")
-    s.add_argument("--runs", nargs="*", default=[], help="the figure's setting of each run input, in order")
-    for name in ("metrics", "metrics-test", "geodesic", "stats", "transfer", "data", "surrogates"):
-        s.add_argument(f"--{name}", nargs="*", default=[], help=f"the figure's {name} inputs")
-    s.add_argument("--pdf", required=True)
-    s.add_argument("--figdata", required=True)
-    s.add_argument("--claims", required=True)
-    s.add_argument("--claims-table", default=None, help="also write the claims as a TSV table here")
-    s.add_argument(
-        "--spec",
-        type=_json_file,
-        required=True,
-        dest="meta",
-        help="the figure's resolved spec, a JSON file (results/<scale>/specs/figures/<id>.json)",
-    )
+    add_stage_parsers(sub)
 
     s = sub.add_parser("list-figures", help="print every figure id with its description")
     s.add_argument("--scale", default="paper")
@@ -111,6 +38,11 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("check-config", help="validate the configuration")
     _configfile_argument(s)
     s.add_argument("--scale", default=None)
+
+    s = sub.add_parser("explain", help="one figure: its settings and where each key is set, its jobs, its code")
+    s.add_argument("figure", help="a figure id")
+    s.add_argument("--scale", default="paper")
+    _configfile_argument(s)
     return p
 
 
@@ -141,78 +73,81 @@ def list_figures(scale: str = "paper", configfiles: list[str] | None = None, out
     out.flush()
 
 
+def run_figure(args: argparse.Namespace) -> None:
+    from .figures import INPUTS, FigureInputs
+    from .stages import stage_figure
+
+    options = stage_arguments("figure", args)
+    inputs = FigureInputs(**{name: tuple(options.pop(name)) for name in (*INPUTS, "surrogates", "runs")})
+    stage_figure(inputs=inputs, **options)
+
+
+def run_results(args: argparse.Namespace) -> None:
+    from .config import load_file
+    from .results import count_text, write_results
+
+    for scale, n in write_results(load_file(), args.results, args.out).items():
+        print(f"{scale}: {count_text(n)}")
+    print(f"results: {args.out}")
+
+
+def run_plan(args: argparse.Namespace) -> None:
+    from .config import load_file
+    from .io import atomic_write_text
+    from .plan import markdown, plan, throughput, totals, update_readme
+
+    resolved = load_file(args.configfile, args.scale)
+    tflops, source = (args.tflops, "given with --tflops") if args.tflops else throughput()
+    runs, solves = plan(resolved, args.figures or resolved.implemented_figures(), tflops)
+    print(totals(runs).round(2).to_string())
+    print(f"GPU-hours at {tflops:.3g} TFLOP/s ({source})")
+    if args.out:
+        atomic_write_text(args.out, markdown(runs, solves, resolved.scale, tflops, source))
+        print(f"plan: {args.out}")
+    if args.readme:
+        try:
+            update_readme(args.readme, runs, tflops)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
+
+
+def run_check_config(args: argparse.Namespace) -> None:
+    from .config import load_file
+    from .figures.catalogue import check_kinds
+
+    resolved = load_file(args.configfile, args.scale)
+    check_kinds(resolved)
+    print(f"config ok: scale={resolved.scale}, {len(resolved.settings)} settings, {len(resolved.figures)} figures")
+
+
+def run_explain(args: argparse.Namespace) -> None:
+    from .config import load_file
+    from .explain import explain
+
+    print(explain(load_file(args.configfile, args.scale), args.figure))
+
+
+# Commands with a handler of their own; every other command calls its stage function (ncrepro.stages).
+HANDLERS = {
+    "figure": run_figure,
+    "list-figures": lambda args: list_figures(args.scale, args.configfile),
+    "results": run_results,
+    "plan": run_plan,
+    "check-config": run_check_config,
+    "explain": run_explain,
+}
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from . import stages
     from .errors import DataError, TrainingDiverged
 
     try:
-        if args.command == "data":
-            stages.stage_data(args.dataset, args.data_config)
-        elif args.command == "train":
-            stages.stage_train(args.setting, args.seed, args.data, args.out, args.device, args.threads)
-        elif args.command == "stats":
-            stages.stage_stats(
-                args.manifest,
-                args.epochs,
-                args.data,
-                args.out_dir,
-                args.device,
-                args.threads,
-                args.split_data,
-                args.split,
-                args.memory_mb,
-                args.reference_stats,
-            )
-        elif args.command == "transfer":
-            stages.stage_transfer(
-                args.manifest, args.epochs, args.data, args.test_data, args.out, args.device, args.threads
-            )
-        elif args.command == "metrics":
-            stages.stage_metrics(args.manifest, args.stats, args.out_metrics, args.out_geodesic)
-        elif args.command == "surrogate":
-            stages.stage_surrogate(args.spec, args.out, args.threads)
-        elif args.command == "figure":
-            from .figures import INPUTS, FigureInputs
-
-            inputs = FigureInputs(
-                **{name: tuple(getattr(args, name)) for name in (*INPUTS, "surrogates", "runs")},
-            )
-            stages.stage_figure(args.kind, inputs, args.pdf, args.figdata, args.claims, args.meta, args.claims_table)
-        elif args.command == "list-figures":
-            list_figures(args.scale, args.configfile)
-        elif args.command == "results":
-            from .config import load_file
-            from .results import count_text, write_results
-
-            for scale, n in write_results(load_file(), args.results, args.out).items():
-                print(f"{scale}: {count_text(n)}")
-            print(f"results: {args.out}")
-        elif args.command == "plan":
-            from .config import load_file
-            from .io import atomic_write_text
-            from .plan import markdown, plan, throughput, totals, update_readme
-
-            resolved = load_file(args.configfile, args.scale)
-            tflops, source = (args.tflops, "given with --tflops") if args.tflops else throughput()
-            runs, solves = plan(resolved, args.figures or resolved.implemented_figures(), tflops)
-            print(totals(runs).round(2).to_string())
-            print(f"GPU-hours at {tflops:.3g} TFLOP/s ({source})")
-            if args.out:
-                atomic_write_text(args.out, markdown(runs, solves, resolved.scale, tflops, source))
-                print(f"plan: {args.out}")
-            if args.readme:
-                try:
-                    update_readme(args.readme, runs, tflops)
-                except ValueError as exc:
-                    raise ConfigError(str(exc)) from None
-        elif args.command == "check-config":
-            from .config import load_file
-
-            resolved = load_file(args.configfile, args.scale)
-            print(
-                f"config ok: scale={resolved.scale}, {len(resolved.settings)} settings, {len(resolved.figures)} figures"
-            )
+        if args.command in HANDLERS:
+            HANDLERS[args.command](args)
+        else:
+            getattr(stages, f"stage_{args.command}")(**stage_arguments(args.command, args))
     except BrokenPipeError:  # `ncrepro list-figures | head`: the reader has what it wanted
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0

@@ -169,15 +169,15 @@ def checkpoint_stats(
     time; ``reference``: class means per layer name to classify by as well (:func:`ncrepro.stats.collect`).
     With ``measure.recompute_batch_norm``, BatchNorm's running statistics are first recomputed on the
     training data ``train_x`` (``x`` where not given; :func:`ncrepro.stats.recompute_batch_norm`)."""
-    from . import train
+    from . import checkpoints, train
     from .stats import collect, model_batches, recompute_batch_norm
 
     setting = manifest["setting"]
     try:
-        ckpt = train.load_checkpoint(manifest, epoch)
+        ckpt = checkpoints.load_checkpoint(manifest, epoch)
     except OSError as exc:  # a corrupt checkpoint is never read; the training run is redone on request
         raise OSError(f"{exc}; retrain with `snakemake ... --forcerun {manifest_path}`") from exc
-    model = train.restore_model(ckpt, dev)
+    model = checkpoints.restore_model(ckpt, dev)
     measure = setting.get("measure", {})
     if measure.get("recompute_batch_norm"):
         recompute_batch_norm(model, x if train_x is None else train_x, setting["train"]["batch_size"])
@@ -283,7 +283,7 @@ def stage_transfer(
     ``measure.transfer``): per checkpoint, the target classes' CDNV on their test samples (``target_cdnv``)
     and the few-shot accuracy of every episode (``fewshot_acc``), from the penultimate features of the
     target classes' images, scaled as the network's training data."""
-    from . import data, train
+    from . import checkpoints, data, train
     from .stats import model_batches
     from .transfer import draw_episodes, episode_accuracy
 
@@ -294,7 +294,7 @@ def stage_transfer(
     dev = resolve_device(device)
     train.configure_torch(threads, dev)
     target = {**setting["data"], "classes": spec["classes"], "random_labels": 0, "blur": None}
-    first = train.load_checkpoint(manifest, epochs[0])  # every checkpoint holds the network's input scaling
+    first = checkpoints.load_checkpoint(manifest, epochs[0])  # every checkpoint holds the network's input scaling
     normalization = first["normalization"]
     support = data.setting_tensors({**target, "per_class": None}, train_cache, normalization=normalization)
     queries = data.setting_tensors(target, test_cache, train_cache, normalization=normalization)
@@ -306,7 +306,7 @@ def stage_transfer(
     rows = []
     for i, epoch in enumerate(epochs, start=1):
         sys.stderr.write(f"checkpoint {i}/{len(epochs)} (epoch {epoch}): {len(episodes)} episodes\n")
-        model = train.restore_model(first if i == 1 else train.load_checkpoint(manifest, epoch), dev)
+        model = checkpoints.restore_model(first if i == 1 else checkpoints.load_checkpoint(manifest, epoch), dev)
 
         def penultimate(x, y, model=model):
             parts = [f[-1].double().cpu().numpy() for f, _, _ in model_batches(model, x.to(dev), y, batch, False)()]
@@ -355,12 +355,12 @@ def epochs_run(table, figure_meta: dict) -> dict:
 def stage_figure(
     kind: str, inputs, pdf: str, figdata: str, claims: str, figure_meta: dict, claims_tsv: str | None = None
 ) -> None:
-    """Build one figure of ``kind`` from its inputs (:class:`ncrepro.figures.FigureInputs`): its tidy data
+    """Build one figure of ``kind`` from its inputs (:class:`ncrepro.figures.kind.FigureInputs`): its tidy data
     table, its claims (JSON, and with ``claims_tsv`` a table for the report), and its PDF."""
-    from . import figures
+    from .figures.catalogue import KINDS, draw
     from .figures.common import claims_table
 
-    builder = figures.kind(kind)
+    builder = KINDS[kind]
     table = builder.data(inputs, figure_meta)
     figure_meta = figure_meta | epochs_run(table, figure_meta)
     results = builder.claims(table, figure_meta)
@@ -368,4 +368,4 @@ def stage_figure(
     atomic_write_json(claims, results)
     if claims_tsv:
         atomic_write_text(claims_tsv, claims_table(results))
-    figures.draw(kind, table, pdf, figure_meta)
+    draw(kind, table, pdf, figure_meta)

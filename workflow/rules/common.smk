@@ -6,8 +6,9 @@ from pathlib import Path
 import sys
 
 from ncrepro import config as ncconfig
+from ncrepro.commands import shell_line
 from ncrepro.datasets import stage_config
-from ncrepro.figures import registry as figure_kinds
+from ncrepro.figures.catalogue import KINDS as FIGURE_KINDS, check_kinds
 from ncrepro.io import atomic_write_text
 from ncrepro.provenance import figure_digest, stage_digest, surrogate_digest
 from ncrepro.report import figure_labels, report_caption
@@ -15,6 +16,7 @@ from ncrepro.surrogates import BATCHED_MODELS
 
 try:
     NC = ncconfig.load(config, [Path(path).parent for path in workflow.configfiles])
+    check_kinds(NC)
 except ncconfig.ConfigError as exc:
     sys.stderr.write(f"ncrepro: config error: {exc}\n")
     sys.exit(2)
@@ -110,7 +112,7 @@ def figure_inputs(wildcards):
     transfer tables, the cached training split of each run's dataset.
     """
     fig = NC.figure(wildcards.figure)
-    reads = figure_kinds()[fig.kind].reads
+    reads = FIGURE_KINDS[fig.kind].reads
     runs = figure_runs(fig)
     settings, seeds = [NC.run_of(name) for name, _ in runs], [seed for _, seed in runs]
     run_files = {

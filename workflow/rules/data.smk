@@ -12,7 +12,7 @@ rule stage_data:
         data_config=stage_data_config,
         code=CODE["stage_data"],
     shell:
-        "python -m ncrepro.cli data --dataset {wildcards.dataset} --data-config {params.data_config:q} 2> {log}"
+        shell_line("data")
 
 
 # Data staging runs where the internet is (the login node), never on a compute node.

@@ -62,11 +62,7 @@ rule figure:
         code=figure_code,
         report_caption=figure_report_caption,
     shell:
-        "python -m ncrepro.cli figure --kind {params.kind} --metrics {input.metrics} --geodesic {input.geodesic}"
-        " --metrics-test {input.metrics_test} --transfer {input.transfer} --data {input.data} --runs {params.runs}"
-        " --stats {input.stats} --surrogates {input.surrogates} --pdf {output.pdf}"
-        " --figdata {output.figdata} --claims {output.claims} --claims-table {output.claims_table}"
-        " --spec {input.spec} 2> {log}"
+        shell_line("figure")
 
 
 # figures/<id>.pdf of an id that no figure kind builds: one line naming the closest ids, nothing runs.

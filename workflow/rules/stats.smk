@@ -21,9 +21,7 @@ rule stats:
         device=NC.device,
         code=CODE["stats"],
     shell:
-        "python -m ncrepro.cli stats --manifest {input.manifest} --epochs {params.epochs} --data {input.data}"
-        " --out-dir {output} --device {params.device} --threads {threads} --memory-mb {resources.mem_mb}"
-        " 2> {log}"
+        shell_line("stats")
 
 
 # Tidy metric tables of one (setting, seed): every metric per (epoch, layer), geodesic prediction.
@@ -47,8 +45,7 @@ rule metrics:
         stats=run_stats_files,
         code=CODE["metrics"],
     shell:
-        "python -m ncrepro.cli metrics --manifest {input.manifest} --stats {params.stats}"
-        " --out-metrics {output.metrics} --out-geodesic {output.geodesic} 2> {log}"
+        shell_line("metrics")
 
 
 # The same on the test split of the setting's dataset (the whole split, scaled as the training subset),
@@ -77,9 +74,12 @@ rule stats_test:
         device=NC.device,
         code=CODE["stats"],
     shell:
-        "python -m ncrepro.cli stats --manifest {input.manifest} --epochs {params.epochs} --data {input.data}"
-        " --split-data {input.test} --split test --reference-stats {input.reference} --out-dir {output}"
-        " --device {params.device} --threads {threads} --memory-mb {resources.mem_mb} 2> {log}"
+        shell_line(
+            "stats",
+            split_cache="{input.test}",
+            split="test",
+            reference_dir="{input.reference}",
+        )
 
 
 use rule metrics as metrics_test with:
@@ -122,5 +122,4 @@ rule transfer:
         device=NC.device,
         code=CODE["transfer"],
     shell:
-        "python -m ncrepro.cli transfer --manifest {input.manifest} --epochs {params.epochs} --data {input.data}"
-        " --test-data {input.test} --out {output} --device {params.device} --threads {threads} 2> {log}"
+        shell_line("transfer")

@@ -1,6 +1,22 @@
-# One surrogate-model solve (UFM, MUFM, ULPM, DUFM, the perturbation operator): its spec and the
-# surrogate code digest are params, so changing either reruns it; plotting options do not.
+# The resolved spec of one surrogate-model solve, written for its job and handed over by path; rewritten
+# (and the solve made stale) when the spec changes.
+rule surrogate_spec:
+    output:
+        f"{RESULTS}/specs/surrogates/{{surrogate}}.json",
+    log:
+        f"{RESULTS}/specs/surrogates/{{surrogate}}.log",
+    localrule: True
+    params:
+        spec=surrogate_json,
+    run:
+        atomic_write_text(output[0], params.spec)
+
+
+# One surrogate-model solve (UFM, MUFM, ULPM, DUFM, the perturbation operator): a changed spec or
+# surrogate code digest reruns it; plotting options do not.
 rule surrogate:
+    input:
+        spec=rules.surrogate_spec.output[0],
     output:
         f"{RESULTS}/surrogates/{{surrogate}}.parquet",
     log:
@@ -16,7 +32,6 @@ rule surrogate:
         runtime=RESOURCES["surrogate"]["runtime"],
         mem_mb=RESOURCES["surrogate"]["mem_mb"],
     params:
-        spec=surrogate_json,
         code=surrogate_code,
     shell:
-        "python -m ncrepro.cli surrogate --spec {params.spec:q} --out {output} --threads {threads} 2> {log}"
+        shell_line("surrogate")
