@@ -40,6 +40,7 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/stats.smk"
+include: "workflow/rules/transfer.smk"
 include: "workflow/rules/surrogates.smk"
 include: "workflow/rules/figures.smk"
 
