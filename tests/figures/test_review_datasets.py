@@ -178,3 +178,59 @@ def test_the_quoted_value_needs_the_papers_resnet18_epochs_and_whole_cifar10(tmp
         statuses(KIND.claims(KIND.data(write_runs(tmp_path), meta()), meta()))["CIFAR10: ResNet18 attains NC1 ~1e-2"]
         == "passed"
     )
+
+
+@pytest.mark.slow
+def test_the_paper_scale_figure_job_runs_at_its_shape(tmp_path):
+    """Review Fig. 5's figure job at paper scale (450 runs, whose resolved spec is 0.4 MB): the command line
+    the rule runs, on synthetic metric tables at the paper's checkpoints, writes its figure and claims."""
+    import json
+    import shlex
+    import subprocess
+    import sys
+    from types import SimpleNamespace
+
+    from ncrepro.commands import shell_line
+    from ncrepro.config import load_file
+
+    resolved = load_file(scale="paper")
+    fig = resolved.figure("review_fig5")
+    spec = tmp_path / "spec.json"
+    spec.write_text(json.dumps(resolved.figure_meta("review_fig5"), sort_keys=True))
+    runs = [(name, seed) for name in fig.settings for seed in resolved.setting(name)["seeds"]]
+    files = {"metrics": [], "metrics_test": []}
+    for name, seed in runs:
+        epochs = resolved.setting(name)["checkpoints"]
+        base = [{"setting": name, "seed": seed, "epoch": e, "layer": "penultimate", "layer_index": 0} for e in epochs]
+        tables = {
+            "metrics": [b | {"metric": "nc1", "value": 0.9 ** b["epoch"]} for b in base]
+            + [b | {"metric": "classifier_acc", "value": float(b["epoch"] >= 10)} for b in base],
+            "metrics_test": [b | {"metric": "classifier_acc", "value": 0.8} for b in base],
+        }
+        for what, rows in tables.items():
+            path = tmp_path / what / f"{name}_seed{seed}.parquet"
+            path.parent.mkdir(exist_ok=True)
+            pd.DataFrame(rows).to_parquet(path)
+            files[what].append(str(path))
+    empty = ""
+    values = {
+        "input": SimpleNamespace(
+            metrics=" ".join(files["metrics"]),
+            metrics_test=" ".join(files["metrics_test"]),
+            geodesic=empty,
+            stats=empty,
+            transfer=empty,
+            data=empty,
+            surrogates=empty,
+            spec=str(spec),
+        ),
+        "output": SimpleNamespace(
+            **{k: str(tmp_path / f"out.{k}") for k in ("pdf", "figdata", "claims", "claims_table")}
+        ),
+        "params": SimpleNamespace(kind=fig.kind, runs=" ".join(name for name, _ in runs)),
+        "log": str(tmp_path / "figure.log"),
+    }
+    command = shell_line("figure").format(**values).replace("python ", f"{shlex.quote(sys.executable)} ", 1)
+    assert subprocess.run(command, shell=True).returncode == 0, (tmp_path / "figure.log").read_text()[-2000:]
+    claims = json.loads((tmp_path / "out.claims").read_text())
+    assert claims and (tmp_path / "out.pdf").stat().st_size > 0
