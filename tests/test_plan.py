@@ -118,6 +118,37 @@ def test_training_memory_bounds_what_autograd_keeps_for_the_backward(model):
     assert sum(saved.values()) <= planned <= 2 * sum(saved.values())
 
 
+@pytest.mark.parametrize(
+    "model",
+    [
+        {"arch": "mlp", "widths": [32, 16], "batch_norm": True},
+        {"arch": "resnet", "widths": [4, 8], "blocks": [1, 1]},
+        {"arch": "vgg", "cfg": [8, "M", 16, "M"]},
+        {"arch": "densenet", "depth": 10, "growth_rate": 4, "bc": True},
+    ],
+)
+def test_a_statistics_jobs_profile_on_the_cpu_equals_the_plans_on_the_meta_device(model):
+    setting = {"model": model, "data": {"shape": [3, 16, 16]}}
+    meta, cpu = (plan.model_profile(setting, DATASETS["cifar10"], flops=f) for f in (True, False))
+    assert cpu["forward_flops"] is None and meta["forward_flops"] > 0
+    assert {k: v for k, v in cpu.items() if k != "forward_flops"} == {
+        k: v for k, v in meta.items() if k != "forward_flops"
+    }
+
+
+def test_a_statistics_jobs_profile_imports_no_compiler_stack():
+    """The FLOP counter and the meta device import torch's compiler stack (seconds per job)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from ncrepro import plan; from ncrepro.datasets import DATASETS;"
+        " plan.model_profile({'model': {'arch': 'mlp', 'widths': [8]}, 'data': {'shape': None}},"
+        " DATASETS['digits'], flops=False); sys.exit('torch._dynamo' in sys.modules)"
+    )
+    assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
 def test_a_statistics_job_with_little_memory_lowers_its_batch_and_measures_the_same(
     base_config, digits_cache, tmp_path, capfd
 ):

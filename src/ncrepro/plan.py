@@ -21,7 +21,8 @@ Memory of a training step (:func:`train_memory`): the input and every module out
 forward pass (an upper bound on the activations autograd keeps for the backward: tested against them;
 within 10 % of the measured peak of DenseNet-BC-250 and DenseNet-40 on the CPU) plus the parameters four
 times (weights, gradients, momentum, and a copy in the optimiser step). A DenseNet-BC-250 at 32x32 needs
-48 GB at batch 128: more than many GPUs hold.
+48 GB at batch 128: more than many GPUs hold. It is the memory of one device: with ``train.devices`` N, each
+device's batch is batch_size / N (:mod:`ncrepro.distributed`).
 """
 
 from __future__ import annotations
@@ -51,9 +52,14 @@ def throughput(path: Path | str = GPU_CHECK) -> tuple[float, str]:
     return DEFAULT_TFLOPS, "assumed: bench/gpu_check.sh has not measured a GPU yet"
 
 
-def model_profile(setting: dict, spec: DatasetSpec) -> dict:
+def model_profile(setting: dict, spec: DatasetSpec, flops: bool = True) -> dict:
     """Of a setting's model at its input shape: forward FLOPs per sample, parameters, the dimension of
-    every measured layer, and the numel of all module outputs of one sample's forward pass."""
+    every measured layer, and the numel of all module outputs of one sample's forward pass. With ``flops``
+    the model is built on the meta device (no memory, any size: the plan); without, on the CPU and run on
+    one sample, ``forward_flops`` None (a statistics job sizing its batch: the FLOP counter and the meta
+    device import seconds of torch's compiler stack)."""
+    import contextlib
+
     import torch
     from torch.utils.flop_counter import FlopCounterMode
 
@@ -61,7 +67,7 @@ def model_profile(setting: dict, spec: DatasetSpec) -> dict:
 
     shape = tuple(setting["data"].get("shape") or spec.shape)
     outputs = []
-    with torch.device("meta"):
+    with torch.device("meta") if flops else contextlib.nullcontext():
         model = build_model(setting["model"], shape, setting_num_classes(setting["data"], spec.num_classes))
         model.eval()
         hooks = [
@@ -69,8 +75,9 @@ def model_profile(setting: dict, spec: DatasetSpec) -> dict:
             for m in model.modules()
             if not list(m.children())
         ]
-        x = torch.empty(1, *shape)
-        with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        x = torch.zeros(1, *shape)
+        counter = FlopCounterMode(display=False) if flops else contextlib.nullcontext()
+        with torch.no_grad(), counter:
             model(x)
         for hook in hooks:
             hook.remove()
@@ -78,7 +85,7 @@ def model_profile(setting: dict, spec: DatasetSpec) -> dict:
             dims = [int(f[0].numel()) for f in model.features(x)]
     return {
         "in_numel": math.prod(shape),
-        "forward_flops": counter.get_total_flops(),
+        "forward_flops": counter.get_total_flops() if flops else None,
         "parameters": sum(p.numel() for p in model.parameters()),
         "feature_dims": dims,
         "activation_numel": sum(outputs),
@@ -124,6 +131,7 @@ def setting_cost(setting: dict, spec: DatasetSpec, tflops: float) -> dict:
     whole = spec.train_size * k // spec.num_classes if spec.train_size else spec.train_size  # balanced classes
     n = setting["data"]["per_class"] * k if setting["data"].get("per_class") else whole
     epochs, seeds, checkpoints = setting["train"]["epochs"], len(setting["seeds"]), len(setting["checkpoints"])
+    devices = setting["train"].get("devices", 1)
     train_flops = 3 * profile["forward_flops"] * n * epochs * seeds
     stats_flops = 2 * profile["forward_flops"] * n * checkpoints * seeds
     if t := setting.get("measure", {}).get("transfer"):
@@ -147,7 +155,7 @@ def setting_cost(setting: dict, spec: DatasetSpec, tflops: float) -> dict:
         "train_PFLOP": train_flops / 1e15,
         "stats_PFLOP": stats_flops / 1e15,
         "disk_GB": disk / 1e9,
-        "train_memory_GB": train_memory(profile, min(setting["train"]["batch_size"], n)) / 1e9,
+        "train_memory_GB": train_memory(profile, min(setting["train"]["batch_size"] // devices, n)) / 1e9,
         "stats_memory_GB": stats_memory(profile, n, k, min(batch, n)) / 1e9,
         "gpu_hours": (train_flops + stats_flops) / (tflops * 1e12) / 3600,
     }

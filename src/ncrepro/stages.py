@@ -145,7 +145,7 @@ def stats_batch(setting: dict, shape: tuple, n: int, num_classes: int, dev, memo
         budget = memory_mb << 20
     else:
         return requested
-    profile = model_profile(setting, DatasetSpec("data", "", num_classes, shape))
+    profile = model_profile(setting, DatasetSpec("data", "", num_classes, shape), flops=False)
     batch = stats_batch_size(profile, n, num_classes, requested, int(0.9 * budget))
     if batch < requested:
         sys.stderr.write(f"statistics batch {batch} (measure.batch_size {requested}) to fit {budget / 2**30:.1f} GiB\n")
