@@ -65,7 +65,7 @@ BAD = [
     ({"threads": 0}, "config: threads:"),
     ({"device": "tpu"}, "config: device:"),
     ({"colour": 1}, "unknown key"),
-    ({"data": {"root": "x", "prestaged": {"imagenet": "/x"}}}, "config: data.prestaged"),
+    ({"data": {"root": "x", "prestaged": {"places365": "/x"}}}, "config: data.prestaged"),
     ({"data": {"root": "x", "download": "yes"}}, "config: data.download"),
     ({"targets": ["pfc_nope"]}, "config: targets.0: unknown figure id 'pfc_nope'"),
     ({"overrides": {"settings": {"nope": {}}}}, "overrides.settings.nope: unknown setting"),
@@ -75,7 +75,7 @@ BAD = [
         "overrides.settings.pfc_mnist.train.epochs",
     ),
     ({"overrides": {"settings": {"pfc_mnist": {"data": {"per_class": -3}}}}}, "pfc_mnist.data.per_class"),
-    ({"overrides": {"settings": {"pfc_mnist": {"data": {"dataset": "imagenet"}}}}}, "pfc_mnist.data.dataset"),
+    ({"overrides": {"settings": {"pfc_mnist": {"data": {"dataset": "places365"}}}}}, "pfc_mnist.data.dataset"),
     ({"overrides": {"settings": {"pfc_mnist": {"data": {"classes": [3, 10]}}}}}, "data.classes: [10] are not classes"),
     ({"overrides": {"settings": {"pfc_mnist": {"data": {"classes": [3, 3]}}}}}, "pfc_mnist.data.classes"),
     ({"overrides": {"settings": {"pfc_mnist": {"train": {"optimiser": "sgd"}}}}}, "unknown key"),
@@ -343,7 +343,7 @@ def test_apply_standin_rule():
 @pytest.mark.parametrize(
     "standins,expected",
     [
-        ({"mnist": {"dataset": "imagenet"}}, "data.standins.mnist.dataset: 'imagenet' is not a registered dataset"),
+        ({"mnist": {"dataset": "places365"}}, "data.standins.mnist.dataset: 'places365' is not a registered dataset"),
         ({"mnist": {"dataset": "kmnist"}, "kmnist": {"dataset": "digits"}}, "'kmnist' is itself stood in"),
         (
             {"mnist": {"dataset": "digits", "settings": {"pfc_nope": {}}}},
@@ -353,7 +353,7 @@ def test_apply_standin_rule():
             {"mnist": {"dataset": "digits", "settings": {"pfc_mnist": {"train": {"lr": -1}}}}},
             "settings.pfc_mnist.train.lr",
         ),
-        ({"imagenet": {"dataset": "digits"}}, "data.standins: 'imagenet'"),
+        ({"places365": {"dataset": "digits"}}, "data.standins: 'places365'"),
         ({"mnist": {"dataset": "digits", "resize": "crop"}}, "data.standins.mnist.resize"),
     ],
 )

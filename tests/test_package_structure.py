@@ -12,8 +12,19 @@ MAX_FUNCTION_LINES = 80
 # docs/architecture.md, "The package, bottom to top": a module (or package, with its submodules) per floor.
 FLOORS = (
     ("ncrepro", "errors", "io", "digests", "version", "regimes", "progress", "environment"),
-    ("datasets", "architectures", "config"),
-    ("data", "models", "train", "checkpoints", "stats", "statsfile", "metrics", "transfer", "surrogates"),
+    ("datasets", "imagenet", "architectures", "config"),
+    (
+        "data",
+        "models",
+        "train",
+        "distributed",
+        "checkpoints",
+        "stats",
+        "statsfile",
+        "metrics",
+        "transfer",
+        "surrogates",
+    ),
     ("figures",),
     ("stages", "commands", "cli", "explain", "plan", "cost", "results", "report", "provenance"),
 )

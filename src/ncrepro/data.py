@@ -4,6 +4,7 @@ cached tensor file per split, and the in-memory tensors a training setting asks 
 Registry (:mod:`ncrepro.datasets`): ``mnist``, ``fashionmnist``, ``kmnist`` (IDX), ``cifar10``,
 ``cifar100`` (python pickles), ``stl10`` (binary), ``svhn`` (.mat) -- the torchvision datasets, read from
 their native files by our own readers -- ``miniimagenet`` (pre-staged only: its split files and JPEGs),
+``imagenet`` (pre-staged only, verified by :mod:`ncrepro.imagenet`; read per batch, never staged here),
 ``digits`` (scikit-learn's bundled 8x8 handwritten digits, real data, offline; the smoke-scale stand-in),
 ``synthetic`` (a deterministic generator for unit tests) and a user's own datasets (``data.custom``: an
 ``.npz`` or an image-folder tree).
@@ -313,6 +314,11 @@ def stage(name: str, data_config: dict) -> list[Path]:
         spec = DatasetSpec(name, "custom", int(splits["train"][1].max()) + 1, tuple(splits["train"][0].shape[1:]))
         return _write_cache(root, spec, splits, str(custom["path"]))
     spec = DATASETS[name]
+    if spec.family == "imagenet":
+        raise DataError(
+            "imagenet: read per batch (the streamed path), not cached in memory (its 1.28 M training images at"
+            " 3x224x224 are 193 GB), so the data stage has no tensor file to write for it"
+        )
     if spec.family == "digits":
         splits = {s: digits_split(s) for s in SPLITS}
         source = "scikit-learn load_digits (bundled)"

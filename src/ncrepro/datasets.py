@@ -44,7 +44,8 @@ class DatasetSpec:
     """A dataset: where its native files come from, its number of classes and its image shape."""
 
     name: str
-    family: str  # idx | cifar | stl10 | svhn | miniimagenet | digits | synthetic | npz | folder (a user's own)
+    # idx | cifar | stl10 | svhn | miniimagenet | imagenet | digits | synthetic | npz | folder (a user's own)
+    family: str
     num_classes: int
     shape: tuple[int, int, int]
     files: dict[str, tuple[RawFile, ...]] = field(default_factory=dict)  # split -> files
@@ -71,6 +72,15 @@ def _idx_files(md5s: dict[str, str], content: dict[str, str] | None = None) -> d
         "train": (f("train-images-idx3-ubyte"), f("train-labels-idx1-ubyte")),
         "test": (f("t10k-images-idx3-ubyte"), f("t10k-labels-idx1-ubyte")),
     }
+
+
+# ImageNet (ILSVRC-2012 classification): its published sizes, which a pre-staged tree must have
+# (ncrepro.imagenet.verify_imagenet).
+IMAGENET_CLASSES = 1000
+IMAGENET_TRAIN_IMAGES = 1_281_167
+IMAGENET_TRAIN_PER_CLASS = (732, 1300)  # the smallest and the largest training class
+IMAGENET_VAL_PER_CLASS = 50
+IMAGENET_CROP = 224  # the networks' input: the recipe's crop (docs/papers/review-reading.md, "ImageNet panel")
 
 
 DATASETS: dict[str, DatasetSpec] = {
@@ -211,6 +221,16 @@ DATASETS: dict[str, DatasetSpec] = {
         (3, 84, 84),
         min_per_class=500,
         train_size=50000,
+    ),
+    # ImageNet, pre-staged only (no download) and read per batch, never cached as one tensor (its training
+    # split at 3x224x224 is 193 GB): ncrepro.imagenet verifies a tree and indexes its files.
+    "imagenet": DatasetSpec(
+        "imagenet",
+        "imagenet",
+        IMAGENET_CLASSES,
+        (3, IMAGENET_CROP, IMAGENET_CROP),
+        min_per_class=IMAGENET_TRAIN_PER_CLASS[0],
+        train_size=IMAGENET_TRAIN_IMAGES,
     ),
     "digits": DatasetSpec("digits", "digits", 10, (1, 8, 8), min_per_class=144, train_size=1497),
     "synthetic": DatasetSpec("synthetic", "synthetic", 10, (1, 8, 8), min_per_class=60, train_size=600),
