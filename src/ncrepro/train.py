@@ -16,6 +16,9 @@ so a killed job keeps it and the rerun resumes from ``resume.pt`` -- when, and o
 same resolved setting and seed from the same data (setting digest and data digest match) and its
 checkpoints are intact; otherwise it is discarded. The order of samples in epoch ``e`` depends only on
 ``(seed, e)``, so an interrupted and resumed run is bit-identical to an uninterrupted one on CPU.
+
+With ``train.devices`` N > 1, N processes train the run data-parallel on the same global batches
+(:mod:`ncrepro.distributed`): rank 0 writes every file above, and every rank resumes from its resume state.
 """
 
 from __future__ import annotations
@@ -36,9 +39,10 @@ from torch import nn
 from .checkpoints import CheckpointStore
 from .data import setting_tensors
 from .digests import setting_digest
+from .distributed import Group, devices_of, launch
 from .environment import log_environment, machine, resolve_device, software
 from .errors import TrainingDiverged  # noqa: F401  (raised here; ncrepro.train.TrainingDiverged)
-from .io import atomic_write_parquet
+from .io import atomic_write_parquet, load_torch
 from .models import build_model
 from .progress import progress as progress_bar
 from .regimes import fits, steady
@@ -262,21 +266,41 @@ def make_schedule(train: dict, optimizer: torch.optim.Optimizer) -> torch.optim.
     )
 
 
+class Forward(nn.Module):
+    """The network's forward pass as the objective reads it: the logits, and the backbone's output where
+    the feature penalty needs it (else None) -- one ``forward``, the method DDP synchronises."""
+
+    def __init__(self, model: nn.Module, features: bool):
+        super().__init__()
+        self.model, self.features = model, features
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        if self.features:
+            return self.model.forward_with_backbone_output(x)
+        return self.model(x), None
+
+
 class Trainer:
     """The training of one (setting, seed) on data resident as tensors: the network, its loss, optimiser
     and learning-rate schedule, and where training stands -- ``epoch`` (the last finished; 0 before the
     first), the layer-wise ``stage``, the ``history`` of finished epochs and where the loss stopped being
-    finite (``diverged``, with ``train.divergence: record``). The network is initialised from ``seed``."""
+    finite (``diverged``, with ``train.divergence: record``). The network is initialised from ``seed``.
+    ``group`` is this process's place among the processes that train it (:class:`ncrepro.distributed.Group`;
+    a group of one by default): ``model`` is the network, ``net`` its forward pass as this process runs it
+    (under DDP with several processes)."""
 
-    def __init__(self, setting: dict, seed: int, data, dev: torch.device):
+    def __init__(self, setting: dict, seed: int, data, dev: torch.device, group: Group | None = None):
         self.setting, self.seed, self.dev = setting, seed, dev
+        self.group = group or Group(device=dev)
         self.train_cfg = setting["train"]
         self.checkpoints = set(setting["checkpoints"])
         self.x, self.y = data.x.to(dev), data.y.to(dev)
         torch.manual_seed(seed)
-        self.model = build_model(setting["model"], tuple(self.x.shape[1:]), data.num_classes).to(dev)
+        model = build_model(setting["model"], tuple(self.x.shape[1:]), data.num_classes).to(dev)
+        self.model = self.group.prepare(model)
         self.loss_fn = make_loss(self.train_cfg)
         self.feature_penalty = self.train_cfg.get("feature_penalty", 0.0)
+        self.net = self.group.wrap(Forward(self.model, bool(self.feature_penalty)))
         # DUFM eq. (1), §6.2: lambda_H1/2 ||H1||_F^2 over all N samples, estimated per batch as
         # N*lambda/2 * mean ||h||^2 (docs/papers/dufm-reading.md, "Network recipe").
         self.penalty_scale = len(self.y) * self.feature_penalty / 2
@@ -306,7 +330,8 @@ class Trainer:
         self.optimizer.load_state_dict(state["optimizer"])
         self.scheduler.load_state_dict(state["scheduler"])
         self.epoch, self.history = state["epoch"], state["history"]
-        print(f"resuming {self.name} from epoch {self.epoch}", file=sys.stderr)
+        if self.group.writes:
+            print(f"resuming {self.name} from epoch {self.epoch}", file=sys.stderr)
 
     def resume_state(self) -> dict:
         """What :meth:`ncrepro.checkpoints.CheckpointStore.save_resume` records of the training."""
@@ -331,33 +356,33 @@ class Trainer:
 
     def objective(self, xb: torch.Tensor, yb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """(total loss to minimise, data-fit loss, logits) of one batch: the fit, the feature penalty of
-        DUFM eq. (1) where ``train.feature_penalty`` is set, and L-BFGS's L2 term (:func:`explicit_l2`)."""
+        DUFM eq. (1) where ``train.feature_penalty`` is set, and L-BFGS's L2 term (:func:`explicit_l2`).
+        An empty batch (a process's slice of a global batch smaller than the number of processes) has
+        zero loss, with a gradient (of zeros) for every parameter the forward pass reaches."""
+        logits, h1 = self.net(xb)
+        total = fit = self.loss_fn(logits, yb) if len(yb) else logits.sum()
         if self.feature_penalty:
-            logits, h1 = self.model.forward_with_backbone_output(xb)
-            fit = self.loss_fn(logits, yb)
-            total = fit + self.penalty_scale * h1.pow(2).sum() / len(yb)
-        else:
-            logits = self.model(xb)
-            total = fit = self.loss_fn(logits, yb)
+            total = fit + self.penalty_scale * h1.pow(2).sum() / max(len(yb), 1)
         l2 = explicit_l2(self.train_cfg, self.model)
         if l2 is not None:
             total = total + l2
         return total, fit, logits
 
-    def evaluate(self, xb: torch.Tensor, yb: torch.Tensor, last: dict) -> torch.Tensor:
-        """The optimiser's closure: the batch's total loss with its gradients; ``last`` keeps the fit, the
-        total and the logits of this evaluation."""
+    def evaluate(self, xb: torch.Tensor, yb: torch.Tensor, last: dict, weight: float = 1.0) -> torch.Tensor:
+        """The optimiser's closure: the batch's total loss with its gradients (those of ``weight`` times it:
+        a process's share of a global batch, :meth:`ncrepro.distributed.Group.part`); ``last`` keeps the
+        fit, the total and the logits of this evaluation."""
         self.optimizer.zero_grad(set_to_none=True)
         total, fit, logits = self.objective(xb, yb)
-        total.backward()
+        (total if weight == 1.0 else total * weight).backward()
         last["fit"], last["total"], last["logits"] = fit.detach(), total.detach(), logits.detach()
         return total
 
-    def step(self, xb: torch.Tensor, yb: torch.Tensor) -> dict[str, torch.Tensor]:
+    def step(self, xb: torch.Tensor, yb: torch.Tensor, weight: float = 1.0) -> dict[str, torch.Tensor]:
         """One optimiser step on a batch: the fit, total and logits of its last evaluation (L-BFGS
-        evaluates several times a step)."""
+        evaluates several times a step); ``weight`` as :meth:`evaluate` takes it."""
         last: dict[str, torch.Tensor] = {}
-        closure = functools.partial(self.evaluate, xb, yb, last)
+        closure = functools.partial(self.evaluate, xb, yb, last, weight)
         if isinstance(self.optimizer, torch.optim.LBFGS):
             self.optimizer.step(closure)
         else:
@@ -366,22 +391,23 @@ class Trainer:
         return last
 
     def run_batches(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """One pass over the training data in the epoch's order (:func:`epoch_order`), a step a batch: the
-        sums over samples of the data-fit loss and of the minimised total (float64), and the number of
-        samples classified correctly."""
+        """One pass over the training data in the epoch's order (:func:`epoch_order`), a step a batch (this
+        process's slice of it, :meth:`ncrepro.distributed.Group.part`): the sums over samples of the
+        data-fit loss and of the minimised total (float64), and the number of samples classified correctly,
+        each added over the processes."""
         n, batch = len(self.y), self.train_cfg["batch_size"]
         order = epoch_order(n, self.seed, self.epoch).to(self.dev)
         fit_sum = torch.zeros((), dtype=torch.float64, device=self.dev)
         total_sum = torch.zeros((), dtype=torch.float64, device=self.dev)
         correct = torch.zeros((), dtype=torch.int64, device=self.dev)
         for start in range(0, n, batch):
-            idx = order[start : start + batch]
+            idx, weight = self.group.part(order[start : start + batch])
             yb = self.y[idx]
-            last = self.step(self.x[idx], yb)
+            last = self.step(self.x[idx], yb, weight)
             fit_sum += last["fit"].double() * len(idx)
             total_sum += last["total"].double() * len(idx)
             correct += (last["logits"].argmax(1) == yb).sum()
-        return fit_sum, total_sum, correct
+        return self.group.sum(fit_sum, total_sum, correct)
 
     def train_epoch(self) -> dict | None:
         """Train the next epoch: its row of the history (appended), or None where its loss is not finite
@@ -390,7 +416,7 @@ class Trainer:
         self.epoch += 1
         if self.layerwise and self.layerwise.layer_of(self.epoch) != self.stage:
             self.enter_stage(self.layerwise.layer_of(self.epoch))
-        self.model.train()
+        self.net.train()
         if self.layerwise:
             self.layerwise.freeze_modes(self.model)
         t0 = time.perf_counter()
@@ -484,25 +510,49 @@ def run(
     ``train.divergence: record`` a loss that stops being finite ends training there: the manifest lists
     the checkpoints written before it and records ``diverged`` (epoch, loss, lr). With ``train.until``
     training goes on past ``epochs`` until its regime held (:func:`training_done`), checkpointed as
-    :func:`extended_checkpoint` says; the manifest records ``epochs_run``."""
-    out_dir = Path(out_dir)
+    :func:`extended_checkpoint` says; the manifest records ``epochs_run``. With ``train.devices`` N > 1,
+    N processes train it on N devices (:mod:`ncrepro.distributed`), each with ``threads`` // N threads
+    (at least one)."""
     # A canonical copy (no shared sub-objects), so that checkpoints pickle to the same bytes whether
     # the setting came from the config loader or from JSON on the command line.
     setting = json.loads(json.dumps(setting))
-    dev = resolve_device(device)
-    configure_torch(threads, dev)
+    devices = devices_of(setting)
+    args = (setting, seed, train_cache, Path(out_dir), max(1, threads // devices), progress)
+    if devices == 1:
+        return train_process(Group(device=resolve_device(device)), *args)
+    return launch(train_process, devices, device, args)
+
+
+def shared_resume_state(group: Group, store: CheckpointStore) -> dict | None:
+    """The resume state every process continues from: rank 0 checks ``resume.pt``
+    (:meth:`ncrepro.checkpoints.CheckpointStore.latest_resumable`, which discards a bad one), and where it
+    passed the others read the same file."""
+    state = store.latest_resumable() if group.writes else None
+    if group.broadcast(state is not None) and state is None:
+        state = load_torch(store.resume_path)
+    return state
+
+
+def train_process(
+    group: Group, setting: dict, seed: int, train_cache: Path | str, out_dir: Path, threads: int, progress: bool
+) -> Path | None:
+    """One process's part of :func:`run` on ``group.device`` with ``threads`` threads: every process trains,
+    rank 0 writes the checkpoints, the resume state, the history and the manifest, and returns the
+    manifest's path (the other ranks None)."""
+    dev, writes = group.device, group.writes
+    configure_torch(threads, dev, log=writes)
     started = time.perf_counter()
     digest = setting_digest(setting)
     data = setting_tensors(setting["data"], train_cache)
-    trainer = Trainer(setting, seed, data, dev)
+    trainer = Trainer(setting, seed, data, dev, group)
     store = CheckpointStore(out_dir, setting, digest, seed, data.digest, network_record(data))
-    state = store.latest_resumable()
+    state = shared_resume_state(group, store)
     if state is not None:
         trainer.restore(state)
-    if trainer.epoch == 0 and 0 in trainer.checkpoints:
+    if writes and trainer.epoch == 0 and 0 in trainer.checkpoints:
         store.save(0, trainer.model.state_dict(), math.nan, math.nan)
 
-    bar = epoch_bar(setting, seed, trainer.epoch, progress)
+    bar = epoch_bar(setting, seed, trainer.epoch, progress and writes)
     while not trainer.done():
         row = trainer.train_epoch()
         if row is None:  # diverged, recorded
@@ -511,10 +561,12 @@ def run(
             loss=f"{row['train_loss']:.4f}", acc=f"{row['train_acc']:.4f}", lr=f"{row['lr']:.2g}", refresh=False
         )
         bar.update(1)
-        if trainer.at_checkpoint():
+        if writes and trainer.at_checkpoint():
             store.save(trainer.epoch, trainer.model.state_dict(), row["train_loss"], row["train_acc"])
-        store.save_resume(**trainer.resume_state())
+        if writes:
+            store.save_resume(**trainer.resume_state())
     bar.close()
-
+    if not writes:
+        return None
     write_history(out_dir, trainer.history, setting, seed)
     return store.write_manifest(run_summary(trainer.history, dev, started), trainer.diverged)

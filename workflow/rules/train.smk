@@ -1,6 +1,8 @@
-# The resolved setting of one training, written for its jobs and handed over by path; rewritten (and its
-# runs made stale) when the setting changes.
+# The resolved setting of one training, written for its jobs (once its dataset is staged) and handed over
+# by path; rewritten (and its runs made stale) when the setting changes.
 rule setting_spec:
+    input:
+        train_cache,
     output:
         f"{RESULTS}/specs/settings/{{setting}}.json",
     log:
@@ -12,7 +14,24 @@ rule setting_spec:
         atomic_write_text(output[0], params.spec)
 
 
-# Train one (setting, seed): checkpoints at the setting's epochs, a manifest and the history.
+def train_devices(wildcards):
+    """The processes of a train job, one a device: its setting's train.devices (ncrepro.distributed)."""
+    return setting_of(wildcards)["train"].get("devices", 1)
+
+
+def train_threads(wildcards):
+    """`threads` of every process of a train job, together."""
+    return NC.threads * train_devices(wildcards)
+
+
+def train_mem_mb(wildcards):
+    """The memory of a train job: resources.train.mem_mb per process (each holds the data and the network)."""
+    return RESOURCES["train"]["mem_mb"] * train_devices(wildcards)
+
+
+# Train one (setting, seed): checkpoints at the setting's epochs, a manifest and the history. With
+# train.devices N, N processes (a GPU each) train it: the job asks a cluster for N GPUs, N times the
+# threads and N times the memory.
 rule train:
     input:
         setting=rules.setting_spec.output[0],
@@ -26,10 +45,11 @@ rule train:
         f"{RESULTS}/train/{{setting}}/seed{{seed}}/train.benchmark.tsv"
     conda:
         "../envs/ncrepro.yaml"
-    threads: NC.threads
+    threads: train_threads
     resources:
         runtime=RESOURCES["train"]["runtime"],
-        mem_mb=RESOURCES["train"]["mem_mb"],
+        mem_mb=train_mem_mb,
+        gpu=train_devices,
     params:
         out_dir=f"{RESULTS}/train/{{setting}}/seed{{seed}}",
         device=NC.device,

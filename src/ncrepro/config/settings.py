@@ -125,6 +125,7 @@ def finalise(name: str, setting: dict, scale: str, where: str, fit_tolerance: fl
     epochs = train["epochs"]
     if "until" in train:
         _check_until(train, fit_tolerance, f"{where}: settings.{name}.train")
+    _check_devices(train, f"{where}: settings.{name}.train")
     for i, m in enumerate(train.get("milestones", [])):
         if m > epochs:
             raise ConfigError(f"{where}: settings.{name}.train.milestones.{i}: {m} is after the last epoch {epochs}")
@@ -165,6 +166,21 @@ def _check_until(train: dict, fit_tolerance: float, where: str) -> None:
         until.setdefault("tolerance", fit_tolerance)
     else:
         until.setdefault("rtol", SETTLED)
+
+
+def _check_devices(train: dict, where: str) -> None:
+    """``train.devices`` N > 1 (:mod:`ncrepro.distributed`): each process takes batch_size / N of a global
+    batch, so N divides batch_size; L-BFGS (its line search reads the whole batch's loss) and a layer-wise
+    schedule (a fresh set of trained parameters per layer) train on one device."""
+    devices = train.get("devices", 1)
+    if devices == 1:
+        return
+    if train["batch_size"] % devices:
+        raise ConfigError(f"{where}.devices: batch_size {train['batch_size']} does not divide into {devices} devices")
+    if train["optimizer"] == "lbfgs":
+        raise ConfigError(f"{where}.devices: lbfgs trains on one device")
+    if "layerwise" in train:
+        raise ConfigError(f"{where}.devices: a layer-wise schedule (train.layerwise) trains on one device")
 
 
 OPTIMIZER_KEYS = {"momentum": "sgd", "nesterov": "sgd", "betas": "adam", "history_size": "lbfgs", "max_iter": "lbfgs"}
