@@ -83,7 +83,7 @@ def test_the_job_outputs_are_the_rules_outputs():
 
 def test_a_figure_without_runs_needs_no_training_jobs():
     jobs = {job for job, _ in job_chain(load_file(scale="smoke"), "dufm_fig5")}
-    assert jobs == {"surrogate_spec", "surrogate", "figure_spec", "figure", "publish_figure"}
+    assert jobs == {"spec", "surrogate", "figure", "publish_figure"}
 
 
 def test_every_stage_option_fills_a_parameter_of_its_stage_function():

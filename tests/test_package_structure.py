@@ -26,7 +26,7 @@ FLOORS = (
         "surrogates",
     ),
     ("figures",),
-    ("stages", "commands", "cli", "explain", "plan", "cost", "results", "report", "provenance"),
+    ("stages", "commands", "specs", "cli", "explain", "plan", "cost", "results", "report", "provenance"),
 )
 
 

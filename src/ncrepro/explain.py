@@ -11,19 +11,17 @@ import re
 from pathlib import Path
 
 from .config import Resolved, shipped_config
+from .specs import spec_path
 
 # Each stage's outputs, under results/<scale>/ (as the workflow's rules name them: tested).
 JOB_OUTPUTS = {
-    "setting_spec": ("specs/settings/{setting}.json",),
     "train": ("train/{setting}/seed{seed}/manifest.json", "train/{setting}/seed{seed}/history.parquet"),
     "stats": ("stats/{setting}/seed{seed}",),
     "metrics": ("metrics/{setting}/seed{seed}/metrics.parquet", "metrics/{setting}/seed{seed}/geodesic.parquet"),
     "stats_test": ("stats_test/{setting}/seed{seed}",),
     "metrics_test": ("metrics_test/{setting}/seed{seed}/metrics.parquet",),
     "transfer": ("transfer/{setting}/seed{seed}.parquet",),
-    "surrogate_spec": ("specs/surrogates/{surrogate}.json",),
     "surrogate": ("surrogates/{surrogate}.parquet",),
-    "figure_spec": ("specs/figures/{figure}.json",),
     "figure": (
         "figures/{figure}.pdf",
         "figdata/{figure}.parquet",
@@ -79,8 +77,8 @@ def _holds(partial: dict, path: list[str]) -> bool:
 
 
 def job_chain(resolved: Resolved, fig_id: str) -> list[tuple[str, str]]:
-    """(job, output path) of every job figure ``fig_id`` needs, in the order they run: its datasets' cached
-    splits, each run's jobs (a
+    """(job, output path) of every job figure ``fig_id`` needs, in the order they run, with the spec files
+    its jobs read (``spec``, :mod:`ncrepro.specs`): its datasets' cached splits, each run's jobs (a
     setting whose recipe another setting shares reads that setting's runs), the surrogate solves, the
     figure's spec and the figure."""
     from .figures.catalogue import KINDS
@@ -94,16 +92,16 @@ def job_chain(resolved: Resolved, fig_id: str) -> list[tuple[str, str]]:
         splits = ("train", "test") if {"stats_test", "transfer"} & set(stages) else ("train",)
         out += [("data", f"{resolved.data['root']}/{dataset}/{split}.pt") for split in splits]
     for name in dict.fromkeys(resolved.run_of(n) for n in fig.settings) if stages else ():
-        out.append(("setting_spec", f"{root}/{JOB_OUTPUTS['setting_spec'][0].format(setting=name)}"))
+        out.append(("spec", spec_path(root, "settings", name)))
         for seed in resolved.setting(name)["seeds"]:
             for stage in stages:
                 for pattern in JOB_OUTPUTS[stage]:
                     out.append((stage, f"{root}/{pattern.format(setting=name, seed=seed)}"))
     for name in fig.surrogates:
-        for stage in ("surrogate_spec", "surrogate"):
-            out.append((stage, f"{root}/{JOB_OUTPUTS[stage][0].format(surrogate=name)}"))
-    for stage in ("figure_spec", "figure"):
-        out += [(stage, f"{root}/{pattern.format(figure=fig_id)}") for pattern in JOB_OUTPUTS[stage]]
+        out.append(("spec", spec_path(root, "surrogates", name)))
+        out.append(("surrogate", f"{root}/{JOB_OUTPUTS['surrogate'][0].format(surrogate=name)}"))
+    out.append(("spec", spec_path(root, "figures", fig_id)))
+    out += [("figure", f"{root}/{pattern.format(figure=fig_id)}") for pattern in JOB_OUTPUTS["figure"]]
     out.append(("publish_figure", f"figures/{fig_id}.pdf"))
     return out
 

@@ -9,7 +9,7 @@ from ncrepro import config as ncconfig
 from ncrepro.commands import shell_line
 from ncrepro.datasets import stage_config
 from ncrepro.figures.catalogue import KINDS as FIGURE_KINDS, check_kinds
-from ncrepro.io import atomic_write_text
+from ncrepro.specs import spec_path, write_spec
 from ncrepro.provenance import figure_digest, stage_digest, surrogate_digest
 from ncrepro.report import figure_labels, report_caption
 from ncrepro.surrogates import BATCHED_MODELS
@@ -53,8 +53,17 @@ def setting_of(wildcards):
     return NC.setting(wildcards.setting)
 
 
-def setting_json(wildcards):
-    return json.dumps(setting_of(wildcards), sort_keys=True)
+def written_spec(what, name, spec):
+    """The spec file of a job (ncrepro.specs), written here -- when the job enters the DAG -- where its
+    content changed: a changed setting, solve or figure spec reruns the jobs that read it.
+    """
+    path = spec_path(RESULTS, what, name)
+    write_spec(path, spec)
+    return path
+
+
+def setting_spec(wildcards):
+    return written_spec("settings", wildcards.setting, setting_of(wildcards))
 
 
 def split_cache(setting, split):
@@ -89,8 +98,10 @@ def run_stats_files_test(wildcards):
     return run_stats_files(wildcards, "stats_test")
 
 
-def surrogate_json(wildcards):
-    return json.dumps(NC.surrogate(wildcards.surrogate), sort_keys=True)
+def surrogate_spec(wildcards):
+    return written_spec(
+        "surrogates", wildcards.surrogate, NC.surrogate(wildcards.surrogate)
+    )
 
 
 def surrogate_threads(wildcards):
@@ -154,9 +165,9 @@ def figure_code(wildcards):
     return figure_digest(figure_kind(wildcards))
 
 
-def figure_meta(wildcards):
-    """Everything the plot and its footer need (ncrepro.config.Resolved.figure_meta)."""
-    return json.dumps(NC.figure_meta(wildcards.figure), sort_keys=True)
+def figure_spec(wildcards):
+    """Everything the figure's data, claims, plot and footer read (ncrepro.config.Resolved.figure_meta)."""
+    return written_spec("figures", wildcards.figure, NC.figure_meta(wildcards.figure))
 
 
 def report_paper(wildcards):

@@ -1,27 +1,9 @@
-# The resolved spec of one figure (its settings, solves, plotting options), written for its job when its
-# inputs are there: handed over by path, never as one command-line argument (a paper-scale figure's
-# exceeds Linux's 128 KiB).
-rule figure_spec:
-    input:
-        unpack(figure_inputs),
-    output:
-        f"{RESULTS}/specs/figures/{{figure}}.json",
-    log:
-        f"{RESULTS}/specs/figures/{{figure}}.log",
-    wildcard_constraints:
-        figure=IMPLEMENTED_FIGURES,
-    localrule: True
-    params:
-        spec=figure_meta,
-    run:
-        atomic_write_text(output[0], params.spec)
-
-
-# One figure at one scale: its tidy data table, its claims checked on that table, and its PDF.
+# One figure at one scale: its tidy data table, its claims checked on that table, and its PDF; its spec
+# (settings, solves, plotting options) read from its file (ncrepro.specs).
 rule figure:
     input:
         unpack(figure_inputs),
-        spec=rules.figure_spec.output[0],
+        spec=figure_spec,
     output:
         pdf=report(
             f"{RESULTS}/figures/{{figure}}.pdf",

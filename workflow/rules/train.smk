@@ -1,19 +1,3 @@
-# The resolved setting of one training, written for its jobs (once its dataset is staged) and handed over
-# by path; rewritten (and its runs made stale) when the setting changes.
-rule setting_spec:
-    input:
-        train_cache,
-    output:
-        f"{RESULTS}/specs/settings/{{setting}}.json",
-    log:
-        f"{RESULTS}/specs/settings/{{setting}}.log",
-    localrule: True
-    params:
-        spec=setting_json,
-    run:
-        atomic_write_text(output[0], params.spec)
-
-
 def train_devices(wildcards):
     """The processes of a train job, one a device: its setting's train.devices (ncrepro.distributed)."""
     return setting_of(wildcards)["train"].get("devices", 1)
@@ -34,7 +18,7 @@ def train_mem_mb(wildcards):
 # threads and N times the memory.
 rule train:
     input:
-        setting=rules.setting_spec.output[0],
+        setting=setting_spec,
         data=train_cache,
     output:
         manifest=f"{RESULTS}/train/{{setting}}/seed{{seed}}/manifest.json",
