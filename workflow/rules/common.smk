@@ -71,6 +71,21 @@ def split_cache(setting, split):
     return f"{DATA_ROOT}/{NC.setting(setting)['data']['dataset']}/{split}.pt"
 
 
+def train_devices(wildcards):
+    """The processes of a train job, one a device: its setting's train.devices (ncrepro.distributed)."""
+    return setting_of(wildcards)["train"].get("devices", 1)
+
+
+def train_threads(wildcards):
+    """`threads` of every process of a train job, together."""
+    return NC.threads * train_devices(wildcards)
+
+
+def train_mem_mb(wildcards):
+    """The memory of a train job: resources.train.mem_mb per process (each holds the data and the network)."""
+    return RESOURCES["train"]["mem_mb"] * train_devices(wildcards)
+
+
 def train_cache(wildcards):
     """The cached training split of the setting's dataset."""
     return split_cache(wildcards.setting, "train")

@@ -1,18 +1,3 @@
-def train_devices(wildcards):
-    """The processes of a train job, one a device: its setting's train.devices (ncrepro.distributed)."""
-    return setting_of(wildcards)["train"].get("devices", 1)
-
-
-def train_threads(wildcards):
-    """`threads` of every process of a train job, together."""
-    return NC.threads * train_devices(wildcards)
-
-
-def train_mem_mb(wildcards):
-    """The memory of a train job: resources.train.mem_mb per process (each holds the data and the network)."""
-    return RESOURCES["train"]["mem_mb"] * train_devices(wildcards)
-
-
 # Train one (setting, seed): checkpoints at the setting's epochs, a manifest and the history. With
 # train.devices N, N processes (a GPU each) train it: the job asks a cluster for N GPUs, N times the
 # threads and N times the memory.
